@@ -1,0 +1,225 @@
+"""The `crestwatch` command line: run, scan, setup (and the commands later modules add)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline.config import ConfigError, OrgConfig, load_config
+from pipeline.paths import SAMPLES_DIR
+
+app = typer.Typer(
+    help="Crestwatch: flags public posts that break the University's social-media guidance.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+# Findings go to stdout (scan); everything for people goes to stderr.
+err = Console(stderr=True)
+log = logging.getLogger("crestwatch")
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="Organisation config (YAML).")
+]
+DetectorsOption = Annotated[
+    str | None, typer.Option("--detectors", "-d", help="Comma-separated detector names.")
+]
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # Model loading must never reach a hub; the bundled weights are local.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def _config(path: Path | None) -> OrgConfig:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        err.print(f"[red]config error[/red]\n{exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _names(detectors: str | None) -> list[str] | None:
+    return [n.strip() for n in detectors.split(",") if n.strip()] if detectors else None
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    _setup_logging(verbose)
+
+
+@app.command()
+def run(
+    config: ConfigOption = None,
+    demo: Annotated[
+        bool, typer.Option(help="Bundled samples, SQLite store: no credentials, no server.")
+    ] = False,
+    store: Annotated[
+        str | None, typer.Option(help="sqlite or elasticsearch (default: from config).")
+    ] = None,
+    es_url: Annotated[str | None, typer.Option(help="Elasticsearch URL.")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where the SQLite store and media go.")
+    ] = None,
+    detectors: DetectorsOption = None,
+    from_start: Annotated[
+        bool, typer.Option(help="Ignore saved checkpoints and read every source from the start.")
+    ] = False,
+) -> None:
+    """One pipeline pass: sources, detectors, store."""
+    from detectors.base import build_detectors
+    from pipeline.policy import Policy
+    from pipeline.runner import run_pass
+    from pipeline.sources import build_sources
+    from pipeline.store import open_store
+
+    cfg = _config(config)
+    data = data_dir.resolve() if data_dir else cfg.data_path()
+    if demo:
+        store, from_start = "sqlite", True
+    sources = build_sources(cfg, demo=demo)
+    if not sources:
+        err.print("[yellow]no enabled sources in the config[/yellow]")
+    with _progress() as progress:
+        task = progress.add_task("loading detectors", total=None)
+        dets = build_detectors(cfg, _names(detectors))
+        for det in dets:
+            progress.update(task, description=f"loading {det.name}")
+            det.ensure_loaded()
+        progress.update(task, description="reading posts", total=None)
+        target = open_store(cfg, backend=store, url=es_url, sqlite_path=data / "crestwatch.sqlite")
+        with target:
+            summary = run_pass(
+                sources,
+                store=target,
+                detectors=dets,
+                policy=Policy(cfg),
+                from_start=from_start,
+                on_page=lambda page: progress.update(task, advance=len(page.posts)),
+            )
+            total = target.count_hits()
+    _print_summary(summary, total_hits=total)
+    where = data / "crestwatch.sqlite" if (store or cfg.store.backend) == "sqlite" else es_url
+    err.print(f"Hits are in [bold]{where}[/bold]. Review them with `crestwatch review list`.")
+    if not summary.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def scan(
+    file: Annotated[str, typer.Argument(help="JSONL of posts; - reads stdin.")],
+    detectors: DetectorsOption = None,
+    config: ConfigOption = None,
+    all_findings: Annotated[
+        bool, typer.Option("--all", help="Also print findings below the configured threshold.")
+    ] = False,
+) -> None:
+    """Detectors only: one Finding per line on stdout, each with its post id."""
+    from detectors.base import build_detectors
+    from pipeline.jsonl import ReadReport, dumps, read_models
+    from pipeline.models import Post
+    from pipeline.policy import Policy
+    from pipeline.runner import RunSummary, run_detectors
+
+    cfg = _config(config)
+    dets = build_detectors(cfg, _names(detectors))
+    policy = Policy(cfg)
+    report = ReadReport()
+    summary = RunSummary()
+    batch: list[Post] = []
+
+    def flush() -> None:
+        found = run_detectors(batch, dets, summary)
+        for finding in found if all_findings else policy.apply(found):
+            sys.stdout.write(dumps(finding) + "\n")
+        sys.stdout.flush()
+        batch.clear()
+
+    try:
+        for post in read_models(file, Post, report):
+            batch.append(post)
+            if len(batch) >= 64:
+                flush()
+    except OSError as exc:
+        err.print(f"[red]cannot read {file}: {exc.strerror}[/red]")
+        raise typer.Exit(2) from None
+    if batch:
+        flush()
+    for problem in [*map(str, report.errors), *summary.skipped]:
+        err.print(f"[yellow]skipped[/yellow] {problem}", highlight=False)
+
+
+@app.command()
+def setup(
+    config: ConfigOption = None,
+    es_url: Annotated[str | None, typer.Option(help="Elasticsearch URL.")] = None,
+) -> None:
+    """Create the Elasticsearch index templates and indices (safe to run again)."""
+    from pipeline.store import open_store
+
+    cfg = _config(config)
+    with open_store(cfg, backend="elasticsearch", url=es_url):
+        pass
+    err.print("Elasticsearch templates and indices are in place.")
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed} posts"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+
+
+def _print_summary(summary, *, total_hits: int) -> None:  # type: ignore[no-untyped-def]
+    table = Table(title="Run summary", show_header=False)
+    table.add_row("posts read", str(summary.posts_read))
+    table.add_row("posts stored", str(summary.posts_stored))
+    table.add_row("hits written this run", str(summary.hits_written))
+    table.add_row("hits in store", str(total_hits))
+    table.add_row("items skipped", str(len(summary.skipped)))
+    table.add_row("errors", str(len(summary.errors)))
+    err.print(table)
+    if summary.findings:
+        by = Table(title="Findings by category and severity")
+        by.add_column("category")
+        by.add_column("severity")
+        by.add_column("count", justify="right")
+        for (category, severity), n in sorted(summary.findings.items()):
+            by.add_row(category, severity, str(n))
+        err.print(by)
+    for problem in summary.skipped[:20]:
+        err.print(f"[yellow]skipped[/yellow] {problem}", highlight=False)
+    if len(summary.skipped) > 20:
+        err.print(f"... and {len(summary.skipped) - 20} more skipped items")
+    for problem in summary.errors:
+        err.print(f"[red]error[/red] {problem}", highlight=False)
+    for name, outcome in summary.sources.items():
+        log.info("source %s: %s", name, outcome)
+
+
+def _json_out(data: object) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,99 @@
+"""JSONL in and out. A bad line is reported with its file, line number and field, then skipped."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass
+class LineError:
+    source: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.field}: {self.message}"
+
+
+@dataclass
+class ReadReport:
+    """What a read skipped; callers add it to their run summary."""
+
+    errors: list[LineError] = field(default_factory=list)
+    read: int = 0
+
+
+def _open(path: Path | str) -> tuple[IO[str], str, bool]:
+    if str(path) == "-":
+        return sys.stdin, "<stdin>", False
+    return open(path, encoding="utf-8"), str(path), True
+
+
+def read_models(
+    path: Path | str, model: type[M], report: ReadReport | None = None
+) -> Iterator[M]:
+    """Stream `model` objects from a JSONL file (or `-` for stdin), skipping bad lines."""
+    report = report if report is not None else ReadReport()
+    handle, name, close = _open(path)
+    try:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            item = parse_line(raw, model, source=name, line=number, report=report)
+            if item is not None:
+                report.read += 1
+                yield item
+    finally:
+        if close:
+            handle.close()
+
+
+def parse_line(
+    raw: str, model: type[M], *, source: str, line: int, report: ReadReport
+) -> M | None:
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return _skip(report, LineError(source, line, "(line)", f"not valid JSON: {exc.msg}"))
+    if not isinstance(data, dict):
+        return _skip(report, LineError(source, line, "(line)", "expected a JSON object"))
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(object)"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        return _skip(report, LineError(source, line, where, first["msg"] + more))
+
+
+def _skip(report: ReadReport, error: LineError) -> None:
+    log.info("skipped %s", error)
+    report.errors.append(error)
+    return None
+
+
+def dumps(item: BaseModel | dict[str, Any]) -> str:
+    if isinstance(item, BaseModel):
+        return item.model_dump_json(exclude_none=False)
+    return json.dumps(item, ensure_ascii=False, default=str)
+
+
+def write_models(items: Iterable[BaseModel | dict[str, Any]], out: IO[str]) -> int:
+    count = 0
+    for item in items:
+        out.write(dumps(item) + "\n")
+        count += 1
+    return count

@@ -1,0 +1,9 @@
+"""Where the project's bundled files live (config, samples, trained artefacts)."""
+
+from pathlib import Path
+
+# The checkout root: `pip install -e .` (what `make` does) keeps the bundled config/ and
+# samples/ beside the packages.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SAMPLES_DIR = PROJECT_ROOT / "samples"
+CONFIG_DIR = PROJECT_ROOT / "config"

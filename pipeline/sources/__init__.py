@@ -1,0 +1,29 @@
+"""Sources of posts. `build_sources` turns the config's `sources:` list into Source objects."""
+
+from __future__ import annotations
+
+from pipeline.config import OrgConfig, SourceConfig
+from pipeline.paths import SAMPLES_DIR
+from pipeline.sources.base import Page, Source, SourceStopped
+
+__all__ = ["Page", "Source", "SourceStopped", "build_source", "build_sources"]
+
+DEMO_POSTS = SAMPLES_DIR / "posts.jsonl"
+
+
+def build_source(config: OrgConfig, spec: SourceConfig) -> Source:
+    if spec.platform == "jsonl":
+        from pipeline.sources.jsonl import JsonlSource
+
+        if spec.path is None:
+            raise ValueError(f"source {spec.name!r}: a jsonl source needs `path`")
+        return JsonlSource(config.resolve(spec.path), name=spec.name)
+    raise ValueError(f"source {spec.name!r}: no collector for platform {spec.platform!r}")
+
+
+def build_sources(config: OrgConfig, *, demo: bool = False) -> list[Source]:
+    if demo:
+        from pipeline.sources.jsonl import JsonlSource
+
+        return [JsonlSource(DEMO_POSTS, name="demo")]
+    return [build_source(config, s) for s in config.sources if s.enabled]

@@ -1,0 +1,133 @@
+"""The one store interface. SQLite (embedded default) and Elasticsearch implement it and pass
+the same contract tests (tests/contract/test_store_contract.py)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from pipeline.models import AuditEntry, Hit, Post
+
+
+class StoreError(RuntimeError):
+    pass
+
+
+class UnknownHit(StoreError, KeyError):
+    def __str__(self) -> str:  # KeyError would quote the message
+        return f"no hit with id {self.args[0]!r}"
+
+
+@dataclass
+class WriteResult:
+    """What a bulk write did: every document is either written or listed with its reason."""
+
+    written: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    def __iadd__(self, other: WriteResult) -> WriteResult:
+        self.written += other.written
+        self.failed.extend(other.failed)
+        return self
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+class HitQuery(BaseModel):
+    status: list[str] = Field(default_factory=list)
+    category: list[str] = Field(default_factory=list)
+    platform: list[str] = Field(default_factory=list)
+    detector: list[str] = Field(default_factory=list)
+    risk: list[str] = Field(default_factory=list)
+    author_id: str | None = None
+    subject: str | None = None
+    since: datetime | None = None  # on last_seen
+    until: datetime | None = None
+    limit: int = Field(default=50, ge=1, le=10_000)
+    offset: int = Field(default=0, ge=0)
+
+
+# Review fields a reviewer may change; everything else belongs to detection.
+REVIEW_FIELDS = ("status", "risk", "assignee", "tags", "notes")
+
+
+class Store(ABC):
+    """Posts, hits (with review state and an append-only audit trail) and source checkpoints."""
+
+    @abstractmethod
+    def setup(self) -> None:
+        """Create tables or index templates. Safe to call again."""
+
+    @abstractmethod
+    def upsert_posts(self, posts: Iterable[Post]) -> WriteResult: ...
+
+    @abstractmethod
+    def upsert_hits(self, hits: Iterable[Hit]) -> WriteResult:
+        """Insert new hits; for known ids refresh detection fields and keep review state."""
+
+    @abstractmethod
+    def get_hit(self, hit_id: str) -> Hit | None: ...
+
+    @abstractmethod
+    def get_post(self, doc_id: str) -> Post | None: ...
+
+    @abstractmethod
+    def search_hits(self, query: HitQuery | None = None) -> list[Hit]:
+        """Hits matching the query, newest `last_seen` first."""
+
+    @abstractmethod
+    def count_hits(self, query: HitQuery | None = None) -> int: ...
+
+    @abstractmethod
+    def update_hit(self, hit_id: str, changes: dict[str, Any], *, actor: str, action: str) -> Hit:
+        """Apply review changes and append one audit entry; raises UnknownHit."""
+
+    @abstractmethod
+    def audit_trail(self, hit_id: str) -> list[AuditEntry]: ...
+
+    @abstractmethod
+    def iter_hits(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[Hit]:
+        """Every hit whose `detected_at` is in [since, until), oldest first, streamed."""
+
+    @abstractmethod
+    def get_checkpoint(self, source: str) -> str | None: ...
+
+    @abstractmethod
+    def set_checkpoint(self, source: str, value: str) -> None: ...
+
+    @abstractmethod
+    def erase_author(self, platform: str, author_id: str) -> int:
+        """Delete every post and hit of one person (a data-subject erasure request)."""
+
+    @abstractmethod
+    def purge_before(self, cutoff: datetime) -> int:
+        """Delete posts and hits whose post was created before `cutoff` (retention)."""
+
+    def refresh(self) -> None:
+        """Make recent writes visible to searches (a no-op where writes are immediate)."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def apply_review_changes(hit: Hit, changes: dict[str, Any]) -> Hit:
+    unknown = set(changes) - set(REVIEW_FIELDS)
+    if unknown:
+        raise StoreError(f"not review fields: {', '.join(sorted(unknown))}")
+    # Validate, so a bad status or risk is refused before anything is written.
+    return Hit.model_validate({**hit.model_dump(), **changes})

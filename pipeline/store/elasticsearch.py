@@ -1,0 +1,290 @@
+"""The production store: Elasticsearch 9, written through `streaming_bulk`.
+
+Every document's outcome is counted: written, or listed in `WriteResult.failed` with the reason
+Elasticsearch gave. 429s are retried with backoff by the bulk helper; nothing is dropped silently.
+Hits are written as updates with an upsert, so a rerun refreshes detection fields and keeps the
+review state (the node needs no scripting for that).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from elasticsearch import Elasticsearch, NotFoundError, helpers
+
+from pipeline.models import AuditEntry, Hit, Post, utcnow
+from pipeline.store.base import (
+    HitQuery,
+    Store,
+    UnknownHit,
+    WriteResult,
+    apply_review_changes,
+)
+from pipeline.store.es_templates import index_templates
+
+log = logging.getLogger(__name__)
+
+
+def client_from_env(url: str | None = None, **options: Any) -> Elasticsearch:
+    """A client for `url` (or CRESTWATCH_ES_URL) with credentials from the environment.
+
+    CRESTWATCH_ES_API_KEY, or CRESTWATCH_ES_USER with CRESTWATCH_ES_PASSWORD; CRESTWATCH_ES_CA
+    for a private CA. Credentials never appear in logs or error messages.
+    """
+    url = url or os.environ.get("CRESTWATCH_ES_URL") or "http://127.0.0.1:9200"
+    kwargs: dict[str, Any] = {"request_timeout": 30, **options}
+    if api_key := os.environ.get("CRESTWATCH_ES_API_KEY"):
+        kwargs["api_key"] = api_key
+    elif user := os.environ.get("CRESTWATCH_ES_USER"):
+        kwargs["basic_auth"] = (user, os.environ.get("CRESTWATCH_ES_PASSWORD", ""))
+    if ca := os.environ.get("CRESTWATCH_ES_CA"):
+        kwargs["ca_certs"] = ca
+    return Elasticsearch(url, **kwargs)
+
+
+class ElasticsearchStore(Store):
+    def __init__(
+        self,
+        client: Elasticsearch,
+        *,
+        prefix: str = "crestwatch",
+        chunk_size: int = 500,
+        max_retries: int = 5,
+        refresh_on_write: bool = False,
+    ) -> None:
+        self.es = client
+        self.prefix = prefix
+        self.chunk_size = chunk_size
+        self.max_retries = max_retries
+        # Tests and the CLI's small runs want reads to see writes at once; bulk ingest does not.
+        self.refresh_on_write = refresh_on_write
+
+    def index(self, kind: str) -> str:
+        return f"{self.prefix}-{kind}"
+
+    def setup(self) -> None:
+        for name, body in index_templates(self.prefix).items():
+            self.es.indices.put_index_template(name=name, **body)
+        for kind in ("posts", "hits", "audit", "checkpoints"):
+            if not self.es.indices.exists(index=self.index(kind)):
+                self.es.indices.create(index=self.index(kind))
+
+    def close(self) -> None:
+        self.es.close()
+
+    def refresh(self) -> None:
+        self.es.indices.refresh(index=f"{self.prefix}-*")
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def _bulk(self, actions: Iterable[dict[str, Any]]) -> WriteResult:
+        result = WriteResult()
+        for ok, item in helpers.streaming_bulk(
+            self.es,
+            actions,
+            chunk_size=self.chunk_size,
+            max_retries=self.max_retries,
+            initial_backoff=1,
+            max_backoff=30,
+            raise_on_error=False,
+            raise_on_exception=False,
+            refresh="wait_for" if self.refresh_on_write else False,
+        ):
+            if ok:
+                result.written += 1
+            else:
+                op, detail = next(iter(item.items()))
+                reason = detail.get("error", detail.get("exception", "unknown error"))
+                if isinstance(reason, dict):
+                    reason = f"{reason.get('type')}: {reason.get('reason')}"
+                result.failed.append((str(detail.get("_id")), str(reason)))
+                log.error("%s of %s failed: %s", op, detail.get("_id"), reason)
+        return result
+
+    def upsert_posts(self, posts: Iterable[Post]) -> WriteResult:
+        return self._bulk(
+            {
+                "_op_type": "index",
+                "_index": self.index("posts"),
+                "_id": post.doc_id,
+                "_source": post.model_dump(mode="json"),
+            }
+            for post in posts
+        )
+
+    def upsert_hits(self, hits: Iterable[Hit]) -> WriteResult:
+        return self._bulk(
+            {
+                "_op_type": "update",
+                "_index": self.index("hits"),
+                "_id": hit.id,
+                "doc": hit.detection_doc(),
+                "upsert": hit.model_dump(mode="json"),
+            }
+            for hit in hits
+        )
+
+    def update_hit(self, hit_id: str, changes: dict[str, Any], *, actor: str, action: str) -> Hit:
+        try:
+            response = self.es.get(index=self.index("hits"), id=hit_id)
+        except NotFoundError:
+            raise UnknownHit(hit_id) from None
+        current = Hit.model_validate(response["_source"])
+        updated = apply_review_changes(current, changes)
+        doc = {k: v for k, v in updated.model_dump(mode="json").items() if k in changes}
+        # The audit entry goes first: a crash between the two writes leaves a record of an
+        # attempted change, never a change without a record. Optimistic concurrency on the hit
+        # makes two reviewers' simultaneous edits fail loudly instead of overwriting.
+        entry = AuditEntry(actor=actor, action=action, changes=changes)
+        self.es.index(
+            index=self.index("audit"),
+            document={"hit_id": hit_id, **entry.model_dump(mode="json")},
+            refresh="wait_for",
+        )
+        self.es.update(
+            index=self.index("hits"),
+            id=hit_id,
+            doc=doc,
+            if_seq_no=response["_seq_no"],
+            if_primary_term=response["_primary_term"],
+            refresh="wait_for",
+        )
+        return updated
+
+    def set_checkpoint(self, source: str, value: str) -> None:
+        self.es.index(
+            index=self.index("checkpoints"),
+            id=source,
+            document={"source": source, "value": value, "updated_at": utcnow().isoformat()},
+            refresh="wait_for",
+        )
+
+    def _delete_by(self, query: dict[str, Any], kinds: tuple[str, ...]) -> int:
+        deleted = 0
+        for kind in kinds:
+            response = self.es.delete_by_query(
+                index=self.index(kind), query=query, refresh=True, conflicts="proceed"
+            )
+            deleted += int(response.get("deleted", 0))
+        return deleted
+
+    def erase_author(self, platform: str, author_id: str) -> int:
+        hit_ids = [
+            h["_id"]
+            for h in helpers.scan(
+                self.es,
+                index=self.index("hits"),
+                query={"query": self._author_query(platform, author_id, "author_id")},
+                _source=False,
+            )
+        ]
+        if hit_ids:
+            self._delete_by({"terms": {"hit_id": hit_ids}}, ("audit",))
+        return self._delete_by(
+            self._author_query(platform, author_id, "author_id"), ("hits",)
+        ) + self._delete_by(self._author_query(platform, author_id, "author.id"), ("posts",))
+
+    @staticmethod
+    def _author_query(platform: str, author_id: str, field: str) -> dict[str, Any]:
+        return {"bool": {"filter": [{"term": {"platform": platform}}, {"term": {field: author_id}}]}}
+
+    def purge_before(self, cutoff: datetime) -> int:
+        return self._delete_by(
+            {"range": {"post_created_at": {"lt": cutoff.isoformat()}}}, ("hits",)
+        ) + self._delete_by({"range": {"created_at": {"lt": cutoff.isoformat()}}}, ("posts",))
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def get_hit(self, hit_id: str) -> Hit | None:
+        try:
+            return Hit.model_validate(self.es.get(index=self.index("hits"), id=hit_id)["_source"])
+        except NotFoundError:
+            return None
+
+    def get_post(self, doc_id: str) -> Post | None:
+        try:
+            return Post.model_validate(
+                self.es.get(index=self.index("posts"), id=doc_id)["_source"]
+            )
+        except NotFoundError:
+            return None
+
+    @staticmethod
+    def _query(query: HitQuery) -> dict[str, Any]:
+        filters: list[dict[str, Any]] = []
+        for field in ("status", "category", "platform", "detector", "risk"):
+            values = getattr(query, field)
+            if values:
+                filters.append({"terms": {field: values}})
+        if query.author_id:
+            filters.append({"term": {"author_id": query.author_id}})
+        if query.subject:
+            filters.append({"term": {"subject": query.subject}})
+        bounds = {}
+        if query.since:
+            bounds["gte"] = query.since.isoformat()
+        if query.until:
+            bounds["lt"] = query.until.isoformat()
+        if bounds:
+            filters.append({"range": {"last_seen": bounds}})
+        return {"bool": {"filter": filters}}
+
+    def search_hits(self, query: HitQuery | None = None) -> list[Hit]:
+        query = query or HitQuery()
+        response = self.es.search(
+            index=self.index("hits"),
+            query=self._query(query),
+            sort=[{"last_seen": "desc"}, {"id": "asc"}],
+            size=query.limit,
+            from_=query.offset,
+        )
+        return [Hit.model_validate(h["_source"]) for h in response["hits"]["hits"]]
+
+    def count_hits(self, query: HitQuery | None = None) -> int:
+        response = self.es.count(index=self.index("hits"), query=self._query(query or HitQuery()))
+        return int(response["count"])
+
+    def audit_trail(self, hit_id: str) -> list[AuditEntry]:
+        response = self.es.search(
+            index=self.index("audit"),
+            query={"term": {"hit_id": hit_id}},
+            sort=[{"at": "asc"}],
+            size=10_000,
+        )
+        return [AuditEntry.model_validate(h["_source"]) for h in response["hits"]["hits"]]
+
+    def iter_hits(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[Hit]:
+        bounds: dict[str, str] = {}
+        if since:
+            bounds["gte"] = since.isoformat()
+        if until:
+            bounds["lt"] = until.isoformat()
+        query = {"range": {"detected_at": bounds}} if bounds else {"match_all": {}}
+        # search_after keeps memory flat and the order stable on any number of hits.
+        after: list[Any] | None = None
+        while True:
+            response = self.es.search(
+                index=self.index("hits"),
+                query=query,
+                sort=[{"detected_at": "asc"}, {"id": "asc"}],
+                size=1000,
+                search_after=after,
+            )
+            page = response["hits"]["hits"]
+            if not page:
+                return
+            for h in page:
+                yield Hit.model_validate(h["_source"])
+            after = page[-1]["sort"]
+
+    def get_checkpoint(self, source: str) -> str | None:
+        try:
+            return str(self.es.get(index=self.index("checkpoints"), id=source)["_source"]["value"])
+        except NotFoundError:
+            return None

@@ -1,0 +1,136 @@
+"""Index templates with explicit mappings for posts, hits, the audit trail and checkpoints.
+
+Kibana dashboards and alert rules read these field names; tests check that every field they use
+exists here. Free text is `text` with a `keyword` sub-field where people filter or aggregate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_KEYWORD = {"type": "keyword"}
+_DATE = {"type": "date"}
+_TEXT_KW = {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}}
+
+_AUTHOR = {
+    "properties": {
+        "id": _KEYWORD,
+        "handle": _KEYWORD,
+        "display_name": _TEXT_KW,
+        "description": {"type": "text"},
+        "avatar_url": {"type": "keyword", "index": False},
+        "created_at": _DATE,
+        "verified": {"type": "boolean"},
+        "followers": {"type": "long"},
+    }
+}
+
+POSTS_MAPPING: dict[str, Any] = {
+    # Posts keep unknown platform fields in _source but do not index them: a platform adding a
+    # field must not grow the mapping (or fail a write on a type clash).
+    "dynamic": False,
+    "properties": {
+        "platform": _KEYWORD,
+        "id": _KEYWORD,
+        "url": {"type": "keyword", "index": False},
+        "created_at": _DATE,
+        "text": {"type": "text"},
+        "lang": _KEYWORD,
+        "author": _AUTHOR,
+        "media": {
+            "properties": {
+                "url": {"type": "keyword", "index": False},
+                "type": _KEYWORD,
+                "path": {"type": "keyword", "index": False},
+                "sha256": _KEYWORD,
+                "error": {"type": "text"},
+            }
+        },
+        "in_reply_to": _KEYWORD,
+        "quoted": _KEYWORD,
+    },
+}
+
+HITS_MAPPING: dict[str, Any] = {
+    "dynamic": False,
+    "properties": {
+        "id": _KEYWORD,
+        "detector": _KEYWORD,
+        "category": _KEYWORD,
+        "severity": _KEYWORD,
+        "risk": _KEYWORD,
+        "score": {"type": "float"},
+        "explanation": {"type": "text"},
+        # Evidence differs per detector; it is kept whole for reviewers, and the few fields
+        # dashboards need are mapped explicitly.
+        "evidence": {
+            "type": "object",
+            "dynamic": False,
+            "properties": {
+                "image_url": {"type": "keyword", "index": False},
+                "image_path": {"type": "keyword", "index": False},
+                "matched_account": _KEYWORD,
+                "reference": _KEYWORD,
+                "authorised": {"type": "boolean"},
+                "labels": _KEYWORD,
+                "terms": _KEYWORD,
+            },
+        },
+        "subject": _KEYWORD,
+        "platform": _KEYWORD,
+        "post_id": _KEYWORD,
+        "post_url": {"type": "keyword"},
+        "post_text": {"type": "text"},
+        "post_created_at": _DATE,
+        "author_id": _KEYWORD,
+        "author_handle": _KEYWORD,
+        "author_display_name": _TEXT_KW,
+        "detected_at": _DATE,
+        "first_seen": _DATE,
+        "last_seen": _DATE,
+        "first_action_at": _DATE,
+        "status": _KEYWORD,
+        "assignee": _KEYWORD,
+        "tags": _KEYWORD,
+        "notes": {"type": "object", "enabled": False},
+    },
+}
+
+AUDIT_MAPPING: dict[str, Any] = {
+    "dynamic": False,
+    "properties": {
+        "hit_id": _KEYWORD,
+        "at": _DATE,
+        "actor": _KEYWORD,
+        "action": _KEYWORD,
+        "changes": {"type": "object", "enabled": False},
+    },
+}
+
+CHECKPOINTS_MAPPING: dict[str, Any] = {
+    "dynamic": False,
+    "properties": {"source": _KEYWORD, "value": _KEYWORD, "updated_at": _DATE},
+}
+
+MAPPINGS = {
+    "posts": POSTS_MAPPING,
+    "hits": HITS_MAPPING,
+    "audit": AUDIT_MAPPING,
+    "checkpoints": CHECKPOINTS_MAPPING,
+}
+
+
+def index_templates(prefix: str, *, replicas: int = 0) -> dict[str, dict[str, Any]]:
+    """Composable index templates by name, one per kind of document."""
+    return {
+        f"{prefix}-{kind}": {
+            "index_patterns": [f"{prefix}-{kind}*"],
+            "priority": 200,
+            "template": {
+                "settings": {"number_of_shards": 1, "number_of_replicas": replicas},
+                "mappings": mapping,
+            },
+            "_meta": {"managed_by": "crestwatch"},
+        }
+        for kind, mapping in MAPPINGS.items()
+    }

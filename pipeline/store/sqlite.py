@@ -1,0 +1,282 @@
+"""The embedded default store: one SQLite file in the data directory, nothing to install."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline.models import AuditEntry, Hit, Post, utcnow
+from pipeline.store.base import (
+    HitQuery,
+    Store,
+    UnknownHit,
+    WriteResult,
+    apply_review_changes,
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS posts (
+    doc_id TEXT PRIMARY KEY,
+    platform TEXT NOT NULL,
+    author_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS posts_author ON posts (platform, author_id);
+CREATE INDEX IF NOT EXISTS posts_created ON posts (created_at);
+CREATE TABLE IF NOT EXISTS hits (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    risk TEXT NOT NULL,
+    category TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    detector TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    author_id TEXT NOT NULL,
+    post_created_at TEXT NOT NULL,
+    detected_at TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS hits_last_seen ON hits (last_seen);
+CREATE INDEX IF NOT EXISTS hits_detected ON hits (detected_at);
+CREATE INDEX IF NOT EXISTS hits_status ON hits (status, last_seen);
+CREATE INDEX IF NOT EXISTS hits_author ON hits (platform, author_id);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    hit_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    changes TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_hit ON audit (hit_id, seq);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    source TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
+
+# Times are stored as UTC ISO strings so that text order is time order.
+def _ts(value: datetime) -> str:
+    from datetime import UTC
+
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class SQLiteStore(Store):
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._lock = threading.Lock()
+
+    def setup(self) -> None:
+        with self._lock, self._db:
+            self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def upsert_posts(self, posts: Iterable[Post]) -> WriteResult:
+        rows = [
+            (p.doc_id, p.platform, p.author.id, _ts(p.created_at), p.model_dump_json())
+            for p in posts
+        ]
+        with self._lock, self._db:
+            self._db.executemany(
+                "INSERT INTO posts VALUES (?, ?, ?, ?, ?) ON CONFLICT(doc_id) DO UPDATE SET "
+                "platform=excluded.platform, author_id=excluded.author_id, "
+                "created_at=excluded.created_at, doc=excluded.doc",
+                rows,
+            )
+        return WriteResult(written=len(rows))
+
+    def upsert_hits(self, hits: Iterable[Hit]) -> WriteResult:
+        result = WriteResult()
+        batch: list[Hit] = []
+        for hit in hits:
+            batch.append(hit)
+            if len(batch) >= 500:
+                result += self._upsert_hit_batch(batch)
+                batch = []
+        if batch:
+            result += self._upsert_hit_batch(batch)
+        return result
+
+    def _upsert_hit_batch(self, hits: list[Hit]) -> WriteResult:
+        with self._lock, self._db:
+            marks = ",".join("?" * len(hits))
+            existing = {
+                row[0]: json.loads(row[1])
+                for row in self._db.execute(
+                    f"SELECT id, doc FROM hits WHERE id IN ({marks})", [h.id for h in hits]
+                )
+            }
+            rows = []
+            for hit in hits:
+                doc = hit.model_dump(mode="json")
+                if hit.id in existing:
+                    # A rerun refreshes what detection knows and keeps what reviewers did.
+                    doc = {**existing[hit.id], **hit.detection_doc()}
+                rows.append(self._hit_row(doc))
+            self._db.executemany(
+                "INSERT OR REPLACE INTO hits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+            )
+        return WriteResult(written=len(rows))
+
+    @staticmethod
+    def _hit_row(doc: dict[str, Any]) -> tuple[Any, ...]:
+        hit = Hit.model_validate(doc)
+        return (
+            hit.id, hit.status.value, hit.risk, hit.category.value, hit.platform, hit.detector,
+            hit.subject, hit.author_id, _ts(hit.post_created_at), _ts(hit.detected_at),
+            _ts(hit.last_seen), json.dumps(doc, ensure_ascii=False),
+        )
+
+    def update_hit(self, hit_id: str, changes: dict[str, Any], *, actor: str, action: str) -> Hit:
+        with self._lock, self._db:
+            row = self._db.execute("SELECT doc FROM hits WHERE id = ?", (hit_id,)).fetchone()
+            if row is None:
+                raise UnknownHit(hit_id)
+            updated = apply_review_changes(Hit.model_validate_json(row[0]), changes)
+            self._db.execute(
+                "INSERT OR REPLACE INTO hits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                self._hit_row(updated.model_dump(mode="json")),
+            )
+            entry = AuditEntry(actor=actor, action=action, changes=changes)
+            self._db.execute(
+                "INSERT INTO audit (hit_id, at, actor, action, changes) VALUES (?, ?, ?, ?, ?)",
+                (hit_id, _ts(entry.at), actor, action, json.dumps(changes, default=str)),
+            )
+        return updated
+
+    def set_checkpoint(self, source: str, value: str) -> None:
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT INTO checkpoints VALUES (?, ?, ?) ON CONFLICT(source) DO UPDATE SET "
+                "value=excluded.value, updated_at=excluded.updated_at",
+                (source, value, _ts(utcnow())),
+            )
+
+    def erase_author(self, platform: str, author_id: str) -> int:
+        with self._lock, self._db:
+            ids = [
+                r[0]
+                for r in self._db.execute(
+                    "SELECT id FROM hits WHERE platform = ? AND author_id = ?", (platform, author_id)
+                )
+            ]
+            self._db.executemany("DELETE FROM audit WHERE hit_id = ?", [(i,) for i in ids])
+            hits = self._db.execute(
+                "DELETE FROM hits WHERE platform = ? AND author_id = ?", (platform, author_id)
+            ).rowcount
+            posts = self._db.execute(
+                "DELETE FROM posts WHERE platform = ? AND author_id = ?", (platform, author_id)
+            ).rowcount
+        return hits + posts
+
+    def purge_before(self, cutoff: datetime) -> int:
+        with self._lock, self._db:
+            hits = self._db.execute(
+                "DELETE FROM hits WHERE post_created_at < ?", (_ts(cutoff),)
+            ).rowcount
+            posts = self._db.execute(
+                "DELETE FROM posts WHERE created_at < ?", (_ts(cutoff),)
+            ).rowcount
+        return hits + posts
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def get_hit(self, hit_id: str) -> Hit | None:
+        row = self._db.execute("SELECT doc FROM hits WHERE id = ?", (hit_id,)).fetchone()
+        return Hit.model_validate_json(row[0]) if row else None
+
+    def get_post(self, doc_id: str) -> Post | None:
+        row = self._db.execute("SELECT doc FROM posts WHERE doc_id = ?", (doc_id,)).fetchone()
+        return Post.model_validate_json(row[0]) if row else None
+
+    @staticmethod
+    def _where(query: HitQuery) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        args: list[Any] = []
+        for column in ("status", "category", "platform", "detector", "risk"):
+            values = getattr(query, column)
+            if values:
+                clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+                args.extend(values)
+        if query.author_id:
+            clauses.append("author_id = ?")
+            args.append(query.author_id)
+        if query.subject:
+            clauses.append("subject = ?")
+            args.append(query.subject)
+        if query.since:
+            clauses.append("last_seen >= ?")
+            args.append(_ts(query.since))
+        if query.until:
+            clauses.append("last_seen < ?")
+            args.append(_ts(query.until))
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+    def search_hits(self, query: HitQuery | None = None) -> list[Hit]:
+        query = query or HitQuery()
+        where, args = self._where(query)
+        rows = self._db.execute(
+            f"SELECT doc FROM hits{where} ORDER BY last_seen DESC, id LIMIT ? OFFSET ?",
+            [*args, query.limit, query.offset],
+        )
+        return [Hit.model_validate_json(r[0]) for r in rows]
+
+    def count_hits(self, query: HitQuery | None = None) -> int:
+        where, args = self._where(query or HitQuery())
+        return int(self._db.execute(f"SELECT COUNT(*) FROM hits{where}", args).fetchone()[0])
+
+    def audit_trail(self, hit_id: str) -> list[AuditEntry]:
+        rows = self._db.execute(
+            "SELECT at, actor, action, changes FROM audit WHERE hit_id = ? ORDER BY seq", (hit_id,)
+        )
+        return [
+            AuditEntry(at=at, actor=actor, action=action, changes=json.loads(changes))
+            for at, actor, action, changes in rows
+        ]
+
+    def iter_hits(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[Hit]:
+        clauses, args = [], []
+        if since:
+            clauses.append("detected_at >= ?")
+            args.append(_ts(since))
+        if until:
+            clauses.append("detected_at < ?")
+            args.append(_ts(until))
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        # A separate cursor streams rows without loading the whole table.
+        cursor = self._db.cursor()
+        try:
+            for (doc,) in cursor.execute(
+                f"SELECT doc FROM hits{where} ORDER BY detected_at, id", args
+            ):
+                yield Hit.model_validate_json(doc)
+        finally:
+            cursor.close()
+
+    def get_checkpoint(self, source: str) -> str | None:
+        row = self._db.execute(
+            "SELECT value FROM checkpoints WHERE source = ?", (source,)
+        ).fetchone()
+        return row[0] if row else None
