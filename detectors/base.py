@@ -44,16 +44,10 @@ class Detector(ABC):
 
 _REGISTRY: dict[str, type[Detector]] = {}
 
-# Detector modules register themselves on import; the registry imports them lazily so that
-# `crestwatch scan --detectors pii` does not pay for loading torch.
-_MODULES = {
-    "harassment": "detectors.harassment",
-    "confidential": "detectors.confidential",
-    "personal_data": "detectors.personal_data",
-    "impersonation": "detectors.impersonation",
-    "logo": "detectors.logo",
-    "keywords": "detectors.keywords",
-}
+# A detector named N lives in the module detectors/N.py and registers itself on import. Modules
+# are imported lazily, so `crestwatch scan --detectors personal_data` does not pay for torch.
+# Shared helper modules start with an underscore; `base` is this module.
+_NOT_DETECTORS = {"base"}
 
 
 def register(cls: type[Detector]) -> type[Detector]:
@@ -62,20 +56,24 @@ def register(cls: type[Detector]) -> type[Detector]:
 
 
 def available() -> list[str]:
-    """Names of detectors whose module exists in this installation."""
-    import importlib.util
+    """Names of the detector modules in this installation."""
+    import pkgutil
+    from pathlib import Path
 
-    return [n for n, m in _MODULES.items() if importlib.util.find_spec(m) is not None]
+    return sorted(
+        m.name
+        for m in pkgutil.iter_modules([str(Path(__file__).parent)])
+        if not m.name.startswith("_") and m.name not in _NOT_DETECTORS and not m.ispkg
+    )
 
 
 def detector_class(name: str) -> type[Detector]:
     if name not in _REGISTRY:
-        module = _MODULES.get(name)
-        if module is None:
+        if name not in available():
             raise KeyError(f"unknown detector {name!r}; known: {', '.join(available())}")
         import importlib
 
-        importlib.import_module(module)
+        importlib.import_module(f"detectors.{name}")
     return _REGISTRY[name]
 
 

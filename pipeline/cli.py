@@ -82,6 +82,7 @@ def run(
 ) -> None:
     """One pipeline pass: sources, detectors, store."""
     from detectors.base import build_detectors
+    from pipeline.enrichment import build_enrichers
     from pipeline.policy import Policy
     from pipeline.runner import run_pass
     from pipeline.sources import build_sources
@@ -108,6 +109,7 @@ def run(
                 store=target,
                 detectors=dets,
                 policy=Policy(cfg),
+                enrichers=build_enrichers(cfg, offline=demo),
                 from_start=from_start,
                 on_page=lambda page: progress.update(task, advance=len(page.posts)),
             )
@@ -220,6 +222,19 @@ def _print_summary(summary, *, total_hits: int) -> None:  # type: ignore[no-unty
 def _json_out(data: object) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
+
+def _register_commands() -> None:
+    """Commands live in pipeline/commands/<name>.py, each with `register(app)`."""
+    import importlib
+    import pkgutil
+
+    import pipeline.commands as commands
+
+    for module in sorted(m.name for m in pkgutil.iter_modules(commands.__path__)):
+        importlib.import_module(f"pipeline.commands.{module}").register(app)
+
+
+_register_commands()
 
 if __name__ == "__main__":
     app()

@@ -12,15 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from detectors.base import Detector
+from pipeline.enrichment import Enricher
 from pipeline.models import Finding, Hit, Post
 from pipeline.policy import Policy
 from pipeline.sources.base import Page, Source, SourceStopped
 from pipeline.store.base import Store
 
 log = logging.getLogger(__name__)
-
-Enricher = Callable[[list[Post]], None]
-
 
 @dataclass
 class RunSummary:

@@ -8,7 +8,12 @@ from pipeline.sources.base import Page, Source, SourceStopped
 
 __all__ = ["Page", "Source", "SourceStopped", "build_source", "build_sources"]
 
-DEMO_POSTS = SAMPLES_DIR / "posts.jsonl"
+
+def demo_sources() -> list[Source]:
+    """The bundled samples: every samples/*.jsonl file, in name order."""
+    from pipeline.sources.jsonl import JsonlSource
+
+    return [JsonlSource(p, name=f"demo:{p.stem}") for p in sorted(SAMPLES_DIR.glob("*.jsonl"))]
 
 
 def build_source(config: OrgConfig, spec: SourceConfig) -> Source:
@@ -23,7 +28,5 @@ def build_source(config: OrgConfig, spec: SourceConfig) -> Source:
 
 def build_sources(config: OrgConfig, *, demo: bool = False) -> list[Source]:
     if demo:
-        from pipeline.sources.jsonl import JsonlSource
-
-        return [JsonlSource(DEMO_POSTS, name="demo")]
+        return demo_sources()
     return [build_source(config, s) for s in config.sources if s.enabled]

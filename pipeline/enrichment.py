@@ -1,0 +1,18 @@
+"""What happens to a page of posts between the source and the detectors: fetch media
+(guarded), read text inside images. `build_enrichers` is used by the CLI and the DAGs alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pipeline.config import OrgConfig
+from pipeline.models import Post
+
+Enricher = Callable[[list[Post]], None]
+
+
+def build_enrichers(config: OrgConfig, *, offline: bool = False) -> list[Enricher]:
+    """Enrichers in the order they run. `offline` (demo, tests) skips anything that would fetch
+    over the network; posts then carry only media already on disk (`Media.path`)."""
+    enrichers: list[Enricher] = []
+    return enrichers
