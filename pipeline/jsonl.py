@@ -48,6 +48,7 @@ def read_models(
     """Stream `model` objects from a JSONL file (or `-` for stdin), skipping bad lines."""
     report = report if report is not None else ReadReport()
     handle, name, close = _open(path)
+    base_dir = Path.cwd() if str(path) == "-" else Path(path).resolve().parent
     try:
         for number, raw in enumerate(handle, start=1):
             if not raw.strip():
@@ -55,10 +56,18 @@ def read_models(
             item = parse_line(raw, model, source=name, line=number, report=report)
             if item is not None:
                 report.read += 1
+                resolve_media_paths(item, base_dir)
                 yield item
     finally:
         if close:
             handle.close()
+
+
+def resolve_media_paths(post: Any, base_dir: Path) -> None:
+    """Relative `Media.path` values in a JSONL file are relative to that file's folder."""
+    for media in getattr(post, "media", ()):
+        if media.path and not Path(media.path).is_absolute():
+            media.path = str((base_dir / media.path).resolve())
 
 
 def parse_line(

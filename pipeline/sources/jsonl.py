@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 
-from pipeline.jsonl import ReadReport, parse_line
+from pipeline.jsonl import ReadReport, parse_line, resolve_media_paths
 from pipeline.models import Post
 from pipeline.sources.base import Page, Source
 
@@ -42,5 +42,6 @@ class JsonlSource(Source):
                         raw, Post, source=str(self.path), line=line_no, report=report
                     )
                     if post is not None:
+                        resolve_media_paths(post, self.path.resolve().parent)
                         posts.append(post)
                 yield Page(posts=posts, checkpoint=str(line_no), errors=report.errors)
