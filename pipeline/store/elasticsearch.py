@@ -20,6 +20,7 @@ from pipeline.models import AuditEntry, Hit, Post, utcnow
 from pipeline.store.base import (
     HitQuery,
     Store,
+    StoreError,
     UnknownHit,
     WriteResult,
     apply_review_changes,
@@ -164,12 +165,20 @@ class ElasticsearchStore(Store):
         )
 
     def _delete_by(self, query: dict[str, Any], kinds: tuple[str, ...]) -> int:
+        # Scan-and-delete rather than _delete_by_query: it needs no reindex module on the node
+        # (the minimal distributions lack it) and reports each document's outcome the same way
+        # every other write here does.
         deleted = 0
         for kind in kinds:
-            response = self.es.delete_by_query(
-                index=self.index(kind), query=query, refresh=True, conflicts="proceed"
+            index = self.index(kind)
+            result = self._bulk(
+                {"_op_type": "delete", "_index": index, "_id": doc["_id"]}
+                for doc in helpers.scan(self.es, index=index, query={"query": query}, _source=False)
             )
-            deleted += int(response.get("deleted", 0))
+            if result.failed:
+                raise StoreError(f"could not delete {len(result.failed)} documents from {index}")
+            deleted += result.written
+        self.es.indices.refresh(index=[self.index(k) for k in kinds])
         return deleted
 
     def erase_author(self, platform: str, author_id: str) -> int:

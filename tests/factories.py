@@ -1,0 +1,45 @@
+"""Small builders for posts, findings and hits used across the suite."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pipeline.models import Author, Category, Finding, Hit, Post, Severity
+
+BASE_TIME = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+
+
+def make_post(n: int = 1, *, platform: str = "x", author_id: str = "100", **extra: Any) -> Post:
+    data: dict[str, Any] = {
+        "platform": platform,
+        "id": str(n),
+        "url": f"https://x.com/someone/status/{n}",
+        "created_at": BASE_TIME + timedelta(minutes=n),
+        "text": f"Post number {n} about Queen Mary",
+        "author": Author(id=author_id, handle=f"user{author_id}", display_name="Some One"),
+    }
+    data.update(extra)
+    return Post.model_validate(data)
+
+
+def make_hit(
+    n: int = 1,
+    *,
+    category: Category = Category.harassment,
+    severity: Severity = Severity.high,
+    detector: str = "harassment",
+    seen: datetime | None = None,
+    **post_fields: Any,
+) -> Hit:
+    post = make_post(n, **post_fields)
+    finding = Finding(
+        post_id=post.doc_id,
+        detector=detector,
+        category=category,
+        severity=severity,
+        score=0.9,
+        explanation="test finding",
+        evidence={"labels": ["offensive"], "spans": [{"start": 0, "end": 4, "text": "Post"}]},
+    )
+    return Hit.from_finding(finding, post, now=seen or BASE_TIME + timedelta(hours=n))

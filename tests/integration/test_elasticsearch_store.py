@@ -1,0 +1,131 @@
+"""Elasticsearch-specific behaviour on the real local node: templates, failures, 429 retries."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from pipeline.store.elasticsearch import ElasticsearchStore
+from pipeline.store.es_templates import HITS_MAPPING
+from tests.factories import make_hit, make_post
+
+pytestmark = pytest.mark.integration
+
+
+def test_setup_installs_explicit_mappings(es_store, es_client, es_prefix):
+    mapping = es_client.indices.get_mapping(index=f"{es_prefix}-hits")
+    properties = mapping[f"{es_prefix}-hits"]["mappings"]["properties"]
+    assert properties["status"] == {"type": "keyword"}
+    assert properties["last_seen"] == {"type": "date"}
+    assert set(HITS_MAPPING["properties"]) <= set(properties)
+
+
+def test_each_failed_document_is_reported_and_the_rest_written(es_store):
+    good = make_hit(1)
+    bad = make_hit(2)
+    # A value the explicit mapping cannot take: Elasticsearch rejects this one document.
+    bad.evidence["authorised"] = "perhaps"
+    result = es_store.upsert_hits([good, bad, make_hit(3)])
+    assert result.written == 2
+    assert [doc_id for doc_id, _ in result.failed] == [bad.id]
+    assert "document_parsing_exception" in result.failed[0][1]
+    assert es_store.count_hits() == 2
+
+
+class _Throttler(http.server.BaseHTTPRequestHandler):
+    """Forwards to the real node, answering the first bulk requests with 429s as a node with a
+    full write queue does: first a whole-request 429, then per-item 429s."""
+
+    upstream = ""
+    bulk_calls = 0
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        self._forward()
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._forward()
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._forward()
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._forward()
+
+    def _forward(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        if self.path.split("?")[0].endswith("/_bulk"):
+            type(self).bulk_calls += 1
+            if type(self).bulk_calls == 1:
+                return self._reply(429, {"error": {"type": "es_rejected_execution_exception",
+                                                   "reason": "rejected execution"}, "status": 429})
+            if type(self).bulk_calls == 2:
+                lines = [json.loads(x) for x in body.decode().splitlines() if x.strip()]
+                actions = [line for line in lines if set(line) & {"index", "update", "create"}]
+                items = [
+                    {next(iter(a)): {"_id": a[next(iter(a))]["_id"], "status": 429,
+                                     "error": {"type": "es_rejected_execution_exception",
+                                               "reason": "queue full"}}}
+                    for a in actions
+                ]
+                return self._reply(200, {"took": 1, "errors": True, "items": items})
+        request = urllib.request.Request(
+            self.upstream + self.path, data=body, method=self.command,
+            headers={k: v for k, v in self.headers.items() if k.lower() != "host"},
+        )
+        try:
+            with urllib.request.urlopen(request) as response:
+                self._reply(response.status, response.read(), dict(response.headers))
+        except urllib.error.HTTPError as error:
+            self._reply(error.code, error.read(), dict(error.headers))
+
+    def _reply(self, status: int, payload, headers: dict | None = None) -> None:
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Elastic-Product", "Elasticsearch")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def throttled_url(es_url: str) -> Iterator[str]:
+    _Throttler.upstream = es_url
+    _Throttler.bulk_calls = 0
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Throttler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def test_429s_are_retried_until_every_document_is_written(throttled_url, es_client, es_prefix):
+    client = Elasticsearch(throttled_url, request_timeout=30)
+    store = ElasticsearchStore(client, prefix=es_prefix, refresh_on_write=True)
+    store.setup()
+    result = store.upsert_posts([make_post(n) for n in range(1, 21)])
+    assert result.written == 20 and result.ok
+    assert _Throttler.bulk_calls >= 3  # rejected whole, rejected per item, then accepted
+    es_client.indices.refresh(index=f"{es_prefix}-posts")
+    assert es_client.count(index=f"{es_prefix}-posts")["count"] == 20
+
+
+def test_concurrent_review_edits_do_not_overwrite_each_other(es_store):
+    hit = make_hit(1)
+    es_store.upsert_hits([hit])
+    es_store.update_hit(hit.id, {"assignee": "amira"}, actor="amira", action="assign")
+    es_store.update_hit(hit.id, {"status": "escalated"}, actor="ben", action="escalate")
+    got = es_store.get_hit(hit.id)
+    assert (got.assignee, got.status.value) == ("amira", "escalated")
+    assert len(es_store.audit_trail(hit.id)) == 2
