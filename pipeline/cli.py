@@ -23,7 +23,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 # Findings go to stdout (scan); everything for people goes to stderr.
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # long paths and errors stay on one line
 log = logging.getLogger("crestwatch")
 
 ConfigOption = Annotated[
