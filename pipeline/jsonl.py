@@ -68,6 +68,11 @@ def resolve_media_paths(post: Any, base_dir: Path) -> None:
     for media in getattr(post, "media", ()):
         if media.path and not Path(media.path).is_absolute():
             media.path = str((base_dir / media.path).resolve())
+    author = getattr(post, "author", None)
+    for name in ("avatar_path", "banner_path"):
+        value = getattr(author, name, None)
+        if value and not Path(value).is_absolute():
+            setattr(author, name, str((base_dir / value).resolve()))
 
 
 def parse_line(

@@ -76,6 +76,10 @@ class Author(_Open):
     created_at: datetime | None = None
     verified: bool | None = None
     followers: int | None = None
+    # Local copies of the avatar and banner (set by the media fetcher, or given in samples);
+    # image detectors never fetch, so without them the images are simply not compared.
+    avatar_path: str | None = None
+    banner_path: str | None = None
 
 
 class Media(_Open):
