@@ -108,7 +108,7 @@ def run(
                 sources,
                 store=target,
                 detectors=dets,
-                policy=Policy(cfg),
+                policy=Policy.for_store(cfg, target),
                 enrichers=build_enrichers(cfg, offline=demo),
                 from_start=from_start,
                 on_page=lambda page: progress.update(task, advance=len(page.posts)),

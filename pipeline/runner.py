@@ -84,8 +84,8 @@ def process_page(
     summary.skipped.extend(str(e) for e in page.errors)
     for enrich in enrichers:
         enrich(page.posts)
-    findings = policy.apply(run_detectors(page.posts, detectors, summary))
     by_id = {p.doc_id: p for p in page.posts}
+    findings = policy.apply(run_detectors(page.posts, detectors, summary), by_id)
     hits = [Hit.from_finding(f, by_id[f.post_id]) for f in findings]
 
     posts_result = store.upsert_posts(page.posts)

@@ -55,7 +55,10 @@ class HitQuery(BaseModel):
 
 
 # Review fields a reviewer may change; everything else belongs to detection.
-REVIEW_FIELDS = ("status", "risk", "assignee", "tags", "notes")
+REVIEW_FIELDS = ("status", "risk", "assignee", "tags", "notes", "first_action_at")
+
+# What a whitelist entry names: an account ("x:12345") or an image (its sha256).
+WHITELIST_KINDS = ("account", "image")
 
 
 class Store(ABC):
@@ -105,6 +108,14 @@ class Store(ABC):
     def set_checkpoint(self, source: str, value: str) -> None: ...
 
     @abstractmethod
+    def add_to_whitelist(self, kind: str, value: str, *, actor: str, reason: str = "") -> None:
+        """Stop future hits from an account or an image (idempotent)."""
+
+    @abstractmethod
+    def whitelist(self) -> set[tuple[str, str]]:
+        """Every (kind, value) on the whitelist."""
+
+    @abstractmethod
     def erase_author(self, platform: str, author_id: str) -> int:
         """Delete every post and hit of one person (a data-subject erasure request)."""
 
@@ -123,6 +134,11 @@ class Store(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def check_whitelist_kind(kind: str) -> None:
+    if kind not in WHITELIST_KINDS:
+        raise StoreError(f"whitelist kind must be one of {', '.join(WHITELIST_KINDS)}, not {kind!r}")
 
 
 def apply_review_changes(hit: Hit, changes: dict[str, Any]) -> Hit:

@@ -24,6 +24,7 @@ from pipeline.store.base import (
     UnknownHit,
     WriteResult,
     apply_review_changes,
+    check_whitelist_kind,
 )
 from pipeline.store.es_templates import index_templates
 
@@ -70,7 +71,7 @@ class ElasticsearchStore(Store):
     def setup(self) -> None:
         for name, body in index_templates(self.prefix).items():
             self.es.indices.put_index_template(name=name, **body)
-        for kind in ("posts", "hits", "audit", "checkpoints"):
+        for kind in ("posts", "hits", "audit", "checkpoints", "whitelist"):
             if not self.es.indices.exists(index=self.index(kind)):
                 self.es.indices.create(index=self.index(kind))
 
@@ -163,6 +164,23 @@ class ElasticsearchStore(Store):
             document={"source": source, "value": value, "updated_at": utcnow().isoformat()},
             refresh="wait_for",
         )
+
+    def add_to_whitelist(self, kind: str, value: str, *, actor: str, reason: str = "") -> None:
+        check_whitelist_kind(kind)
+        self.es.index(
+            index=self.index("whitelist"),
+            id=f"{kind}:{value}",
+            document={"kind": kind, "value": value, "actor": actor, "reason": reason,
+                      "added_at": utcnow().isoformat()},
+            refresh="wait_for",
+        )
+
+    def whitelist(self) -> set[tuple[str, str]]:
+        return {
+            (doc["_source"]["kind"], doc["_source"]["value"])
+            for doc in helpers.scan(self.es, index=self.index("whitelist"),
+                                    query={"query": {"match_all": {}}})
+        }
 
     def _delete_by(self, query: dict[str, Any], kinds: tuple[str, ...]) -> int:
         # Scan-and-delete rather than _delete_by_query: it needs no reindex module on the node

@@ -112,11 +112,20 @@ CHECKPOINTS_MAPPING: dict[str, Any] = {
     "properties": {"source": _KEYWORD, "value": _KEYWORD, "updated_at": _DATE},
 }
 
+WHITELIST_MAPPING: dict[str, Any] = {
+    "dynamic": False,
+    "properties": {
+        "kind": _KEYWORD, "value": _KEYWORD, "actor": _KEYWORD, "reason": {"type": "text"},
+        "added_at": _DATE,
+    },
+}
+
 MAPPINGS = {
     "posts": POSTS_MAPPING,
     "hits": HITS_MAPPING,
     "audit": AUDIT_MAPPING,
     "checkpoints": CHECKPOINTS_MAPPING,
+    "whitelist": WHITELIST_MAPPING,
 }
 
 

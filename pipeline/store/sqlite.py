@@ -17,6 +17,7 @@ from pipeline.store.base import (
     UnknownHit,
     WriteResult,
     apply_review_changes,
+    check_whitelist_kind,
 )
 
 _SCHEMA = """
@@ -56,6 +57,14 @@ CREATE TABLE IF NOT EXISTS audit (
     changes TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_hit ON audit (hit_id, seq);
+CREATE TABLE IF NOT EXISTS whitelist (
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (kind, value)
+);
 CREATE TABLE IF NOT EXISTS checkpoints (
     source TEXT PRIMARY KEY,
     value TEXT NOT NULL,
@@ -171,6 +180,17 @@ class SQLiteStore(Store):
                 "value=excluded.value, updated_at=excluded.updated_at",
                 (source, value, _ts(utcnow())),
             )
+
+    def add_to_whitelist(self, kind: str, value: str, *, actor: str, reason: str = "") -> None:
+        check_whitelist_kind(kind)
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR IGNORE INTO whitelist VALUES (?, ?, ?, ?, ?)",
+                (kind, value, actor, reason, _ts(utcnow())),
+            )
+
+    def whitelist(self) -> set[tuple[str, str]]:
+        return {(k, v) for k, v in self._db.execute("SELECT kind, value FROM whitelist")}
 
     def erase_author(self, platform: str, author_id: str) -> int:
         with self._lock, self._db:

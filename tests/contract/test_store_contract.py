@@ -136,3 +136,13 @@ def test_purge_before_applies_retention(store):
     assert removed == 4  # posts 1-2 and their hits
     assert store.count_hits() == 2
     assert store.get_post("x:1") is None and store.get_post("x:3") is not None
+
+
+def test_whitelist_is_idempotent_and_checked(store):
+    assert store.whitelist() == set()
+    store.add_to_whitelist("account", "x:100", actor="amira", reason="our own society")
+    store.add_to_whitelist("account", "x:100", actor="ben")
+    store.add_to_whitelist("image", "ab" * 32, actor="ben")
+    assert store.whitelist() == {("account", "x:100"), ("image", "ab" * 32)}
+    with pytest.raises(StoreError):
+        store.add_to_whitelist("hashtag", "#qmul", actor="ben")
