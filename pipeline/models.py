@@ -184,6 +184,8 @@ class Hit(BaseModel):
     first_seen: datetime = Field(default_factory=utcnow)
     last_seen: datetime = Field(default_factory=utcnow)
     status: Status = Status.new
+    # When a reviewer first acted on the hit: review turnaround is first_action_at - first_seen.
+    first_action_at: datetime | None = None
     assignee: str | None = None
     tags: list[str] = Field(default_factory=list)
     notes: list[dict[str, Any]] = Field(default_factory=list)
