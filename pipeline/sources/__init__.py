@@ -16,7 +16,14 @@ def demo_sources() -> list[Source]:
     return [JsonlSource(p, name=f"demo:{p.stem}") for p in sorted(SAMPLES_DIR.glob("*.jsonl"))]
 
 
-def build_source(config: OrgConfig, spec: SourceConfig) -> Source:
+def build_source(
+    config: OrgConfig, spec: SourceConfig, *, credentials: dict[str, str | None] | None = None
+) -> Source:
+    """`credentials`: Airflow Connection fields; without them, `<env_prefix>_...` variables."""
+    if spec.platform in ("x", "reddit", "bluesky", "mastodon"):
+        from pipeline.sources.collectors import build_collector
+
+        return build_collector(config, spec, credentials=credentials)
     if spec.platform == "jsonl":
         from pipeline.sources.jsonl import JsonlSource
 

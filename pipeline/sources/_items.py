@@ -1,0 +1,55 @@
+"""Turning a page of platform items into Posts, one bad item at a time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from pipeline.jsonl import LineError
+from pipeline.models import Post
+
+log = logging.getLogger(__name__)
+
+I = TypeVar("I")  # noqa: E741
+
+
+def convert_items(
+    items: Iterable[I],
+    convert: Callable[[I], Post],
+    *,
+    source: str,
+    item_id: Callable[[I], str | None],
+) -> tuple[list[Post], list[LineError]]:
+    """Convert each item; a malformed one is logged with its id and reported, the rest go on."""
+    posts: list[Post] = []
+    errors: list[LineError] = []
+    for number, item in enumerate(items, start=1):
+        try:
+            posts.append(convert(item))
+        except (ValidationError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            try:
+                ident = item_id(item) or "(no id)"
+            except Exception:  # noqa: BLE001 - an item too broken to have an id
+                ident = "(no id)"
+            if isinstance(exc, ValidationError):
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"]) or "(object)"
+                message = f"{where}: {first['msg']}"
+            else:
+                message = f"{type(exc).__name__}: {exc}"
+            error = LineError(source, number, str(ident), f"malformed item skipped: {message}")
+            log.warning("skipped %s", error)
+            errors.append(error)
+    return posts, errors
+
+
+def from_epoch(value: Any) -> datetime:
+    return datetime.fromtimestamp(float(value), UTC)
+
+
+def dict_id(item: Any) -> str | None:
+    return str(item.get("id")) if isinstance(item, dict) and item.get("id") is not None else None

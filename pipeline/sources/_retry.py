@@ -1,0 +1,125 @@
+"""Retries, back-off and rate limits for the platform collectors, in one place.
+
+Each collector says how to read its client library's exceptions (`classify`); the `Retrier`
+then backs off with jitter on server errors and timeouts (tenacity), waits for a rate-limit
+window to reset or defers the rest of the run (SourceConfig.on_rate_limit), and turns anything
+it cannot get past into `SourceStopped`. Its messages carry HTTP statuses and times only, never
+the library's exception text, so a credential can never end up in a run summary.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal, TypeVar
+
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity.wait import wait_random_exponential
+
+from pipeline.sources.base import SourceStopped
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What went wrong with one request, described without any secret."""
+
+    kind: Literal["rate_limit", "transient", "fatal"]
+    detail: str  # e.g. "HTTP 503", "timeout", "HTTP 401"
+    reset_at: float | None = None  # epoch seconds when a rate-limit window reopens
+
+
+Classifier = Callable[[BaseException], Fault | None]
+
+
+def _when(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Retrier:
+    """Calls the client library; `classify` returns None for exceptions that are bugs."""
+
+    def __init__(
+        self,
+        classify: Classifier,
+        *,
+        on_rate_limit: Literal["wait", "defer"] = "defer",
+        attempts: int = 4,
+        max_backoff: float = 30.0,
+        max_rate_wait: float = 900.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.classify = classify
+        self.on_rate_limit = on_rate_limit
+        self.attempts = attempts
+        self.max_rate_wait = max_rate_wait
+        self.sleep = sleep
+        self.clock = clock
+        self._backoff = wait_random_exponential(multiplier=0.5, max=max_backoff)
+
+    def _rate_wait(self, fault: Fault) -> float:
+        if fault.reset_at is None:
+            return 60.0
+        return max(0.0, fault.reset_at - self.clock()) + 1.0
+
+    def _retryable(self, exc: BaseException) -> bool:
+        fault = self.classify(exc)
+        if fault is None or fault.kind == "fatal":
+            return False
+        if fault.kind == "rate_limit":
+            return self.on_rate_limit == "wait" and self._rate_wait(fault) <= self.max_rate_wait
+        return True
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        fault = self.classify(exc) if exc else None
+        if fault is not None and fault.kind == "rate_limit":
+            return self._rate_wait(fault)
+        return float(self._backoff(state))
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        fault = self.classify(exc) if exc else None
+        log.warning(
+            "%s on attempt %d of %d; retrying in %.1fs",
+            fault.detail if fault else type(exc).__name__, state.attempt_number, self.attempts,
+            state.upcoming_sleep,
+        )
+
+    def call(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        retrying = Retrying(
+            stop=stop_after_attempt(self.attempts),
+            wait=self._wait,
+            retry=retry_if_exception(self._retryable),
+            sleep=self.sleep,
+            before_sleep=self._before_sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(fn, *args, **kwargs)
+        except SourceStopped:
+            raise
+        except Exception as exc:
+            fault = self.classify(exc)
+            if fault is None:
+                raise
+            raise SourceStopped(self._reason(fault)) from None
+
+    def _reason(self, fault: Fault) -> str:
+        if fault.kind == "rate_limit":
+            reset = (f"window resets at {_when(fault.reset_at)}" if fault.reset_at
+                     else "no reset time given")
+            if self.on_rate_limit == "defer":
+                return f"rate limited ({fault.detail}, {reset}); the rest waits for the next run"
+            return (f"rate limited ({fault.detail}, {reset}); still limited after "
+                    f"{self.attempts} tries or the wait exceeds {self.max_rate_wait:.0f}s")
+        if fault.kind == "transient":
+            return f"gave up after {self.attempts} tries: {fault.detail}"
+        return f"request refused: {fault.detail}"
