@@ -14,6 +14,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from pipeline.redaction import redact
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -206,7 +208,8 @@ class Hit(BaseModel):
             platform=post.platform,
             post_id=post.doc_id,
             post_url=post.url,
-            post_text=post.text,
+            # Secrets and personal details found in the text are stored masked, never in clear.
+            post_text=redact(post.text, finding.evidence.get("redactions") or []),
             post_created_at=post.created_at,
             author_id=post.author.id,
             author_handle=post.author.handle,

@@ -1,0 +1,71 @@
+"""Who a post is about: mentions of people, and of the University's protected people.
+
+Leak detectors raise severity when a detail sits next to a person's name, and more when that
+person is one the organisation config lists as protected. Names are found cheaply, without a
+model: protected people by their configured names, surnames after a title and handles; anyone
+else by a title followed by a capitalised name ("Dr Smith") or an @mention.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipeline.config import OrgConfig, ProtectedPerson
+
+_TITLES = r"(?:Dr|Doctor|Prof|Professor|Mr|Mrs|Ms|Miss|Mx|Sir|Dame|Lord|Lady)\.?"
+_TITLE_NAME = re.compile(rf"\b{_TITLES}\s+(?:[A-Z][a-z]+[ -]){{0,2}}[A-Z][a-zA-Z'’-]+")
+_MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_.]{2,30}[A-Za-z0-9_]")
+
+
+@dataclass(frozen=True)
+class PersonMention:
+    start: int
+    end: int
+    text: str
+    protected: ProtectedPerson | None = None
+
+
+def _name_parts(person: ProtectedPerson) -> list[str]:
+    bare = re.sub(rf"^(?:{_TITLES}\s+)+", "", person.name).strip()
+    parts = [bare]
+    surname = bare.split()[-1] if bare.split() else ""
+    if surname:
+        parts.append(rf"{_TITLES}\s+{re.escape(surname)}")
+    return [re.escape(parts[0]), *parts[1:]]
+
+
+class PeopleFinder:
+    def __init__(self, config: OrgConfig) -> None:
+        self._protected: list[tuple[re.Pattern[str], ProtectedPerson]] = []
+        for person in config.protected_people:
+            names = _name_parts(person)
+            handles = [re.escape("@" + h.split("@")[0]) for h in person.handles.values()]
+            pattern = re.compile(r"(?<!\w)(?:" + "|".join(names + handles) + r")(?!\w)", re.I)
+            self._protected.append((pattern, person))
+
+    def find(self, text: str) -> list[PersonMention]:
+        found: list[PersonMention] = []
+        taken: list[tuple[int, int]] = []
+        for pattern, person in self._protected:
+            for m in pattern.finditer(text):
+                found.append(PersonMention(m.start(), m.end(), m.group(0), person))
+                taken.append((m.start(), m.end()))
+        for pattern in (_TITLE_NAME, _MENTION):
+            for m in pattern.finditer(text):
+                if any(s < m.end() and m.start() < e for s, e in taken):
+                    continue
+                found.append(PersonMention(m.start(), m.end(), m.group(0)))
+                taken.append((m.start(), m.end()))
+        return sorted(found, key=lambda p: p.start)
+
+
+def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence (or line) around [start, end): where context cues are looked for."""
+    left = max(text.rfind(c, 0, start) for c in ".!?\n")
+    right_candidates = [i for i in (text.find(c, end) for c in ".!?\n") if i != -1]
+    # A full stop inside a number or an abbreviation ("Dr.", "1.5") does not end a sentence.
+    while left > 0 and left + 1 < len(text) and not text[left + 1].isspace():
+        left = max(text.rfind(c, 0, left) for c in ".!?\n")
+    right = min(right_candidates) if right_candidates else len(text)
+    return left + 1, right
