@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pipeline.config import OrgConfig
 from pipeline.store.base import HitQuery, Store, StoreError, UnknownHit, WriteResult
@@ -16,8 +17,12 @@ def open_store(
     backend: str | None = None,
     url: str | None = None,
     sqlite_path: Path | None = None,
+    client: Any = None,
 ) -> Store:
-    """Open (and set up) the configured store; arguments override the config."""
+    """Open (and set up) the configured store; arguments override the config.
+
+    `client`: a ready Elasticsearch client (e.g. built from an Airflow Connection) instead of
+    one made from `url` and the CRESTWATCH_ES_* variables."""
     backend = backend or config.store.backend
     if backend == "sqlite":
         from pipeline.store.sqlite import SQLiteStore
@@ -26,10 +31,9 @@ def open_store(
     elif backend == "elasticsearch":
         from pipeline.store.elasticsearch import ElasticsearchStore, client_from_env
 
-        store = ElasticsearchStore(
-            client_from_env(url or config.store.elasticsearch_url),
-            prefix=config.store.index_prefix,
-        )
+        if client is None:
+            client = client_from_env(url or config.store.elasticsearch_url)
+        store = ElasticsearchStore(client, prefix=config.store.index_prefix)
     else:
         raise StoreError(f"unknown store backend {backend!r} (sqlite or elasticsearch)")
     store.setup()

@@ -123,10 +123,10 @@ class Store(ABC):
     def purge_before(self, cutoff: datetime) -> int:
         """Delete posts and hits whose post was created before `cutoff` (retention)."""
 
-    def refresh(self) -> None:
+    def refresh(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Make recent writes visible to searches (a no-op where writes are immediate)."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Release connections."""
 
     def __enter__(self) -> Store:
@@ -138,7 +138,8 @@ class Store(ABC):
 
 def check_whitelist_kind(kind: str) -> None:
     if kind not in WHITELIST_KINDS:
-        raise StoreError(f"whitelist kind must be one of {', '.join(WHITELIST_KINDS)}, not {kind!r}")
+        kinds = ", ".join(WHITELIST_KINDS)
+        raise StoreError(f"whitelist kind must be one of {kinds}, not {kind!r}")
 
 
 def apply_review_changes(hit: Hit, changes: dict[str, Any]) -> Hit:

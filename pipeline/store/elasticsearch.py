@@ -217,7 +217,8 @@ class ElasticsearchStore(Store):
 
     @staticmethod
     def _author_query(platform: str, author_id: str, field: str) -> dict[str, Any]:
-        return {"bool": {"filter": [{"term": {"platform": platform}}, {"term": {field: author_id}}]}}
+        filters = [{"term": {"platform": platform}}, {"term": {field: author_id}}]
+        return {"bool": {"filter": filters}}
 
     def purge_before(self, cutoff: datetime) -> int:
         return self._delete_by(

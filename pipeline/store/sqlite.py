@@ -197,7 +197,8 @@ class SQLiteStore(Store):
             ids = [
                 r[0]
                 for r in self._db.execute(
-                    "SELECT id FROM hits WHERE platform = ? AND author_id = ?", (platform, author_id)
+                    "SELECT id FROM hits WHERE platform = ? AND author_id = ?",
+                    (platform, author_id),
                 )
             ]
             self._db.executemany("DELETE FROM audit WHERE hit_id = ?", [(i,) for i in ids])

@@ -33,7 +33,8 @@ def test_review_commands_on_the_sqlite_store(tmp_path: Path):
     missing = runner.invoke(app, ["review", "show", "nope", "-c", config])
     assert missing.exit_code == 1 and "no hit with id 'nope'" in missing.stderr
 
-    shown = json.loads(runner.invoke(app, ["review", "show", hit_id, "--json", "-c", config]).stdout)
+    shown = runner.invoke(app, ["review", "show", hit_id, "--json", "-c", config])
+    shown = json.loads(shown.stdout)
     assert shown["hit"]["status"] == "escalated"
     assert [a["actor"] for a in shown["audit"]] == ["amira"]
     escalated = runner.invoke(app, ["review", "list", "--status", "escalated", "-c", config])

@@ -61,8 +61,9 @@ def test_write_and_read_back(tmp_path: Path):
 
 def test_hit_ids_are_stable_and_subject_groups_an_account():
     post = make_post(1)
-    finding = Finding(post_id=post.doc_id, detector="impersonation", category=Category.impersonation,
-                      severity=Severity.high, score=0.8, explanation="e")
+    finding = Finding(post_id=post.doc_id, detector="impersonation",
+                      category=Category.impersonation, severity=Severity.high, score=0.8,
+                      explanation="e")
     other_post = make_post(2)
     same_account = finding.model_copy(update={"post_id": other_post.doc_id,
                                               "subject": "account:x:100"})
