@@ -53,3 +53,11 @@ def from_epoch(value: Any) -> datetime:
 
 def dict_id(item: Any) -> str | None:
     return str(item.get("id")) if isinstance(item, dict) and item.get("id") is not None else None
+
+
+def required(item: Any, key: str) -> Any:
+    """A field a post cannot do without; its absence makes the item malformed."""
+    value = item.get(key) if hasattr(item, "get") else None
+    if value is None or value == "":
+        raise ValueError(f"missing required field {key!r}")
+    return value

@@ -19,7 +19,7 @@ CREDENTIAL_KEYS: dict[str, tuple[str, ...]] = {
     "x": ("bearer_token",),
     "reddit": ("client_id", "client_secret", "user_agent"),
     "bluesky": ("handle", "app_password"),
-    "mastodon": ("access_token",),
+    "mastodon": ("access_token", "instance"),
 }
 CONNECTION_FIELDS: dict[str, dict[str, str]] = {
     "x": {"password": "bearer_token"},

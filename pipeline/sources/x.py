@@ -18,7 +18,7 @@ import tweepy
 
 from pipeline.config import OrgConfig
 from pipeline.models import Author, Media, Post
-from pipeline.sources._items import convert_items, dict_id
+from pipeline.sources._items import convert_items, dict_id, required
 from pipeline.sources._queries import x_hygiene_queries, x_search_queries
 from pipeline.sources._retry import Fault, Retrier
 from pipeline.sources._secrets import Credentials, redact_client_logs
@@ -137,7 +137,7 @@ class XSource(Source):
         includes = body.get("includes") or {}
         users = {u.get("id"): u for u in includes.get("users", [])}
         media = {m.get("media_key"): m for m in includes.get("media", [])}
-        author_id = str(tweet["author_id"])
+        author_id = str(required(tweet, "author_id"))
         user = users.get(author_id)
         author = _author(author_id, user)
         handle = author.handle if user else None

@@ -1,0 +1,311 @@
+"""Mastodon collector: hashtag timelines and status search on the configured instances,
+through Mastodon.py.
+
+Hashtag timelines (and, for account hygiene, account timelines) page oldest-first with
+`min_id`, so every page's checkpoint is simply the newest status id it stored, per instance and
+stream. Status search pages newest-first and uses the same resumable marks as X (see _sweep.py).
+An access token is only ever sent to the instance it belongs to (`instance` credential, default
+the first configured instance); other instances are read anonymously, which covers public
+hashtag timelines; search needs the token.
+
+Status ids are local to the instance that served them; a Post's id is the status `uri`, which is
+global, so one status seen through two instances is stored once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+import mastodon as mastodon_py
+
+from pipeline.config import OrgConfig
+from pipeline.models import Author, Media, Post
+from pipeline.sources._html import html_to_text
+from pipeline.sources._items import convert_items, dict_id, required
+from pipeline.sources._queries import plain_queries, search_terms
+from pipeline.sources._retry import Fault, Retrier
+from pipeline.sources._secrets import Credentials, redact_client_logs
+from pipeline.sources._sweep import Checkpoint, Sweep
+from pipeline.sources.base import Page, Source
+
+log = logging.getLogger(__name__)
+
+_MAPPED = {"id", "uri", "url", "created_at", "content", "language", "account",
+           "media_attachments", "in_reply_to_id", "quote", "replies_count", "reblogs_count",
+           "favourites_count", "quotes_count"}
+
+
+def host_url(instance: str) -> str:
+    instance = instance.strip().rstrip("/")
+    return instance if "://" in instance else f"https://{instance}"
+
+
+def classifier(client: mastodon_py.Mastodon) -> Callable[[BaseException], Fault | None]:
+    def classify(exc: BaseException) -> Fault | None:
+        if isinstance(exc, mastodon_py.MastodonRatelimitError):
+            # Mastodon.py has already read X-RateLimit-Reset into the client.
+            return Fault("rate_limit", "HTTP 429", client.ratelimit_reset)
+        status = exc.args[1] if isinstance(exc, mastodon_py.MastodonAPIError) and \
+            len(exc.args) > 1 else "error"
+        if isinstance(exc, mastodon_py.MastodonServerError):
+            return Fault("transient", f"HTTP {status}")
+        if isinstance(exc, mastodon_py.MastodonNetworkError):
+            return Fault("transient", "timeout or connection error")
+        if isinstance(exc, mastodon_py.MastodonAPIError):
+            return Fault("fatal", f"HTTP {status}")
+        return None
+
+    return classify
+
+
+def snowflake(moment: datetime) -> str:
+    """The smallest status id Mastodon could give a status created at `moment`."""
+    return str(int(moment.timestamp() * 1000) << 16)
+
+
+@dataclass(frozen=True)
+class Stream:
+    instance: str
+    kind: Literal["hashtag", "search", "account"]
+    value: str  # tag, query, or acct
+    account_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        label = {"hashtag": "#", "search": "search:", "account": "account:"}[self.kind]
+        return f"{self.instance} {label}{self.value}"
+
+
+class MastodonSource(Source):
+    platform = "mastodon"
+
+    def __init__(
+        self,
+        config: OrgConfig,
+        credentials: Credentials,
+        *,
+        name: str = "mastodon",
+        kind: Literal["search", "hygiene"] = "search",
+        max_pages: int = 10,
+        page_size: int = 40,
+        on_rate_limit: Literal["wait", "defer"] = "defer",
+        lookback: timedelta | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.max_pages = max_pages
+        self.page_size = page_size
+        self.on_rate_limit = on_rate_limit
+        # How far back a stream's first run reads: a day of search results; a month of an
+        # account's own posts, so a new install can already tell a stale account.
+        self.lookback = lookback or timedelta(days=30 if kind == "hygiene" else 1)
+        self.sleep = sleep
+        self.now = now
+        search = config.search.get("mastodon")
+        instances = [host_url(i) for i in (search.instances if search else [])]
+        self._token = credentials.get("access_token")
+        token_home = credentials.get("instance") or (instances[0] if instances else None)
+        self._token_instance = host_url(token_home) if token_home else None
+        self._clients: dict[str, mastodon_py.Mastodon] = {}
+        self._credentials = credentials
+        self.streams = self._hygiene_streams(config) if kind == "hygiene" else \
+            self._search_streams(config, instances)
+
+    def _search_streams(self, config: OrgConfig, instances: list[str]) -> list[Stream]:
+        tags = [t.value for t in search_terms(config, "mastodon") if t.kind == "hashtag"]
+        queries = [q for q in plain_queries(config, "mastodon", accounts=False)
+                   if not q.startswith("#")]
+        streams = []
+        for instance in instances:
+            streams += [Stream(instance, "hashtag", tag) for tag in tags]
+            if self._token and instance == self._token_instance:
+                streams += [Stream(instance, "search", q) for q in queries]
+        if queries and not self._token:
+            log.info("%s: no access token; searching hashtag timelines only", self.name)
+        return streams
+
+    def _hygiene_streams(self, config: OrgConfig) -> list[Stream]:
+        streams = []
+        for account in config.accounts:
+            if account.platform != "mastodon":
+                continue
+            acct = account.handle.lstrip("@")
+            user, _, domain = acct.partition("@")
+            if not domain:
+                raise ValueError(f"mastodon account {acct!r} needs its instance: user@instance")
+            streams.append(Stream(host_url(domain), "account", acct, account.platform_id))
+        return streams
+
+    # -- clients ----------------------------------------------------------------------------
+
+    def client(self, instance: str) -> mastodon_py.Mastodon:
+        if instance not in self._clients:
+            token = self._token if instance == self._token_instance else None
+            self._clients[instance] = mastodon_py.Mastodon(
+                access_token=token, api_base_url=instance, ratelimit_method="throw",
+                # Every call used here exists since Mastodon 3.x; naming a version spares a
+                # request to /api/v1/instance per instance.
+                version_check_mode="none", mastodon_version="4.0.0", request_timeout=30,
+            )
+            redact_client_logs(self._credentials)
+        return self._clients[instance]
+
+    def _call(self, instance: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        client = self.client(instance)
+        retrier = Retrier(classifier(client), on_rate_limit=self.on_rate_limit, sleep=self.sleep)
+        return retrier.call(fn, *args, **kwargs)
+
+    # -- paging -----------------------------------------------------------------------------
+
+    def pages(self, checkpoint: str | None) -> Iterator[Page]:
+        state = Checkpoint.parse(checkpoint)
+        count = 0
+        for stream in self.streams:
+            reader = self._search if stream.kind == "search" else self._oldest_first
+            for page, reached in reader(stream, state):
+                state = reached  # later streams' pages carry this stream's marks too
+                yield page
+                count += 1
+                if count >= self.max_pages:
+                    return
+
+    def _oldest_first(self, stream: Stream, state: Checkpoint) -> Iterator[tuple[Page, Checkpoint]]:
+        floor = state.get(stream.key).floor or snowflake(self.now() - self.lookback)
+        client = self.client(stream.instance)
+        account_id = None
+        if stream.kind == "account":
+            account_id = stream.account_id or self._call(
+                stream.instance, client.account_lookup, stream.value)["id"]
+        while True:
+            if stream.kind == "hashtag":
+                statuses = self._call(stream.instance, client.timeline_hashtag, stream.value,
+                                      min_id=floor, limit=self.page_size)
+            else:
+                statuses = self._call(stream.instance, client.account_statuses, account_id,
+                                      min_id=floor, limit=self.page_size)
+            statuses = list(statuses or [])
+            items = statuses
+            if stream.kind == "account":
+                items = statuses + self._replies(stream, statuses)
+            posts, errors = convert_items(items, partial(self._post, stream=stream),
+                                          source=self.name, item_id=dict_id)
+            ids = [int(s["id"]) for s in statuses if s.get("id") is not None]
+            if ids:
+                floor = str(max(ids))
+            state = state.with_stream(stream.key, Sweep(floor=floor))
+            yield Page(posts=posts, checkpoint=state.dumps(), errors=errors), state
+            if len(statuses) < self.page_size:
+                return
+
+    def _replies(self, stream: Stream, statuses: list[Any]) -> list[Any]:
+        """Replies each own status received so far (its thread's descendants)."""
+        client = self.client(stream.instance)
+        replies: list[Any] = []
+        for status in statuses:
+            if (status.get("replies_count") or 0) > 0:
+                context = self._call(stream.instance, client.status_context, status["id"])
+                replies += list(context.get("descendants") or [])
+        return replies
+
+    def _search(self, stream: Stream, state: Checkpoint) -> Iterator[tuple[Page, Checkpoint]]:
+        sweep = state.get(stream.key)
+        max_id = sweep.resume
+        client = self.client(stream.instance)
+        while True:
+            result = self._call(stream.instance, client.search_v2, stream.value,
+                                resolve=False, result_type="statuses", min_id=sweep.floor,
+                                max_id=max_id, limit=self.page_size)
+            statuses = list(result.get("statuses") or [])
+            posts, errors = convert_items(statuses, partial(self._post, stream=stream),
+                                          source=self.name, item_id=dict_id)
+            ids = [int(s["id"]) for s in statuses if s.get("id") is not None]
+            newest = str(max(ids)) if ids else None
+            full = len(statuses) >= self.page_size and bool(ids)
+            if full:
+                max_id = str(min(ids))
+                sweep = sweep.advanced(newest, max_id, key=int)
+            else:
+                sweep = sweep.finished(newest, key=int)
+            state = state.with_stream(stream.key, sweep)
+            yield Page(posts=posts, checkpoint=state.dumps(), errors=errors), state
+            if not full:
+                return
+
+    # -- normalising ------------------------------------------------------------------------
+
+    def _post(self, status: Any, *, stream: Stream) -> Post:
+        host = urlparse(stream.instance).netloc
+        extra = {k: v for k, v in dict(status).items() if k not in _MAPPED}
+        extra["instance"] = host
+        extra["local_id"] = str(required(status, "id"))
+        if stream.kind == "account":
+            extra["collected_for"] = "account_hygiene"
+            extra["hygiene_account"] = stream.value
+        quote = status.get("quote") or {}
+        quoted = (quote.get("quoted_status") or {}).get("uri") if isinstance(quote, dict) else None
+        return Post.model_validate(_jsonable({
+            **extra,
+            "platform": "mastodon",
+            "id": required(status, "uri"),
+            "url": status.get("url") or status["uri"],
+            "created_at": required(status, "created_at"),
+            "text": html_to_text(status.get("content")),
+            "lang": status.get("language"),
+            "author": _author(required(status, "account"), host),
+            "media": [m for m in map(_media, status.get("media_attachments") or []) if m],
+            "in_reply_to": str(status["in_reply_to_id"]) if status.get("in_reply_to_id") else None,
+            "quoted": quoted,
+            "metrics": {k: status.get(k) for k in ("replies_count", "reblogs_count",
+                                                   "favourites_count", "quotes_count")
+                        if status.get(k) is not None},
+        }))
+
+
+def _author(account: Any, host: str) -> Author:
+    acct = account["acct"]
+    handle = acct if "@" in acct else f"{acct}@{host}"
+    return Author.model_validate(_jsonable({
+        "id": str(account["id"]),
+        "handle": handle,
+        "display_name": account.get("display_name") or None,
+        "description": html_to_text(account.get("note")) or None,
+        "avatar_url": account.get("avatar"),
+        "created_at": account.get("created_at"),
+        "verified": any(f.get("verified_at") for f in account.get("fields") or []),
+        "followers": account.get("followers_count"),
+        "posts_count": account.get("statuses_count"),
+        "last_status_at": account.get("last_status_at"),
+        "bot": account.get("bot"),
+        "profile_url": account.get("url"),
+        "suspended": account.get("suspended") or None,
+    }))
+
+
+def _media(item: Any) -> Media | None:
+    url = item.get("url") or item.get("remote_url") or item.get("preview_url")
+    if not url:
+        return None
+    kind = item.get("type") or "image"
+    return Media.model_validate({"url": url, "type": kind, "alt": item.get("description"),
+                                 "preview_url": item.get("preview_url")})
+
+
+def _jsonable(value: Any) -> Any:
+    """Mastodon.py's typed dicts hold datetimes and fill every absent field with None; keep
+    plain JSON types and only the fields the server sent."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
