@@ -46,7 +46,8 @@ _PAPER_REF = re.compile(
     r"[A-Z]{1,5}[/.-]?\d{2,4}(?:[/.-]\d{1,4}){0,2}\b"
     r"|\b(?:paper|item)\s+(?:ref(?:erence)?\.?\s*)?[A-Z]{1,5}/\d{2,4}/\d{1,4}\b",
 )
-_WEAK_WORDS = {"confidential", "restricted", "sensitive", "private", "classified"}
+# Single configured words that need a label-like position or leak context to count.
+_WEAK_WORDS = {"confidential", "restricted", "sensitive", "private", "classified", "secret"}
 # Uses of a weak word that describe a service or a promise, not a document.
 _BENIGN_AFTER = re.compile(
     r"\s*(?:and|&)?\s*(?:free\s+|anonymous\s+|impartial\s+)*(?:counsel+ing|service|services|advice|"
@@ -99,8 +100,12 @@ class ConfidentialDetector(Detector):
         strong = [re.escape(m) for m in configured + extra if m.casefold() not in _WEAK_WORDS]
         # Configured committee names alone ("Senate paper") are weak; with a code they are strong.
         self._strong = re.compile(r"(?<!\w)(?:" + "|".join([*_STRONG, *strong]) + r")(?!\w)", re.I)
-        words = sorted(_WEAK_WORDS | {m.casefold() for m in weak})
-        self._weak = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, words)) + r")(?!\w)", re.I)
+        words = sorted({m.casefold() for m in weak})
+        self._weak = (
+            re.compile(r"(?<!\w)(" + "|".join(map(re.escape, words)) + r")(?!\w)", re.I)
+            if words
+            else None
+        )
         self._loaded = True
 
     def _markers(self, text: str) -> list[Marker]:
@@ -118,7 +123,7 @@ class ConfidentialDetector(Detector):
                 )
             else:
                 found.append(Marker(m.start(), m.end(), m.group(0), kind, True, 0.8))
-        for m in self._weak.finditer(text):
+        for m in self._weak.finditer(text) if self._weak else ():
             if any(f.start <= m.start() < f.end for f in found) or self._benign(text, m):
                 continue
             if self._labelled(text, m):
@@ -149,11 +154,14 @@ class ConfidentialDetector(Detector):
         """A weak word counts as a marker where it stands like a label on a page."""
         word = m.group(0)
         line_start = text.rfind("\n", 0, m.start()) + 1
-        at_line_start = not text[line_start : m.start()].strip(" *_#[(-")
+        line_end = text.find("\n", m.end())
+        line = text[line_start : line_end if line_end != -1 else len(text)]
+        # A heading: the word opens a short line of its own ("Confidential", "Restricted draft").
+        heading = not text[line_start : m.start()].strip(" *_#[(-") and len(line.split()) <= 4
         followed_by_colon = (
             text[m.end() : m.end() + 2].lstrip().startswith((":", "-", "–", "—", "]", ")"))
         )
-        return word.isupper() or at_line_start or followed_by_colon
+        return (word.isupper() and len(word) > 3) or heading or followed_by_colon
 
     def detect(self, posts: Sequence[Post]) -> list[Finding]:
         self.ensure_loaded()

@@ -67,7 +67,7 @@ _PRIVATE_KEY_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
 
 _PASSWORD = re.compile(
     r"\b(?:password|passwd|pwd|passcode|passphrase|pass ?word|pw|login|pin)\b(?:\s+(?:for|to|of)"
-    r"\s+[\w@.'-]+(?:\s+[\w@.'-]+)?)?\s*(?:is|was|=|:|->|-)\s*[\"'“‘`]?([^\s\"'”’`]{6,64})",
+    r"\s+[\w@.'-]+(?:\s+[\w@.'-]+){0,2})?\s*(?:is|was|=|:|->|-)\s*[\"'“‘`]?([^\s\"'”’`]{6,64})",
     re.I,
 )
 _KEYWORD_TOKEN = re.compile(
