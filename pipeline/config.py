@@ -101,6 +101,11 @@ class Notifications(_Strict):
     smtp_starttls: bool = True
     sender: str = "crestwatch@localhost"
     max_per_hour: int = Field(default=30, ge=1)
+    smtp_ca_file: Path | None = None  # a private CA for STARTTLS; the system store otherwise
+    # Chat notifications; the webhook URL is a secret, so it comes from CRESTWATCH_WEBHOOK_URL.
+    webhook: Literal["slack", "teams"] | None = None
+    # Links in e-mails point at the Kibana hit view when this is set.
+    kibana_url: str | None = None
 
 
 class StoreConfig(_Strict):
