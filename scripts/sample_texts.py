@@ -225,6 +225,12 @@ ACCOUNTS: dict[str, dict[str, object]] = {
         "since": "2020-01-12",
         "description": "History @ QMUL. Tea, archives, cats.",
     },
+    "user:x:ollie_mendes": {
+        "display_name": "Ollie Mendes",
+        "followers": 388,
+        "since": "2019-09-23",
+        "description": "Geography @ QMUL. Hockey, maps, losing things.",
+    },
     "user:reddit:ellabellaLLB": {
         "display_name": "ellabellaLLB",
         "followers": 35,
@@ -537,8 +543,14 @@ HARD_NEGATIVES: list[Draft] = [
     ),
     # Friendly banter.
     D(
+        "Has anyone seen a blue QM lanyard in the Curve? Asking for a friend. The friend is me.",
+        by="user:x:ollie_mendes",
+        key="ollie_lanyard",
+    ),
+    D(
         "@ollie_mendes you absolute muppet, you left your lanyard in the Curve AGAIN \U0001f602",
         tags=("banter",),
+        reply="ollie_lanyard",
     ),
     D("My flatmate is a menace who eats my cheese and I love him dearly.", tags=("banter",)),
     D(
