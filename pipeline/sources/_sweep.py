@@ -16,9 +16,16 @@ streams (one per query chunk, subreddit set or feed) live in one JSON checkpoint
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+from pipeline.sources.base import Page
+
+log = logging.getLogger(__name__)
+
+S = TypeVar("S")
 
 
 @dataclass(frozen=True)
@@ -75,3 +82,24 @@ class Checkpoint:
              for k, s in sorted(self.streams.items())},
             sort_keys=True, ensure_ascii=False,
         )
+
+
+def read_streams(
+    streams: Iterable[S],
+    read: Callable[[S, Checkpoint], Iterator[tuple[Page, Checkpoint]]],
+    checkpoint: str | None,
+    *,
+    max_pages: int,
+    source: str,
+) -> Iterator[Page]:
+    """Every stream in turn, at most `max_pages` pages each; each page's checkpoint carries the
+    marks of every stream, so saving any one of them loses nothing."""
+    state = Checkpoint.parse(checkpoint)
+    for stream in streams:
+        for number, (page, reached) in enumerate(read(stream, state), start=1):
+            state = reached
+            yield page
+            if number >= max_pages:
+                log.info("%s: %d pages read for %s; the rest waits for the next run",
+                         source, number, stream)
+                break

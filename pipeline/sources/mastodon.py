@@ -32,7 +32,7 @@ from pipeline.sources._items import convert_items, dict_id, required
 from pipeline.sources._queries import plain_queries, search_terms
 from pipeline.sources._retry import Fault, Retrier
 from pipeline.sources._secrets import Credentials, redact_client_logs
-from pipeline.sources._sweep import Checkpoint, Sweep
+from pipeline.sources._sweep import Checkpoint, Sweep, read_streams
 from pipeline.sources.base import Page, Source
 
 log = logging.getLogger(__name__)
@@ -167,16 +167,13 @@ class MastodonSource(Source):
     # -- paging -----------------------------------------------------------------------------
 
     def pages(self, checkpoint: str | None) -> Iterator[Page]:
-        state = Checkpoint.parse(checkpoint)
-        count = 0
-        for stream in self.streams:
-            reader = self._search if stream.kind == "search" else self._oldest_first
-            for page, reached in reader(stream, state):
-                state = reached  # later streams' pages carry this stream's marks too
-                yield page
-                count += 1
-                if count >= self.max_pages:
-                    return
+        return read_streams(self.streams, self._read, checkpoint, max_pages=self.max_pages,
+                            source=self.name)
+
+    def _read(self, stream: Stream, state: Checkpoint) -> Iterator[tuple[Page, Checkpoint]]:
+        if stream.kind == "search":
+            return self._search(stream, state)
+        return self._oldest_first(stream, state)
 
     def _oldest_first(self, stream: Stream, state: Checkpoint) -> Iterator[tuple[Page, Checkpoint]]:
         floor = state.get(stream.key).floor or snowflake(self.now() - self.lookback)

@@ -22,7 +22,7 @@ from pipeline.sources._items import convert_items, dict_id, required
 from pipeline.sources._queries import x_hygiene_queries, x_search_queries
 from pipeline.sources._retry import Fault, Retrier
 from pipeline.sources._secrets import Credentials, redact_client_logs
-from pipeline.sources._sweep import Checkpoint
+from pipeline.sources._sweep import Checkpoint, read_streams
 from pipeline.sources.base import Page, Source
 
 log = logging.getLogger(__name__)
@@ -85,17 +85,8 @@ class XSource(Source):
                           for a in config.accounts if a.platform == "x"}
 
     def pages(self, checkpoint: str | None) -> Iterator[Page]:
-        state = Checkpoint.parse(checkpoint)
-        pages = 0
-        for query in self.queries:
-            for page, reached in self._stream(query, state):
-                state = reached  # the next query's pages carry this one's marks too
-                yield page
-                pages += 1
-                if pages >= self.max_pages:
-                    log.info("%s: page cap %d reached; the rest waits for the next run",
-                             self.name, self.max_pages)
-                    return
+        return read_streams(self.queries, self._stream, checkpoint, max_pages=self.max_pages,
+                            source=self.name)
 
     def _stream(self, query: str, state: Checkpoint) -> Iterator[tuple[Page, Checkpoint]]:
         sweep = state.get(query)

@@ -1,0 +1,239 @@
+"""Bluesky collector: `app.bsky.feed.searchPosts` through the `atproto` client.
+
+One stream per search word (Bluesky search has no OR): phrases, `#hashtags`, and
+`mentions:<handle>` for each registered account. Search pages newest first with a cursor, so
+checkpoints use the resumable marks of _sweep.py over each post's sort time (the earlier of
+createdAt and indexedAt, which is what `since`/`until` filter on). `since` is inclusive: a rerun
+reads the newest stored post once more, which overwrites it (same document id).
+
+Authors are completed with `app.bsky.actor.getProfiles` (description, follower counts). Images
+become CDN URLs; media are never downloaded here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+
+from atproto import Client, models
+from atproto_client import exceptions as atp
+
+from pipeline.config import OrgConfig
+from pipeline.models import Author, Media, Post
+from pipeline.sources._items import convert_items, required
+from pipeline.sources._queries import languages, plain_queries
+from pipeline.sources._retry import Fault, Retrier
+from pipeline.sources._secrets import Credentials, redact_client_logs
+from pipeline.sources._sweep import Checkpoint, read_streams
+from pipeline.sources.base import Page, Source
+
+log = logging.getLogger(__name__)
+
+CDN = "https://cdn.bsky.app/img"
+PROFILE_BATCH = 25  # getProfiles accepts at most 25 actors
+
+
+def classify(exc: BaseException) -> Fault | None:
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    if isinstance(exc, atp.NetworkError):  # transport failures, timeouts, 409, 413, 502
+        return Fault("transient", f"HTTP {status}" if status else "timeout or connection error")
+    if isinstance(exc, atp.RequestErrorBase):
+        if status == 429:
+            headers = {k.lower(): v for k, v in (getattr(response, "headers", None) or {}).items()}
+            reset = headers.get("ratelimit-reset")
+            return Fault("rate_limit", "HTTP 429", float(reset) if reset else None)
+        if status is not None and status >= 500:
+            return Fault("transient", f"HTTP {status}")
+        return Fault("fatal", f"HTTP {status}" if status else type(exc).__name__)
+    if isinstance(exc, atp.AtProtocolError):
+        return Fault("fatal", type(exc).__name__)
+    return None
+
+
+def _ts(value: str) -> datetime:
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def sort_at(view: dict[str, Any]) -> datetime | None:
+    times = []
+    for raw in ((view.get("record") or {}).get("createdAt"), view.get("indexedAt")):
+        try:
+            times.append(_ts(str(raw)))
+        except (TypeError, ValueError):
+            continue
+    return min(times) if times else None
+
+
+class BlueskySource(Source):
+    platform = "bluesky"
+
+    def __init__(
+        self,
+        config: OrgConfig,
+        credentials: Credentials,
+        *,
+        name: str = "bluesky",
+        max_pages: int = 10,
+        page_size: int = 100,
+        retrier: Retrier | None = None,
+        base_url: str | None = None,
+    ) -> None:
+        self._login = credentials.require(
+            "handle", "app_password", hint="a Bluesky handle and an app password")
+        self._credentials = credentials
+        self.name = name
+        self.max_pages = max_pages
+        self.page_size = page_size
+        self.retrier = retrier or Retrier(classify)
+        self.client = Client(base_url=base_url)
+        self._logged_in = False
+        langs = languages(config, "bluesky")
+        self.lang = langs[0] if len(langs) == 1 else None
+        self.queries = plain_queries(config, "bluesky", accounts=False) + [
+            f"mentions:{a.handle.lstrip('@')}" for a in config.accounts
+            if a.platform == "bluesky"
+        ]
+
+    def pages(self, checkpoint: str | None) -> Iterator[Page]:
+        return read_streams(self.queries, self._stream, checkpoint, max_pages=self.max_pages,
+                            source=self.name)
+
+    def _ensure_login(self) -> None:
+        if not self._logged_in:
+            handle, password = self._login
+            self.retrier.call(self.client.login, handle, password, fetch_bsky_profile=False)
+            redact_client_logs(self._credentials)
+            self._logged_in = True
+
+    def _stream(self, query: str, state: Checkpoint) -> Iterator[tuple[Page, Checkpoint]]:
+        self._ensure_login()
+        sweep = state.get(query)
+        until = sweep.resume
+        cursor: str | None = None
+        while True:
+            params = models.AppBskyFeedSearchPosts.Params(
+                q=query, sort="latest", limit=self.page_size, since=sweep.floor, until=until,
+                cursor=cursor, lang=self.lang,
+            )
+            response = self.retrier.call(
+                self.client.invoke_query, "app.bsky.feed.searchPosts", params=params)
+            body = response.content if isinstance(response.content, dict) else {}
+            views = [v for v in body.get("posts") or [] if isinstance(v, dict)]
+            profiles = self._profiles(views)
+            posts, errors = convert_items(
+                views, partial(_post, profiles=profiles), source=self.name,
+                item_id=lambda v: v.get("uri"),
+            )
+            times = [t for t in map(sort_at, views) if t is not None]
+            newest = _iso(max(times)) if times else None
+            cursor = body.get("cursor")
+            if cursor and times and len(views) >= self.page_size:
+                # `until` is exclusive: a millisecond later re-reads the oldest, never skips.
+                resume = _iso(min(times) + timedelta(milliseconds=1))
+                sweep = sweep.advanced(newest, resume, key=_ts)
+            else:
+                sweep = sweep.finished(newest, key=_ts)
+                cursor = None
+            state = state.with_stream(query, sweep)
+            yield Page(posts=posts, checkpoint=state.dumps(), errors=errors), state
+            if not cursor:
+                return
+
+    def _profiles(self, views: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        dids = sorted({str(d) for v in views if (d := (v.get("author") or {}).get("did"))})
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(dids), PROFILE_BATCH):
+            params = models.AppBskyActorGetProfiles.Params(actors=dids[start:start + PROFILE_BATCH])
+            response = self.retrier.call(
+                self.client.invoke_query, "app.bsky.actor.getProfiles", params=params)
+            body = response.content if isinstance(response.content, dict) else {}
+            found.update({p["did"]: p for p in body.get("profiles") or [] if p.get("did")})
+        return found
+
+
+def _post(view: dict[str, Any], *, profiles: dict[str, dict[str, Any]]) -> Post:
+    uri = required(view, "uri")
+    record = required(view, "record")
+    basic = required(view, "author")
+    did = required(basic, "did")
+    rkey = uri.rsplit("/", 1)[-1]
+    embed = view.get("embed") or {}
+    reply = (record.get("reply") or {}).get("parent") or {}
+    langs = record.get("langs") or []
+    extra = {k: v for k, v in view.items()
+             if k in ("cid", "labels", "threadgate", "viewer") and v}
+    for key in ("facets", "tags"):
+        if record.get(key):
+            extra[key] = record[key]
+    extra["indexed_at"] = view.get("indexedAt")
+    return Post.model_validate({
+        **extra,
+        "platform": "bluesky",
+        "id": uri,
+        "url": f"https://bsky.app/profile/{basic.get('handle') or did}/post/{rkey}",
+        "created_at": required(record, "createdAt"),
+        "text": record.get("text", ""),
+        "lang": langs[0] if langs else None,
+        "author": _author(basic, profiles.get(did)),
+        "media": _media(embed, record.get("embed") or {}, did),
+        "in_reply_to": reply.get("uri"),
+        "quoted": _quoted(embed),
+        "metrics": {k: view[k] for k in ("replyCount", "repostCount", "likeCount", "quoteCount")
+                    if view.get(k) is not None},
+    })
+
+
+def _author(basic: dict[str, Any], profile: dict[str, Any] | None) -> Author:
+    full = {**basic, **(profile or {})}
+    return Author.model_validate({
+        "id": full["did"],
+        "handle": full.get("handle") or full["did"],
+        "display_name": full.get("displayName") or None,
+        "description": full.get("description"),
+        "avatar_url": full.get("avatar"),
+        "created_at": full.get("createdAt"),
+        "verified": (full.get("verification") or {}).get("verifiedStatus") == "valid"
+        if full.get("verification") else None,
+        "followers": full.get("followersCount"),
+        "following": full.get("followsCount"),
+        "posts_count": full.get("postsCount"),
+        "labels": [label.get("val") for label in full.get("labels") or []] or None,
+        # getProfiles leaves out deleted, deactivated and taken-down accounts.
+        "profile_unavailable": True if profile is None else None,
+    })
+
+
+def _media(embed: dict[str, Any], raw_embed: dict[str, Any], did: str) -> list[Media]:
+    view = embed.get("media") if "recordWithMedia" in str(embed.get("$type")) else embed
+    images = (view or {}).get("images") or []
+    if images:
+        return [Media.model_validate({"url": i["fullsize"], "type": "image",
+                                      "alt": i.get("alt") or None, "thumb": i.get("thumb")})
+                for i in images if i.get("fullsize")]
+    # No view (e.g. an older AppView answer): build the CDN address from the blob's CID.
+    raw = raw_embed.get("media") if "recordWithMedia" in str(raw_embed.get("$type")) else raw_embed
+    out = []
+    for image in (raw or {}).get("images") or []:
+        link = ((image.get("image") or {}).get("ref") or {}).get("$link")
+        if link:
+            out.append(Media(url=f"{CDN}/feed_fullsize/plain/{did}/{link}@jpeg", type="image"))
+    return out
+
+
+def _quoted(embed: dict[str, Any]) -> str | None:
+    kind = str(embed.get("$type"))
+    if "recordWithMedia" in kind:
+        embed = embed.get("record") or {}
+    elif "embed.record" not in kind:
+        return None
+    record = embed.get("record") or {}
+    return record.get("uri")
