@@ -61,23 +61,23 @@ def build_collector(
     if spec.kind == "hygiene" and platform not in ("x", "mastodon"):
         raise ValueError(f"source {spec.name!r}: account hygiene is collected for x and mastodon")
     if platform == "x":
-        from pipeline.sources import x
+        import pipeline.sources.x as x
 
         return x.XSource(config, creds, kind=spec.kind, name=spec.name, max_pages=spec.max_pages,
                          retrier=Retrier(x.classify, on_rate_limit=spec.on_rate_limit))
     if platform == "reddit":
-        from pipeline.sources import reddit
+        import pipeline.sources.reddit as reddit
 
         return reddit.RedditSource(
             config, creds, name=spec.name, max_pages=spec.max_pages,
             retrier=Retrier(reddit.classify, on_rate_limit=spec.on_rate_limit))
     if platform == "bluesky":
-        from pipeline.sources import bluesky
+        import pipeline.sources.bluesky as bluesky
 
         return bluesky.BlueskySource(
             config, creds, name=spec.name, max_pages=spec.max_pages,
             retrier=Retrier(bluesky.classify, on_rate_limit=spec.on_rate_limit))
-    from pipeline.sources import mastodon
+    import pipeline.sources.mastodon as mastodon
 
     return mastodon.MastodonSource(config, creds, kind=spec.kind, name=spec.name,
                                    max_pages=spec.max_pages, on_rate_limit=spec.on_rate_limit)

@@ -104,7 +104,8 @@ def test_post_fields_images_replies_quotes_and_non_latin(config, sqlite_store, r
     assert arabic.media[0].url == ("https://cdn.bsky.app/img/feed_fullsize/plain/"
                                    "did:plc:ana000000000000000000/bafkreiblob@jpeg")
     orphan = sqlite_store.get_post(f"bluesky:{bare['uri']}")
-    assert orphan.text == "伦敦玛丽女王大学 QMUL 🎉" and orphan.lang is None and orphan.metrics == {}
+    assert orphan.text == "伦敦玛丽女王大学 QMUL 🎉"
+    assert orphan.lang is None and orphan.metrics == {}
     assert orphan.author.model_extra["profile_unavailable"] is True
     assert orphan.author.handle == "handle.invalid" and orphan.author.followers is None
 
