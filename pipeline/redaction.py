@@ -13,19 +13,26 @@ MASK_CHAR = "•"
 
 
 def redact(text: str, spans: list[dict[str, Any]]) -> str:
-    """`text` with each redaction span replaced by its mask (spans outside the text are ignored)."""
-    ordered = sorted(
-        (s for s in spans if isinstance(s.get("start"), int) and isinstance(s.get("end"), int)),
-        key=lambda s: int(s["start"]),
+    """`text` with each redaction span replaced by its mask. Overlapping spans are merged and
+    masked whole, so no part of a value survives; spans outside the text are ignored."""
+    valid = sorted(
+        (int(s["start"]), int(s["end"]), s.get("mask"))
+        for s in spans
+        if isinstance(s.get("start"), int) and isinstance(s.get("end"), int)
+        and 0 <= s["start"] < s["end"] <= len(text)
     )
+    merged: list[tuple[int, int, str | None]] = []
+    for start, end, mask in valid:
+        if merged and start < merged[-1][1]:
+            first_start, first_end, _ = merged[-1]
+            merged[-1] = (first_start, max(first_end, end), None)
+        else:
+            merged.append((start, end, str(mask) if mask else None))
     out: list[str] = []
     cursor = 0
-    for span in ordered:
-        start, end = int(span["start"]), int(span["end"])
-        if start < cursor or end > len(text) or start >= end:
-            continue
+    for start, end, mask in merged:
         out.append(text[cursor:start])
-        out.append(str(span.get("mask") or MASK_CHAR * (end - start)))
+        out.append(mask or MASK_CHAR * (end - start))
         cursor = end
     out.append(text[cursor:])
     return "".join(out)

@@ -42,8 +42,14 @@ def leak_detectors(leak_config: OrgConfig) -> dict[str, object]:
     return dict(zip(names, built, strict=True))
 
 
-def render_text_image(path: Path, lines: list[str], *, size: tuple[int, int] = (1920, 1080),
-                      dark: bool = False, font_size: int = 28) -> Path:
+def render_text_image(
+    path: Path,
+    lines: list[str],
+    *,
+    size: tuple[int, int] = (1920, 1080),
+    dark: bool = False,
+    font_size: int = 28,
+) -> Path:
     """A screenshot-like PNG: lines of text on a plain background."""
     from PIL import Image, ImageDraw, ImageFont
 

@@ -1,0 +1,93 @@
+"""Secrets and personal details are stored masked: in evidence, and in the hit's post text."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from detectors._masking import keyed_hash, load_salt, mask, mask_email
+from pipeline.models import Hit
+from pipeline.redaction import redact
+from tests.factories import make_post
+
+AWS_KEY = "AKIA" + "Q3EGRT7YH2LMN5PX"
+PHONE = "07700 900123"
+
+
+@pytest.mark.parametrize(
+    ("value", "kwargs", "expected"),
+    [
+        ("07700 900123", {"tail": 3}, "••••• •••123"),
+        (AWS_KEY, {"head": 4}, "AKIA" + "•" * 16),
+        ("E3 5AB", {"head": 2}, "E3 •••"),
+    ],
+)
+def test_mask_keeps_only_what_a_reviewer_needs(value: str, kwargs: dict, expected: str) -> None:
+    assert mask(value, **kwargs) == expected
+
+
+def test_mask_email_keeps_the_domain() -> None:
+    assert mask_email("d.harris1972@gmail.com") == "d" + "•" * 11 + "@gmail.com"
+
+
+def test_keyed_hash_is_stable_per_salt_and_ignores_spacing() -> None:
+    assert keyed_hash("07700 900123", b"a") == keyed_hash("07700900123", b"a")
+    assert keyed_hash("07700 900123", b"a") != keyed_hash("07700 900123", b"b")
+
+
+def test_salt_file_is_created_once_and_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CRESTWATCH_HASH_SALT", raising=False)
+    first = load_salt(tmp_path)
+    assert load_salt(tmp_path) == first and len(first) == 64
+    mode = stat.S_IMODE(os.stat(tmp_path / "cache" / "hash.salt").st_mode)
+    assert mode == 0o600
+
+
+def test_redact_replaces_spans_and_ignores_bad_ones() -> None:
+    text = "call 07700 900123 now"
+    spans = [
+        {"start": 5, "end": 17, "mask": "••••• •••123"},
+        {"start": 40, "end": 50},  # outside the text: ignored
+        {"start": "5", "end": 9},  # not offsets: ignored
+    ]
+    assert redact(text, spans) == "call ••••• •••123 now"
+    assert redact(text, []) == text
+
+
+def test_overlapping_redactions_mask_their_union() -> None:
+    text = "call 07700 900123 now"
+    spans = [{"start": 5, "end": 17, "mask": "••••• •••123"}, {"start": 3, "end": 8}]
+    assert redact(text, spans) == "cal" + "•" * 14 + " now"
+
+
+@pytest.mark.parametrize(
+    ("detector", "text", "clear"),
+    [
+        ("secrets", f"prod key {AWS_KEY} in the chat", AWS_KEY),
+        ("personal_data", f"Dr Priya Venkataraman, her mobile is {PHONE}", PHONE),
+        ("secrets", "the wifi password is Qm!Library2026 btw", "Qm!Library2026"),
+    ],
+)
+def test_stored_hit_never_holds_the_value_in_clear(
+    detector: str, text: str, clear: str, leak_detectors: dict[str, object]
+) -> None:
+    post = make_post(1, text=text)
+    (finding,) = leak_detectors[detector].detect([post])  # type: ignore[attr-defined]
+    hit = Hit.from_finding(finding, post)
+    stored = json.dumps(hit.model_dump(mode="json"), ensure_ascii=False)
+    assert clear not in stored
+    assert "•" in hit.post_text
+    span = finding.evidence["spans"][0]
+    assert len(span["hash"]) == 32 and span["text"] != clear
+
+
+def test_hits_without_redactions_keep_their_text(leak_detectors: dict[str, object]) -> None:
+    post = make_post(2, text="STRICTLY CONFIDENTIAL memo about the Astrophysics closure")
+    (finding,) = leak_detectors["confidential"].detect([post])  # type: ignore[attr-defined]
+    assert Hit.from_finding(finding, post).post_text == post.text
