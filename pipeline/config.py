@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationError, field_validator
 
 from pipeline.paths import PROJECT_ROOT
 
@@ -114,8 +114,28 @@ class StoreConfig(_Strict):
     index_prefix: str = "crestwatch"
 
 
+class MediaSettings(_Strict):
+    """Limits of the guarded media fetcher (pipeline/media.py, docs/media.md)."""
+
+    max_bytes: int = Field(default=15 * 1024 * 1024, ge=1)
+    max_pixels: int = Field(default=40_000_000, ge=1)
+    max_redirects: int = Field(default=3, ge=0, le=10)
+    allowed_types: list[Literal["image/jpeg", "image/png", "image/gif", "image/webp"]] = Field(
+        default=["image/jpeg", "image/png", "image/gif", "image/webp"], min_length=1
+    )
+    connect_timeout: float = Field(default=5.0, gt=0)
+    read_timeout: float = Field(default=10.0, gt=0)
+    deadline: float = Field(default=30.0, gt=0)  # seconds per fetch, redirects included
+    tries: int = Field(default=2, ge=1)
+    workers: int = Field(default=4, ge=1, le=32)
+    allow_networks: list[IPvAnyNetwork] = Field(default_factory=list)  # a vetted internal CDN
+    ca_bundle: Path | None = None
+    fetch_avatars: bool = True
+
+
 class OrgConfig(_Strict):
     organisation: Organisation
+    media: MediaSettings = Field(default_factory=MediaSettings)
     search: dict[Platform, PlatformSearch] = Field(default_factory=dict)
     accounts: list[BrandedAccount] = Field(default_factory=list)
     protected_people: list[ProtectedPerson] = Field(default_factory=list)

@@ -15,6 +15,9 @@ def build_enrichers(config: OrgConfig, *, offline: bool = False) -> list[Enriche
     """Enrichers in the order they run. `offline` (demo, tests) skips anything that would fetch
     over the network; posts then carry only media already on disk (`Media.path`)."""
     enrichers: list[Enricher] = []
+    from pipeline.media import MediaFetcher, hash_local_media
+
+    enrichers.append(hash_local_media if offline else MediaFetcher.from_config(config).fetch_media)
     # OCR reads local files only, so it runs offline too; it must stay after media fetching.
     from pipeline.ocr import OcrEnricher
 
