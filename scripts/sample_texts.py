@@ -239,15 +239,26 @@ ACCOUNTS: dict[str, dict[str, object]] = {
     },
 }
 
-# Fake credentials in each provider's format, obviously fake to a reader.
-FAKE_GITHUB_TOKEN = "ghp_" + "DemoFakeToken0000CrestwatchExample0X1"[:36]
-FAKE_AWS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
-FAKE_AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-FAKE_SLACK_TOKEN = "xoxb-" + "1234567890-1234567890123-" + "DEMOfakeTOKENcrestwatch0"
-FAKE_STRIPE_KEY = "sk_live_" + "DEMO0fake0KEY0crestwatch"[:24]
-FAKE_GOOGLE_KEY = "AIza" + "SyDEMO-fakeKey_crestwatch-000000000"[:35]
+# Fake credentials in each provider's format. Each carries "Crestwatch" or "CWDEMO" so a reader
+# sees at once that it is not real, while still matching the provider's pattern; words that
+# secret scanners treat as documentation placeholders ("example", "fake", ...) are avoided on
+# purpose, or the demo would show nothing.
+FAKE_GITHUB_TOKEN = "ghp_CrestwatchDemoQ7m4ZdRt9sLpXv2NbK8yHe"
+FAKE_AWS_KEY_ID = "AKIACWDEMOQ7M4ZDRT9S"
+FAKE_AWS_SECRET = "Crestwatch/DemoQ7m4ZdRt9sLpXv2NbK8yHe3Wf"
+FAKE_SLACK_TOKEN = "xoxb-4820193756-5920384716253-CrestwatchDemoQ7m4ZdRt9s"
+FAKE_STRIPE_KEY = "sk_live_CrestwatchDemoQ7m4ZdRt9s"
+FAKE_GOOGLE_KEY = "AIzaSyCrestwatchDemo-Q7m4ZdRt9sLpXv2NbK"
 
-_SECRETS = ("confidential",)
+for _value, _length in [
+    (FAKE_GITHUB_TOKEN, 40),
+    (FAKE_AWS_KEY_ID, 20),
+    (FAKE_AWS_SECRET, 40),
+    (FAKE_STRIPE_KEY, 32),
+    (FAKE_GOOGLE_KEY, 39),
+]:
+    assert len(_value) == _length, (_value, len(_value))
+assert len(FAKE_SLACK_TOKEN.rsplit("-", 1)[1]) == 24
 
 BENIGN: list[Draft] = [
     # Open days, admissions, arrivals.
@@ -1132,8 +1143,7 @@ PERSONAL_DATA: list[Draft] = [
         "Can someone submit my coursework? My login is 240987654 and my date of birth is 04/07/2004 "
         "for the security question.",
         "personal_data",
-        "confidential",
-        tags=("student_id", "date_of_birth", "secret"),
+        tags=("student_id", "date_of_birth"),
     ),
     D(
         "Spreadsheet of everyone in the housing group chat, names, phones, addresses. Enjoy.",
