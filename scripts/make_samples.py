@@ -525,6 +525,39 @@ class Generator:
         return {"favourites_count": likes, "reblogs_count": likes // 5, "replies_count": likes // 6}
 
 
+# Sub-labels for `crestwatch eval`, named as the detectors name them in evidence["labels"]; the
+# draft tags on the left say what each case is. Tags not listed here stay descriptive only.
+SUBLABELS = {
+    "phone_number": "phone_number",
+    "email": "email",
+    "address": "postal_address",
+    "student_id": "student_id",
+    "staff_id": "staff_id",
+    "date_of_birth": "date_of_birth",
+    "secret": "secret",
+    "aws_key": "secret:aws",
+    "github_token": "secret:github",
+    "slack_token": "secret:slack",
+    "stripe_key": "secret:stripe",
+    "google_api_key": "secret:google",
+    "private_key": "secret:private_key",
+    "password": "secret:password",
+    "threat": "threat",
+    "identity_attack": "identity_attack",
+    "grievance": "complaint",
+    "complaint": "complaint",
+    "disciplinary": "disciplinary",
+    "tribunal": "legal_proceedings",
+    "legal_action": "legal_proceedings",
+}
+
+
+def eval_labels(draft: st.Draft) -> list[str]:
+    """The draft's categories plus the detector sub-labels its tags stand for (labelled posts)."""
+    subs = {SUBLABELS[t] for t in draft.tags if t in SUBLABELS} if draft.labels else set()
+    return sorted(set(draft.labels) | subs)
+
+
 def all_drafts() -> list[st.Draft]:
     groups = [
         st.OFFICIAL,
@@ -661,7 +694,7 @@ def main() -> None:
                 item["path"] = f"../{item['path']}"
             if "avatar_path" in copy["author"]:
                 copy["author"]["avatar_path"] = f"../{copy['author']['avatar_path']}"
-            copy["labels"] = sorted(set(post.draft.labels))
+            copy["labels"] = eval_labels(post.draft)
             copy["tags"] = list(post.draft.tags)
             out.write(json.dumps(copy, ensure_ascii=False) + "\n")
 
