@@ -16,6 +16,26 @@ from pipeline.config import OrgConfig, ProtectedPerson
 _TITLES = r"(?:Dr|Doctor|Prof|Professor|Mr|Mrs|Ms|Miss|Mx|Sir|Dame|Lord|Lady)\.?"
 _TITLE_NAME = re.compile(rf"\b{_TITLES}\s+(?:[A-Z][a-z]+[ -]){{0,2}}[A-Z][a-zA-Z'’-]+")
 _MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_.]{2,30}[A-Za-z0-9_]")
+# "Amelia Hart": two or three capitalised words. Weaker evidence than a title, so callers weigh
+# it less, and words that are places, institutions or sentence openers rule a pair out.
+_PLAIN_NAME = re.compile(r"\b[A-Z][a-z]{1,15}(?:[ -][A-Z][a-z]{1,15}(?:-[A-Z][a-z]+)?){1,2}\b")
+_NOT_NAMES = frozenset(
+    """
+    road street lane avenue end mile square hall building house centre center library union
+    university college school queen queens mary london line central stratford whitechapel bow
+    students student society department faculty committee council senate office service services
+    team day monday tuesday wednesday thursday friday saturday sunday january february march april
+    may june july august september october november december great new open the this that these
+    my our your their his her dear hi hello thanks thank lost found call text email contact room
+    flat name mobile phone address date birth staff number law physics science sciences
+    engineering medicine dentistry business management computer google drive paypal slack github
+    spreadsheet whoever anyone someone everyone please happy good morning evening night free
+    exam exams lecture week term campus park station church hospital court tribunal employment
+    high crown county magistrates group chat page site website portal card street east west north
+    south green grove gardens close drive way place terrace crescent hill walk mews row rise view
+    professor doctor mr mrs ms miss dr prof sir dame lord lady st saint ave rd and of in at on
+    """.split()
+)
 
 
 @dataclass(frozen=True)
@@ -24,6 +44,7 @@ class PersonMention:
     end: int
     text: str
     protected: ProtectedPerson | None = None
+    plain: bool = False  # found only as capitalised words, no title, handle or configured name
 
 
 def _name_parts(person: ProtectedPerson) -> list[str]:
@@ -44,7 +65,7 @@ class PeopleFinder:
             pattern = re.compile(r"(?<!\w)(?:" + "|".join(names + handles) + r")(?!\w)", re.I)
             self._protected.append((pattern, person))
 
-    def find(self, text: str) -> list[PersonMention]:
+    def find(self, text: str, *, plain_names: bool = False) -> list[PersonMention]:
         found: list[PersonMention] = []
         taken: list[tuple[int, int]] = []
         for pattern, person in self._protected:
@@ -57,6 +78,14 @@ class PeopleFinder:
                     continue
                 found.append(PersonMention(m.start(), m.end(), m.group(0)))
                 taken.append((m.start(), m.end()))
+        if plain_names:
+            for m in _PLAIN_NAME.finditer(text):
+                words = re.split(r"[ -]", m.group(0).lower())
+                if any(w in _NOT_NAMES for w in words):
+                    continue
+                if any(s < m.end() and m.start() < e for s, e in taken):
+                    continue
+                found.append(PersonMention(m.start(), m.end(), m.group(0), plain=True))
         return sorted(found, key=lambda p: p.start)
 
 

@@ -40,7 +40,7 @@ _CASE_TERMS: dict[str, re.Pattern[str]] = {
         r"(?:sued|suing)|sue[sd]? (?:the university|qmul|queen mary|him|her|them)|lawsuit|"
         r"legal (?:action|proceedings|case|claim)|(?:county|high|crown|magistrates'?) court|"
         r"settlement agreement|NDA|non-disclosure agreement|claim number|case no\.?|"
-        r"arrested|charged with|injunction|solicitors? (?:letter|for))\b",
+        r"arrested|charged with|injunction|solicitor'?s'? (?:letter|for)|letter before claim)\b",
         re.I,
     ),
 }

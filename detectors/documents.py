@@ -35,10 +35,14 @@ log = logging.getLogger(__name__)
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 NUM_PERM = 128
 PASSAGE_WORDS, PASSAGE_STRIDE = 50, 25
-QUERY_WORDS, QUERY_STRIDE = 30, 10
+# Long windows catch long copies; short ones a single quoted sentence inside a longer post.
+# A short window must share about nine words in a row with a passage to reach the threshold,
+# and its evidence counts for less than a long one's.
+QUERY_WINDOWS = ((30, 10, 1.0), (15, 5, 0.85))  # (words, stride, weight)
 MIN_QUERY_WORDS = 10
 # Bump when passages or hashing change, so old caches are not reused.
 INDEX_VERSION = 1
+_EXAM_HINTS = ("exam", "paper-", "test-paper", "assessment", "coursework")
 _COPYRIGHT_HINTS = (
     "lecture",
     "teaching",
@@ -93,6 +97,11 @@ class Match:
     containment: float
     start: int
     end: int
+    weight: float = 1.0
+
+    @property
+    def score(self) -> float:
+        return self.containment * self.weight
 
 
 class DocumentIndex:
@@ -173,26 +182,31 @@ class DocumentIndex:
         if len(words) < MIN_QUERY_WORDS:
             return []
         best: dict[str, Match] = {}
-        last_start = max(0, len(words) - QUERY_WORDS)
-        starts = list(range(0, last_start + 1, QUERY_STRIDE))
-        if starts[-1] != last_start:
-            starts.append(last_start)
-        for start in starts:
-            window = words[start : start + QUERY_WORDS]
-            shingles = _shingles([w.group(0).lower() for w in window])
-            if len(shingles) < MIN_QUERY_WORDS - 2:
-                continue
-            for i in self._lsh.query(_minhash(shingles), len(shingles)):
-                containment = len(shingles & self._shingles[i]) / len(shingles)
-                if containment < min_containment:
+        for size, stride, weight in QUERY_WINDOWS:
+            for window in _windows(words, size, stride):
+                shingles = _shingles([w.group(0).lower() for w in window])
+                if len(shingles) < MIN_QUERY_WORDS - 2:
                     continue
-                passage = self.passages[i]
-                current = best.get(passage.document)
-                if current is None or containment > current.containment:
-                    best[passage.document] = Match(
-                        passage, containment, window[0].start(), window[-1].end()
+                for i in self._lsh.query(_minhash(shingles), len(shingles)):
+                    containment = len(shingles & self._shingles[i]) / len(shingles)
+                    if containment < min_containment:
+                        continue
+                    found = Match(
+                        self.passages[i], containment, window[0].start(), window[-1].end(), weight
                     )
-        return sorted(best.values(), key=lambda m: -m.containment)
+                    current = best.get(found.passage.document)
+                    if current is None or found.score > current.score:
+                        best[found.passage.document] = found
+        return sorted(best.values(), key=lambda m: -m.score)
+
+
+def _windows(words: list[re.Match[str]], size: int, stride: int) -> Iterator[list[re.Match[str]]]:
+    last = max(0, len(words) - size)
+    starts = list(range(0, last + 1, stride))
+    if starts[-1] != last:
+        starts.append(last)
+    for start in starts:
+        yield words[start : start + size]
 
 
 def _document_files(folder: Path) -> Iterator[Path]:
@@ -226,8 +240,15 @@ def _passages(path: Path, rel: str) -> Iterator[Passage]:
             yield Passage(rel, page, text[window[0].start() : window[-1].end()])
 
 
+def _is_exam(document: str) -> bool:
+    return any(h in document.lower() for h in _EXAM_HINTS)
+
+
 def _category(document: str) -> Category:
+    """Exam papers and memos are confidential; lecture notes and slides are copyright."""
     lowered = document.lower()
+    if _is_exam(lowered):
+        return Category.confidential
     return (
         Category.copyright if any(h in lowered for h in _COPYRIGHT_HINTS) else Category.confidential
     )
@@ -263,21 +284,26 @@ class DocumentsDetector(Detector):
         findings = []
         for post in posts:
             matches = self.index.match(post.all_text(), min_containment=self.min_containment)
-            if matches:
-                findings.append(self._finding(post, matches))
+            if not matches:
+                continue
+            findings.append(self._finding(post, matches, _category(matches[0].passage.document)))
+            if _is_exam(matches[0].passage.document):
+                # An unreleased exam paper is both confidential and the University's teaching
+                # material: two breaches of the guidance, reviewed by different people.
+                findings.append(self._finding(post, matches, Category.copyright))
         return findings
 
-    def _finding(self, post: Post, matches: list[Match]) -> Finding:
+    def _finding(self, post: Post, matches: list[Match], category: Category) -> Finding:
         top = matches[0]
-        category = _category(top.passage.document)
-        score = round(min(0.99, top.containment), 3)
+        score = round(min(0.99, top.score), 3)
         in_image = top.start >= len(post.text)
         excerpt = top.passage.text[:240]
-        what = (
-            "University teaching material"
-            if category is Category.copyright
-            else "a protected University document"
-        )
+        if _is_exam(top.passage.document):
+            what = "an exam paper"
+        elif category is Category.copyright:
+            what = "University teaching material"
+        else:
+            what = "a protected University document"
         return Finding(
             post_id=post.doc_id,
             detector=self.name,
@@ -290,7 +316,10 @@ class DocumentsDetector(Detector):
                 f"({top.containment:.0%} of the quoted words match)."
             ),
             evidence={
-                "labels": {"document_match": score},
+                "labels": {
+                    "document_match": score,
+                    **({"exam_paper": score} if _is_exam(top.passage.document) else {}),
+                },
                 "reference": top.passage.document,
                 "page": top.passage.page,
                 "passage": excerpt,

@@ -24,7 +24,7 @@ from pipeline.models import Category, Finding, Post, Severity
 _EMAIL = re.compile(
     r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
 )
-# Role mailboxes and documentation domains are not anyone's personal details.
+# Role mailboxes are not anyone's personal details.
 _ROLE_LOCAL = {
     "info",
     "admissions",
@@ -58,9 +58,6 @@ _ROLE_LOCAL = {
     "sales",
     "team",
 }
-_EXAMPLE_DOMAINS = re.compile(
-    r"(?:^|\.)(?:example\.(?:com|org|net|ac\.uk)|test|invalid|localhost)$"
-)
 _UK_MOBILE = re.compile(r"(?<![\d+])(?:\+44\s?7\d{3}|\(?07\d{3}\)?)\s?\d{3}\s?\d{3}(?!\d)")
 _NOT_PHONE_BEFORE = re.compile(
     r"(?:isbn|issn|doi|£|\$|€|order|invoice|ref(?:erence)?|no\.|number of|id|case|ticket|"
@@ -101,7 +98,10 @@ _THIRD_PERSON = re.compile(
     r"(?:\w+\s+){0,2}" + _DETAIL_WORDS + r"|lives (?:at|on|in)|home address|"
     r"(?:call|text|ring|phone|message|email|e-mail|spam|visit|find|harass) (?:him|her|them)\b|"
     r"dox+(?:ed|ing)?\b|here'?s where (?:he|she|they)|(?:he|she|they) lives?|"
-    r"(?:his|her|their) name is)",
+    r"(?:his|her|their) name is|"
+    r"(?:my|your|our) (?:tutor|lecturer|supervisor|teacher|flatmate|housemate|roommate|"
+    r"neighbour|neighbor|ex|boss|manager|landlord|landlady|friend|classmate)'?s? "
+    r"(?:\w+\s+){0,2}" + _DETAIL_WORDS + r")",
     re.I,
 )
 _FIRST_PERSON = re.compile(
@@ -156,7 +156,7 @@ class PersonalDataDetector(Detector):
         out = []
         for m in _EMAIL.finditer(text):
             local, _, domain = m.group(0).lower().partition("@")
-            if local in _ROLE_LOCAL or _EXAMPLE_DOMAINS.search(domain):
+            if local in _ROLE_LOCAL:
                 continue
             out.append(Detail("email", m.start(), m.end(), m.group(0), mask_email(m.group(0))))
         return out
@@ -230,8 +230,9 @@ class PersonalDataDetector(Detector):
             score += 0.45
             detail.person = protected
         elif near:
-            score += 0.25
-            detail.person = near[0]
+            named = next((p for p in near if not p.plain), None)
+            score += 0.25 if named else 0.15
+            detail.person = named or near[0]
         if not third and not near and _FIRST_PERSON.search(sentence):
             score -= 0.2
         detail.score = round(max(0.05, min(0.97, score)), 3)
@@ -261,7 +262,7 @@ class PersonalDataDetector(Detector):
             details = self._details(text)
             if not details:
                 continue
-            people = self._people.find(text)
+            people = self._people.find(text, plain_names=True)
             for detail in details:
                 self._score(detail, text, people)
             findings.append(self._finding(post, details))

@@ -76,10 +76,11 @@ _KEYWORD_TOKEN = re.compile(
     r"([A-Za-z0-9_\-+/=.]{20,200})",
     re.I,
 )
+# Documentation shapes: AWS's published examples end in EXAMPLE/EXAMPLEKEY; others say "your",
+# "xxxx", "<...>", "changeme". A token merely containing a word is still treated as live.
 _PLACEHOLDER = re.compile(
-    r"example|sample|dummy|placeholder|redacted|your[_-]?|xxxx|\*\*\*|\.\.\.|<|>|fake|"
-    r"changeme|0123456789|abcdef|1234567890|secret_here|insert",
-    re.I,
+    r"EXAMPLE(?:KEY)?$|placeholder|redacted|your[_-]|YOUR|xxxx|XXXX|\*\*\*|\.\.\.|<|>|"
+    r"changeme|secret_here|insert[_-]",
 )
 _COMMON_WORDS = {
     "incorrect",
