@@ -235,3 +235,21 @@ def test_missing_credentials_name_the_variable_not_a_value(config, monkeypatch):
     source = build_source(config, SourceConfig(name="x", platform="x"),
                           credentials={"password": TOKEN})
     assert isinstance(source, XSource) and TOKEN not in repr(vars(source))
+
+
+def test_page_cap_applies_per_query_and_the_rest_waits(config, sqlite_store, rsps):
+    cfg = one_query(config)
+    cfg.search["x"].terms += [f"Queen Mary research group number {n}" for n in range(30)]
+    queries = x_search_queries(cfg)
+    assert len(queries) == 2
+    replay = XSearchReplay(rsps, [tweet(n) for n in range(1, 16)])
+    first = run(make(cfg, max_pages=1), sqlite_store, cfg)
+    assert first.ok and first.posts_read == 20  # one page from each query
+    assert [c["query"] for c in replay.calls] == queries
+    marks = json.loads(sqlite_store.get_checkpoint("x"))
+    assert all(m == {"top": str(BASE_ID + 15), "resume": str(BASE_ID + 6)}
+               for m in marks.values())
+    second = run(make(cfg, max_pages=1), sqlite_store, cfg)
+    assert second.posts_read == 10 and len(stored_ids(sqlite_store)) == 15
+    marks = json.loads(sqlite_store.get_checkpoint("x"))
+    assert all(m == {"floor": str(BASE_ID + 15)} for m in marks.values())

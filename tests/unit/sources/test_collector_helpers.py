@@ -1,0 +1,124 @@
+"""Checkpoint marks, the retry policy, credential lookup and log redaction shared by collectors."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from pipeline.config import SourceConfig
+from pipeline.sources._retry import Fault, Retrier
+from pipeline.sources._secrets import Credentials, redact_client_logs, resolve_credentials
+from pipeline.sources._sweep import Checkpoint, Sweep
+from pipeline.sources.base import SourceStopped
+from pipeline.sources.collectors import build_collector, connection_credentials
+
+
+class Boom(Exception):
+    def __init__(self, fault: Fault | None) -> None:
+        super().__init__("secret-token-in-library-message")
+        self.fault = fault
+
+
+def classify(exc: BaseException) -> Fault | None:
+    return exc.fault if isinstance(exc, Boom) else None
+
+
+def failing(*faults: Fault | None, result: str = "ok"):
+    calls = []
+
+    def call() -> str:
+        calls.append(1)
+        if len(calls) <= len(faults):
+            raise Boom(faults[len(calls) - 1])
+        return result
+
+    return call, calls
+
+
+def test_sweep_marks_move_only_when_a_pass_finishes():
+    start = Sweep(floor="10")
+    mid = start.advanced("30", "21", key=int)
+    assert (mid.floor, mid.top, mid.resume) == ("10", "30", "21") and mid.in_progress
+    later = mid.advanced("25", "15", key=int)
+    assert later.top == "30" and later.resume == "15"
+    assert later.finished("12", key=int) == Sweep(floor="30")
+    assert Sweep().finished(None) == Sweep()  # an empty first pass leaves no mark
+
+
+def test_checkpoint_round_trip_and_bad_input():
+    state = Checkpoint().with_stream("b", Sweep(floor="1")).with_stream("a", Sweep(top=2, resume=3))
+    text = state.dumps()
+    assert text == '{"a": {"resume": 3, "top": 2}, "b": {"floor": "1"}}'
+    assert Checkpoint.parse(text).get("a") == Sweep(top=2, resume=3)
+    assert Checkpoint.parse(None).get("x") == Sweep()
+    with pytest.raises(ValueError, match="not JSON"):
+        Checkpoint.parse("12345abc")
+
+
+@pytest.mark.parametrize(
+    ("faults", "mode", "calls", "sleeps", "reason"),
+    [
+        # (what each attempt raises, on_rate_limit, requests made, sleeps, SourceStopped text)
+        ([Fault("transient", "HTTP 503")] * 2, "defer", 3, 2, None),
+        ([Fault("transient", "HTTP 500")] * 4, "defer", 4, 3, "gave up after 4 tries: HTTP 500"),
+        ([Fault("fatal", "HTTP 403")], "defer", 1, 0, "request refused: HTTP 403"),
+        ([Fault("rate_limit", "HTTP 429", 2_000_000_000.0)], "defer", 1, 0,
+         "window resets at 2033-05-18T03:33:20Z"),
+        ([Fault("rate_limit", "HTTP 429", 2_000_000_000.0)], "wait", 1, 0,
+         "the wait exceeds 900s"),  # far beyond the cap: stop instead of waiting
+        ([Fault("rate_limit", "HTTP 429", None)], "wait", 2, 1, None),  # no reset: 60 s
+    ],
+)
+def test_retrier_table(faults, mode, calls, sleeps, reason):
+    slept: list[float] = []
+    retrier = Retrier(classify, on_rate_limit=mode, sleep=slept.append,
+                      clock=lambda: 1_000_000_000.0)
+    call, made = failing(*faults)
+    if reason is None:
+        assert retrier.call(call) == "ok"
+    else:
+        with pytest.raises(SourceStopped) as info:
+            retrier.call(call)
+        assert reason in str(info.value)
+        assert "secret-token" not in str(info.value) and info.value.__cause__ is None
+    assert len(made) == calls and len(slept) == sleeps
+    if faults[0].kind == "rate_limit" and sleeps:
+        assert slept == [60.0]  # no reset time given: a minute
+
+
+def test_unclassified_exceptions_are_bugs_and_propagate():
+    retrier = Retrier(classify, sleep=lambda s: None)
+    call, made = failing(None)
+    with pytest.raises(Boom):
+        retrier.call(call)
+    assert len(made) == 1
+
+
+def test_credentials_from_connection_fields_and_environment(monkeypatch):
+    assert connection_credentials("reddit", {"login": "id", "password": "pw",
+                                             "extra": {"user_agent": "ua"}}) == {
+        "user_agent": "ua", "client_id": "id", "client_secret": "pw"}
+    assert connection_credentials("bluesky", {"login": "me.bsky.social", "password": "app"}) == {
+        "handle": "me.bsky.social", "app_password": "app"}
+    monkeypatch.setenv("ACME_X_BEARER_TOKEN", "from-env")
+    creds = resolve_credentials(("bearer_token",), source="x", env_prefix="ACME_X")
+    assert creds.get("bearer_token") == "from-env"
+    assert "from-env" not in repr(creds) and "from-env" not in str(creds)
+    given = resolve_credentials(("bearer_token",), source="x", env_prefix="ACME_X", given={})
+    with pytest.raises(ValueError, match=r"missing credentials bearer_token"):
+        given.require("bearer_token", hint="X bearer token")
+
+
+def test_hygiene_only_for_x_and_mastodon(example_config):
+    spec = SourceConfig(name="r", platform="reddit", kind="hygiene")
+    with pytest.raises(ValueError, match="x and mastodon"):
+        build_collector(example_config, spec, credentials={})
+
+
+def test_client_library_debug_lines_are_redacted(caplog):
+    logger = logging.getLogger("tweepy.client.redaction-check")
+    redact_client_logs(Credentials({"bearer_token": "AAAA-very-secret"}, source="x"))
+    caplog.set_level(logging.DEBUG)
+    logger.debug("Headers: %s", {"Authorization": "Bearer AAAA-very-secret"})
+    assert "AAAA-very-secret" not in caplog.text and "Bearer ***" in caplog.text
