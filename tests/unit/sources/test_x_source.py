@@ -239,7 +239,7 @@ def test_missing_credentials_name_the_variable_not_a_value(config, monkeypatch):
 
 def test_page_cap_applies_per_query_and_the_rest_waits(config, sqlite_store, rsps):
     cfg = one_query(config)
-    cfg.search["x"].terms += [f"Queen Mary research group number {n}" for n in range(30)]
+    cfg.search["x"].terms += [f"Queen Mary research group number {n}" for n in range(15)]
     queries = x_search_queries(cfg)
     assert len(queries) == 2
     replay = XSearchReplay(rsps, [tweet(n) for n in range(1, 16)])
