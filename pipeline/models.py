@@ -188,6 +188,7 @@ class Hit(BaseModel):
     status: Status = Status.new
     # When a reviewer first acted on the hit: review turnaround is first_action_at - first_seen.
     first_action_at: datetime | None = None
+    review_minutes: float | None = None  # first_action_at - first_seen, for dashboards
     assignee: str | None = None
     tags: list[str] = Field(default_factory=list)
     notes: list[dict[str, Any]] = Field(default_factory=list)

@@ -54,7 +54,9 @@ class Reviewer:
 
     def _change(self, hit: Hit, changes: dict[str, Any], action: str) -> Hit:
         if hit.first_action_at is None:
-            changes = {**changes, "first_action_at": utcnow()}
+            now = utcnow()
+            minutes = round((now - hit.first_seen).total_seconds() / 60, 2)
+            changes = {**changes, "first_action_at": now, "review_minutes": max(0.0, minutes)}
         return self.store.update_hit(hit.id, changes, actor=self.actor, action=action)
 
     def set_status(self, hit_id: str, status: str, *, note: str | None = None) -> Hit:

@@ -55,7 +55,8 @@ class HitQuery(BaseModel):
 
 
 # Review fields a reviewer may change; everything else belongs to detection.
-REVIEW_FIELDS = ("status", "risk", "assignee", "tags", "notes", "first_action_at")
+REVIEW_FIELDS = ("status", "risk", "assignee", "tags", "notes", "first_action_at",
+                 "review_minutes")
 
 # What a whitelist entry names: an account ("x:12345") or an image (its sha256).
 WHITELIST_KINDS = ("account", "image")

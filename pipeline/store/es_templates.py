@@ -89,6 +89,7 @@ HITS_MAPPING: dict[str, Any] = {
         "first_seen": _DATE,
         "last_seen": _DATE,
         "first_action_at": _DATE,
+        "review_minutes": {"type": "float"},
         "status": _KEYWORD,
         "assignee": _KEYWORD,
         "tags": _KEYWORD,
