@@ -1,0 +1,98 @@
+"""Impersonation detector: recall on lookalike names, false positives on unrelated accounts,
+and throughput of the text signals (accounts per second), measured in one run.
+
+    .venv/bin/python bench/bench_impersonation.py [--lookalikes 2000] [--unrelated 10000]
+
+Accounts come from bench/impersonation_corpus.py (seeded, so every run judges the same ones).
+Scores are compared with the configured impersonation threshold, as pipeline.policy does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.impersonation_corpus import Account, lookalikes, unrelated_accounts  # noqa: E402
+from detectors.impersonation import ImpersonationDetector  # noqa: E402
+from pipeline.config import DetectorSettings, load_config  # noqa: E402
+from pipeline.models import Author  # noqa: E402
+
+TARGET_RECALL = 0.95
+TARGET_FP_RATE = 0.01
+TARGET_RATE = 5000.0
+
+
+def authors(accounts: list[Account]) -> list[Author]:
+    return [
+        Author(id=f"bench{i}", handle=a.handle, display_name=a.display_name or None,
+               description=a.description or None)
+        for i, a in enumerate(accounts)
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lookalikes", type=int, default=2000)
+    parser.add_argument("--unrelated", type=int, default=10_000)
+    parser.add_argument("--show", type=int, default=5, help="misses and false hits to print")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    os.environ.setdefault("CRESTWATCH_DATA_DIR", tempfile.mkdtemp(prefix="bench-imp-"))
+
+    config = load_config()
+    settings = config.detector("impersonation").model_copy(deep=True)
+    settings = DetectorSettings(threshold=settings.threshold,
+                                options={**settings.options, "memory": False})
+    detector = ImpersonationDetector(config, settings)
+    detector.ensure_loaded()
+    threshold = settings.threshold
+
+    fakes = lookalikes(config, args.lookalikes)
+    others = unrelated_accounts(args.unrelated)
+    fake_authors, other_authors = authors(fakes), authors(others)
+
+    start = time.perf_counter()
+    other_scores = [detector.judge(a, "x").score for a in other_authors]
+    elapsed = time.perf_counter() - start
+    fake_scores = [detector.judge(a, "x").score for a in fake_authors]
+
+    caught = sum(s >= threshold for s in fake_scores)
+    false_hits = [(s, a) for s, a in zip(other_scores, others, strict=True) if s >= threshold]
+    recall = caught / len(fakes)
+    fp_rate = len(false_hits) / len(others)
+    rate = len(others) / elapsed
+
+    missed = Counter(
+        a.source.split(" <- ")[1] for s, a in zip(fake_scores, fakes, strict=True) if s < threshold
+    )
+    print(f"threshold                      {threshold}")
+    print(f"lookalike recall               {recall:.4f} ({caught}/{len(fakes)}); "
+          f"target >= {TARGET_RECALL} -> ratio {recall / TARGET_RECALL:.3f}")
+    print(f"false-positive rate            {fp_rate:.4f} ({len(false_hits)}/{len(others)}); "
+          f"target <= {TARGET_FP_RATE} -> ratio {fp_rate / TARGET_FP_RATE:.3f}")
+    print(f"text signals, accounts/s       {rate:,.0f} (1 core); "
+          f"target >= {TARGET_RATE:,.0f} -> ratio {rate / TARGET_RATE:.2f}")
+    if missed:
+        print("missed lookalikes by change:   " + ", ".join(f"{k}: {v}" for k, v in
+                                                          missed.most_common()))
+    shown = 0
+    for s, a in zip(fake_scores, fakes, strict=True):
+        if s < threshold and shown < args.show:
+            print(f"  missed {a.handle!r} / {a.display_name!r} ({a.source}) score {s:.2f}")
+            shown += 1
+    for s, a in sorted(false_hits, key=lambda x: -x[0])[: args.show]:
+        print(f"  false hit {a.handle!r} / {a.display_name!r} ({a.source}) score {s:.2f}")
+    ok = recall >= TARGET_RECALL and fp_rate <= TARGET_FP_RATE and rate >= TARGET_RATE
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
