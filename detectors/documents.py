@@ -3,10 +3,10 @@ University's own documents: exam papers, lecture notes, internal memos, committe
 
 `load()` fingerprints every txt, md, PDF and DOCX file under the configured folder
 (``protected_documents``): overlapping passages of words, each a MinHash of its word 3-grams,
-indexed in an LSH Ensemble, which finds passages that *contain* a query (a short post quoting one
-paragraph is a small set inside a large one, where plain Jaccard would be low). Candidates are
-then checked exactly. The index is cached under ``<data>/cache/documents/``, keyed by the files'
-hashes, so an unchanged folder is not read again; an unreadable file is reported and skipped.
+indexed with MinHash LSH at a low threshold, so a short post quoting one sentence still finds its
+passage; every candidate is then checked exactly, by how much of the quote the passage contains.
+The index is cached under ``<data>/cache/documents/``, keyed by the files' hashes, so an
+unchanged folder is not read again; an unreadable file is reported and skipped.
 """
 
 from __future__ import annotations
@@ -34,14 +34,16 @@ log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 NUM_PERM = 128
-PASSAGE_WORDS, PASSAGE_STRIDE = 50, 25
+PASSAGE_WORDS, PASSAGE_STRIDE = 30, 15
+# Jaccard threshold for candidates: a 15-word quote inside a 30-word passage is about 0.3.
+LSH_JACCARD = 0.2
 # Long windows catch long copies; short ones a single quoted sentence inside a longer post.
 # A short window must share about nine words in a row with a passage to reach the threshold,
 # and its evidence counts for less than a long one's.
 QUERY_WINDOWS = ((30, 10, 1.0), (15, 5, 0.85))  # (words, stride, weight)
 MIN_QUERY_WORDS = 10
 # Bump when passages or hashing change, so old caches are not reused.
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 _EXAM_HINTS = ("exam", "paper-", "test-paper", "assessment", "coursework")
 _COPYRIGHT_HINTS = (
     "lecture",
@@ -105,22 +107,28 @@ class Match:
 
 
 class DocumentIndex:
-    """Passages of a folder's documents and their MinHash LSH Ensemble."""
+    """Passages of a folder's documents and their MinHash LSH.
+
+    LSH finds candidate passages by Jaccard similarity with a low threshold (a quoted sentence
+    is a small set beside a passage); each candidate is then checked exactly, by the share of
+    the query's word 3-grams found in the passage (containment)."""
 
     def __init__(self, passages: list[Passage], hashvalues: np.ndarray, skipped: list[str]) -> None:
-        from datasketch import MinHashLSHEnsemble
+        from datasketch import LeanMinHash, MinHashLSH
 
         self.passages = passages
         self.hashvalues = hashvalues
         self.skipped = skipped
-        self._shingles = [_shingles([w.group(0).lower() for w in _words(p.text)]) for p in passages]
         self._lsh = None
         if passages:
-            self._lsh = MinHashLSHEnsemble(threshold=0.5, num_perm=NUM_PERM, num_part=8)
-            self._lsh.index(
-                (i, _minhash(set(), hashvalues[i]), max(1, len(self._shingles[i])))
-                for i in range(len(passages))
-            )
+            self._lsh = MinHashLSH(threshold=LSH_JACCARD, num_perm=NUM_PERM)
+            with self._lsh.insertion_session() as session:
+                for i in range(len(passages)):
+                    mh = LeanMinHash(seed=1, hashvalues=hashvalues[i], **_scheme_kwargs())
+                    session.insert(i, mh, check_duplication=False)
+
+    def passage_shingles(self, i: int) -> set[str]:
+        return _shingles([w.group(0).lower() for w in _words(self.passages[i].text)])
 
     # -- building ----------------------------------------------------------------------
 
@@ -187,8 +195,8 @@ class DocumentIndex:
                 shingles = _shingles([w.group(0).lower() for w in window])
                 if len(shingles) < MIN_QUERY_WORDS - 2:
                     continue
-                for i in self._lsh.query(_minhash(shingles), len(shingles)):
-                    containment = len(shingles & self._shingles[i]) / len(shingles)
+                for i in self._lsh.query(_minhash(shingles)):
+                    containment = len(shingles & self.passage_shingles(i)) / len(shingles)
                     if containment < min_containment:
                         continue
                     found = Match(
