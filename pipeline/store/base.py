@@ -103,6 +103,12 @@ class Store(ABC):
         """Every hit whose `detected_at` is in [since, until), oldest first, streamed."""
 
     @abstractmethod
+    def iter_posts(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[Post]:
+        """Every post whose `created_at` is in [since, until), oldest first, streamed."""
+
+    @abstractmethod
     def get_checkpoint(self, source: str) -> str | None: ...
 
     @abstractmethod

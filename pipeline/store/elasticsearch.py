@@ -285,22 +285,22 @@ class ElasticsearchStore(Store):
         )
         return [AuditEntry.model_validate(h["_source"]) for h in response["hits"]["hits"]]
 
-    def iter_hits(
-        self, since: datetime | None = None, until: datetime | None = None
-    ) -> Iterator[Hit]:
+    def _iter_sorted(self, kind: str, time_field: str, since: datetime | None,
+                     until: datetime | None) -> Iterator[dict[str, Any]]:
         bounds: dict[str, str] = {}
         if since:
             bounds["gte"] = since.isoformat()
         if until:
             bounds["lt"] = until.isoformat()
-        query = {"range": {"detected_at": bounds}} if bounds else {"match_all": {}}
-        # search_after keeps memory flat and the order stable on any number of hits.
+        query = {"range": {time_field: bounds}} if bounds else {"match_all": {}}
+        # search_after keeps memory flat and the order stable on any number of documents.
         after: list[Any] | None = None
         while True:
             response = self.es.search(
-                index=self.index("hits"),
+                index=self.index(kind),
                 query=query,
-                sort=[{"detected_at": "asc"}, {"id": "asc"}],
+                # Ties broken on keyword fields: sorting on _id is disabled in Elasticsearch 9.
+                sort=[{time_field: "asc"}, {"platform": "asc"}, {"id": "asc"}],
                 size=1000,
                 search_after=after,
             )
@@ -308,8 +308,20 @@ class ElasticsearchStore(Store):
             if not page:
                 return
             for h in page:
-                yield Hit.model_validate(h["_source"])
+                yield h["_source"]
             after = page[-1]["sort"]
+
+    def iter_hits(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[Hit]:
+        for source in self._iter_sorted("hits", "detected_at", since, until):
+            yield Hit.model_validate(source)
+
+    def iter_posts(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[Post]:
+        for source in self._iter_sorted("posts", "created_at", since, until):
+            yield Post.model_validate(source)
 
     def get_checkpoint(self, source: str) -> str | None:
         try:

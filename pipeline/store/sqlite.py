@@ -296,6 +296,26 @@ class SQLiteStore(Store):
         finally:
             cursor.close()
 
+    def iter_posts(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[Post]:
+        clauses, args = [], []
+        if since:
+            clauses.append("created_at >= ?")
+            args.append(_ts(since))
+        if until:
+            clauses.append("created_at < ?")
+            args.append(_ts(until))
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        cursor = self._db.cursor()
+        try:
+            for (doc,) in cursor.execute(
+                f"SELECT doc FROM posts{where} ORDER BY created_at, doc_id", args
+            ):
+                yield Post.model_validate_json(doc)
+        finally:
+            cursor.close()
+
     def get_checkpoint(self, source: str) -> str | None:
         row = self._db.execute(
             "SELECT value FROM checkpoints WHERE source = ?", (source,)

@@ -146,3 +146,12 @@ def test_whitelist_is_idempotent_and_checked(store):
     assert store.whitelist() == {("account", "x:100"), ("image", "ab" * 32)}
     with pytest.raises(StoreError):
         store.add_to_whitelist("hashtag", "#qmul", actor="ben")
+
+
+def test_iter_posts_streams_by_creation_time(store):
+    store.upsert_posts([make_post(n) for n in (3, 1, 2, 5, 4)])
+    store.refresh()
+    window = list(store.iter_posts(BASE_TIME + timedelta(minutes=2),
+                                   BASE_TIME + timedelta(minutes=5)))
+    assert [p.doc_id for p in window] == ["x:2", "x:3", "x:4"]
+    assert len(list(store.iter_posts())) == 5
