@@ -87,8 +87,8 @@ class BlueskySource(Source):
         retrier: Retrier | None = None,
         base_url: str | None = None,
     ) -> None:
-        self._login = credentials.require(
-            "handle", "app_password", hint="a Bluesky handle and an app password")
+        credentials.require("handle", "app_password", hint="a Bluesky handle and an app password")
+        # Kept inside Credentials (whose repr hides values) until login.
         self._credentials = credentials
         self.name = name
         self.max_pages = max_pages
@@ -109,7 +109,8 @@ class BlueskySource(Source):
 
     def _ensure_login(self) -> None:
         if not self._logged_in:
-            handle, password = self._login
+            handle, password = self._credentials.require(
+                "handle", "app_password", hint="a Bluesky handle and an app password")
             self.retrier.call(self.client.login, handle, password, fetch_bsky_profile=False)
             redact_client_logs(self._credentials)
             self._logged_in = True

@@ -25,7 +25,7 @@ CONNECTION_FIELDS: dict[str, dict[str, str]] = {
     "x": {"password": "bearer_token"},
     "reddit": {"login": "client_id", "password": "client_secret"},
     "bluesky": {"login": "handle", "password": "app_password"},
-    "mastodon": {"password": "access_token"},
+    "mastodon": {"password": "access_token", "host": "instance"},
 }
 
 

@@ -112,7 +112,7 @@ class MastodonSource(Source):
         self.now = now
         search = config.search.get("mastodon")
         instances = [host_url(i) for i in (search.instances if search else [])]
-        self._token = credentials.get("access_token")
+        self._has_token = bool(credentials.get("access_token"))
         token_home = credentials.get("instance") or (instances[0] if instances else None)
         self._token_instance = host_url(token_home) if token_home else None
         self._clients: dict[str, mastodon_py.Mastodon] = {}
@@ -127,9 +127,9 @@ class MastodonSource(Source):
         streams = []
         for instance in instances:
             streams += [Stream(instance, "hashtag", tag) for tag in tags]
-            if self._token and instance == self._token_instance:
+            if self._has_token and instance == self._token_instance:
                 streams += [Stream(instance, "search", q) for q in queries]
-        if queries and not self._token:
+        if queries and not self._has_token:
             log.info("%s: no access token; searching hashtag timelines only", self.name)
         return streams
 
@@ -149,7 +149,8 @@ class MastodonSource(Source):
 
     def client(self, instance: str) -> mastodon_py.Mastodon:
         if instance not in self._clients:
-            token = self._token if instance == self._token_instance else None
+            token = (self._credentials.get("access_token")
+                     if instance == self._token_instance else None)
             self._clients[instance] = mastodon_py.Mastodon(
                 access_token=token, api_base_url=instance, ratelimit_method="throw",
                 # Every call used here exists since Mastodon 3.x; naming a version spares a

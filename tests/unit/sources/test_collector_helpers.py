@@ -122,3 +122,17 @@ def test_client_library_debug_lines_are_redacted(caplog):
     caplog.set_level(logging.DEBUG)
     logger.debug("Headers: %s", {"Authorization": "Bearer AAAA-very-secret"})
     assert "AAAA-very-secret" not in caplog.text and "Bearer ***" in caplog.text
+
+
+def test_every_example_collector_builds_from_connection_fields(example_config):
+    from pipeline.sources import build_source
+
+    fields = {"login": "id-or-handle", "password": "secret-value",
+              "extra": {"user_agent": "crestwatch/0.1"}}
+    live = [s for s in example_config.sources if s.platform != "jsonl"]
+    assert {s.platform for s in live} == {"x", "reddit", "bluesky", "mastodon"}
+    assert not any(s.enabled for s in live)  # off until credentials exist
+    for spec in live:
+        source = build_source(example_config, spec, credentials=fields)
+        assert source.name == spec.name and source.platform == spec.platform
+        assert "secret-value" not in repr(vars(source))
