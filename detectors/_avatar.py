@@ -60,17 +60,17 @@ class ImageMatch:
 def _features(gray: np.ndarray) -> tuple[tuple[object, ...], np.ndarray | None]:
     import cv2
 
-    orb = cv2.ORB_create(nfeatures=800)  # type: ignore[attr-defined]
+    orb = cv2.ORB_create(nfeatures=1500)  # type: ignore[attr-defined]
     keypoints, descriptors = orb.detectAndCompute(gray, None)
     return tuple(keypoints), descriptors
 
 
-def _prepare(path: Path) -> tuple[object, np.ndarray]:
+def _prepare(path: Path, max_side: int = _SIDE) -> tuple[object, np.ndarray]:
     import cv2
     import imagehash
     from PIL import Image
 
-    decoded = load_image(path, max_side=_SIDE)
+    decoded = load_image(path, max_side=max_side)
     rgb = cv2.cvtColor(decoded.bgr, cv2.COLOR_BGR2RGB)
     gray = cv2.cvtColor(decoded.bgr, cv2.COLOR_BGR2GRAY)
     return imagehash.phash(Image.fromarray(rgb)), gray
@@ -122,7 +122,8 @@ class AvatarMatcher:
         for a missing or broken file (the caller explains it and goes on)."""
         if not self.references:
             return None
-        phash, gray = _prepare(Path(path))
+        # A banner is wide and the avatar a small part of it: keep more of its pixels.
+        phash, gray = _prepare(Path(path), _SIDE if image == "avatar" else 3 * _SIDE)
         keypoints, descriptors = None, None
         best: ImageMatch | None = None
         for ref in self.references:

@@ -265,3 +265,20 @@ def test_targets_on_the_seeded_account_mix(
 def test_seeded_mix_is_reproducible(corpus: ModuleType) -> None:
     assert corpus.unrelated_accounts(50, seed=9) == corpus.unrelated_accounts(50, seed=9)
     assert corpus.unrelated_accounts(50, seed=9) != corpus.unrelated_accounts(50, seed=10)
+
+
+def test_demo_samples(detector: ImpersonationDetector) -> None:
+    from pipeline.jsonl import read_models
+    from pipeline.models import Post
+    from pipeline.paths import SAMPLES_DIR
+
+    posts = list(read_models(SAMPLES_DIR / "impersonation.jsonl", Post))
+    flagged = {f.evidence["account"]["handle"]: f for f in detector.detect(posts)
+               if f.score >= detector.settings.threshold}
+    assert set(flagged) == {"QMUL_Graduation", "helenamarsh-qm.bsky.social", "QMUL_0fficial_"}
+    graduation = flagged["QMUL_Graduation"]
+    assert {"avatar_match", "copied_posts", "hidden_characters"} <= set(
+        graduation.evidence["labels"])
+    assert graduation.evidence["posts_seen"] == 2
+    assert flagged["QMUL_0fficial_"].severity is Severity.medium  # parody: one step down
+    assert "corrupt or truncated" in flagged["QMUL_0fficial_"].explanation
