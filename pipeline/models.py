@@ -220,12 +220,12 @@ class Hit(BaseModel):
             last_seen=now,
         )
 
-    # Fields a re-detection may refresh; review state (status, assignee, tags, notes,
-    # first_seen) belongs to reviewers and is never overwritten by a rerun.
+    # Fields a re-detection may refresh; review state (status, assignee, tags, notes) and the
+    # first detection (detected_at, first_seen) are never overwritten by a rerun.
     DETECTION_FIELDS: ClassVar[tuple[str, ...]] = (
         "detector", "category", "severity", "score", "explanation", "evidence", "subject",
         "platform", "post_id", "post_url", "post_text", "post_created_at", "author_id",
-        "author_handle", "author_display_name", "detected_at", "last_seen",
+        "author_handle", "author_display_name", "last_seen",
     )
 
     def detection_doc(self) -> dict[str, Any]:
