@@ -108,8 +108,12 @@ class XSource(Source):
                 params["next_token"] = next_token
             body = self.retrier.call(self.client.search_recent_tweets, query, **params)
             tweets = body.get("data") or []
+            includes = body.get("includes") or {}
+            users = {u.get("id"): u for u in includes.get("users", [])}
+            media = {m.get("media_key"): m for m in includes.get("media", [])}
             posts, errors = convert_items(
-                tweets, partial(self._post, body=body), source=self.name, item_id=dict_id,
+                tweets, partial(self._post, users=users, media=media), source=self.name,
+                item_id=dict_id,
             )
             ids = [_key(t["id"]) for t in tweets if isinstance(t, dict) and t.get("id")]
             newest = str(max(ids)) if ids else None
@@ -124,10 +128,8 @@ class XSource(Source):
             if not next_token:
                 return
 
-    def _post(self, tweet: dict[str, Any], *, body: dict[str, Any]) -> Post:
-        includes = body.get("includes") or {}
-        users = {u.get("id"): u for u in includes.get("users", [])}
-        media = {m.get("media_key"): m for m in includes.get("media", [])}
+    def _post(self, tweet: dict[str, Any], *, users: dict[str, Any],
+              media: dict[str, Any]) -> Post:
         author_id = str(required(tweet, "author_id"))
         user = users.get(author_id)
         author = _author(author_id, user)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline.config import SourceConfig
 from pipeline.sources._retry import Fault, Retrier
@@ -136,3 +138,16 @@ def test_every_example_collector_builds_from_connection_fields(example_config):
         source = build_source(example_config, spec, credentials=fields)
         assert source.name == spec.name and source.platform == spec.platform
         assert "secret-value" not in repr(vars(source))
+
+
+@given(st.lists(st.text(alphabet="abcdefgh #@\"", min_size=1, max_size=60), max_size=40),
+       st.integers(min_value=80, max_value=512))
+def test_packed_queries_fit_the_limit_and_keep_every_word_once(atoms, limit):
+    from pipeline.sources._queries import pack_or_queries
+
+    queries = pack_or_queries(atoms, "-is:retweet", limit)
+    assert all(len(q) <= limit for q in queries)
+    inner = [q.removesuffix(" -is:retweet") for q in queries]
+    unpacked = [a for q in inner for a in
+                (q[1:-1].split(" OR ") if q.startswith("(") and " OR " in q else [q])]
+    assert unpacked == atoms
