@@ -89,6 +89,8 @@ def run(
 
     cfg = _config(config)
     data = data_dir.resolve() if data_dir else cfg.data_path()
+    # Detectors keep caches and evidence under the data directory too, not only the store.
+    cfg.data_dir = data
     if demo:
         store, from_start = "sqlite", True
     sources = build_sources(cfg, demo=demo)
