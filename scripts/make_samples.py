@@ -479,6 +479,8 @@ class Generator:
                 short = base36(int("1p00000", 36) + seconds * 3 + self.rng.randrange(3))
                 post.id = f"t3_{short}"
                 subreddit = self.rng.choice(SUBREDDITS)
+                if (post.draft.key or "").startswith("megathread"):
+                    subreddit = "QMUL"
                 slug = re.sub(r"[^a-z0-9]+", "_", post.draft.title.lower()).strip("_")[:50]
                 post.url = f"https://www.reddit.com/r/{subreddit}/comments/{short}/{slug}/"
                 post.extra.update(subreddit=subreddit, title=post.draft.title)
@@ -599,14 +601,19 @@ def build(config: OrgConfig) -> tuple[Generator, list[Built], set[str]]:
             return built[id(draft)]
         parent = make(by_key[draft.reply]) if draft.reply else None
         platform = parent.platform if parent else gen.platform_for(draft, counts)
+        when = None
         if platform == "reddit" and not draft.title and parent is None:
-            # A Reddit post without a title is a comment in someone else's thread.
-            threads = [t for t in reddit_threads if not t.draft.by or t.draft.by.startswith("user")]
-            parent = gen.rng.choice(threads) if threads else None
-            if parent is None:
-                platform = "x"
+            # A Reddit post without a title is a comment in that week's chat thread.
+            when = gen.moment(draft, None)
+            threads = sorted(
+                (t for t in reddit_threads if (t.draft.key or "").startswith("megathread")),
+                key=lambda t: t.when,
+            )
+            earlier = [t for t in threads if t.when < when]
+            parent = earlier[-1] if earlier else threads[0]
+            when = max(when, parent.when + timedelta(minutes=gen.rng.randrange(5, 90)))
         account = gen.named(draft.by) if draft.by else gen.ordinary(platform)
-        when = gen.moment(draft, parent.when if parent else None)
+        when = when or gen.moment(draft, parent.when if parent else None)
         post = Built(draft=draft, platform=platform, account=account, when=when)
         gen.identify(post, parent)
         if parent:

@@ -231,6 +231,12 @@ ACCOUNTS: dict[str, dict[str, object]] = {
         "since": "2019-09-23",
         "description": "Geography @ QMUL. Hockey, maps, losing things.",
     },
+    "user:reddit:AutoModerator": {
+        "display_name": "AutoModerator",
+        "followers": 0,
+        "since": "2012-01-05",
+        "description": "",
+    },
     "user:reddit:ellabellaLLB": {
         "display_name": "ellabellaLLB",
         "followers": 35,
@@ -446,6 +452,18 @@ BENIGN: list[Draft] = [
 
 # Reddit threads: a title and a longer body, as people write on r/QMUL and r/UniUK.
 REDDIT_BENIGN: list[Draft] = [
+    # Weekly chat threads: Reddit posts without a title of their own are comments in these.
+    *[
+        D(
+            "Chat about anything QMUL here: questions, rants, lost property, society plugs. "
+            "Be kind and follow the subreddit rules.",
+            by="user:reddit:AutoModerator",
+            title=f"Weekly chat thread - week of {day} November 2026",
+            key=f"megathread_{day}",
+            day=day,
+        )
+        for day in (2, 9, 16)
+    ],
     D(
         "Second year CompSci here. I ended up living in Stratford and the Central line is fine, "
         "about 15 minutes door to door. Bow is cheaper but the rooms go fast. Avoid anything that "
