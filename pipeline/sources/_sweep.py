@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
-from pipeline.sources.base import Page
+from pipeline.sources.base import Page, SourceStopped
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,11 @@ def read_streams(
 ) -> Iterator[Page]:
     """Every stream in turn, at most `max_pages` pages each; each page's checkpoint carries the
     marks of every stream, so saving any one of them loses nothing."""
-    state = Checkpoint.parse(checkpoint)
+    try:
+        state = Checkpoint.parse(checkpoint)
+    except ValueError as exc:
+        # Stop this source only; the runner reports it and the other sources go on.
+        raise SourceStopped(str(exc)) from None
     for stream in streams:
         for number, (page, reached) in enumerate(read(stream, state), start=1):
             state = reached

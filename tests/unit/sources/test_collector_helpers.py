@@ -140,7 +140,11 @@ def test_every_example_collector_builds_from_connection_fields(example_config):
         assert "secret-value" not in repr(vars(source))
 
 
-@given(st.lists(st.text(alphabet="abcdefgh #@\"", min_size=1, max_size=60), max_size=40),
+# Atoms as the query builders make them: trimmed, never blank.
+_atoms = st.text(alphabet="abcdefgh #@\"", min_size=1, max_size=60).map(str.strip).filter(bool)
+
+
+@given(st.lists(_atoms, max_size=40),
        st.integers(min_value=80, max_value=512))
 def test_packed_queries_fit_the_limit_and_keep_every_word_once(atoms, limit):
     from pipeline.sources._queries import pack_or_queries
@@ -151,3 +155,17 @@ def test_packed_queries_fit_the_limit_and_keep_every_word_once(atoms, limit):
     unpacked = [a for q in inner for a in
                 (q[1:-1].split(" OR ") if q.startswith("(") and " OR " in q else [q])]
     assert unpacked == atoms
+
+
+def test_a_corrupt_checkpoint_stops_only_that_source(example_config, sqlite_store):
+    from pipeline.policy import Policy
+    from pipeline.runner import run_pass
+    from pipeline.sources.x import XSource
+
+    source = XSource(example_config, Credentials({"bearer_token": "t0ken"}, source="x"))
+    sqlite_store.set_checkpoint("x", "12")  # e.g. a line count left by a JSONL source
+    summary = run_pass([source], store=sqlite_store, detectors=[],
+                       policy=Policy(example_config))
+    assert summary.errors == [
+        "x: the saved checkpoint is not a JSON object; clear it to start over"]
+    assert sqlite_store.get_checkpoint("x") == "12"
