@@ -216,25 +216,37 @@ class LogoMatcher:
         s = self.settings
         src = ref.points[[p[0] for p in pairs], :2].reshape(-1, 1, 2)
         dst = points[[p[1] for p in pairs]].reshape(-1, 1, 2)
+        # Two models compete: a full homography (perspective) and a similarity (rotation,
+        # scale, shift). With few correct matches, as on small logos, the homography's extra
+        # freedom lets RANSAC settle on a folded outline that the similarity cannot produce.
+        candidates = []
         homography, mask = cv2.findHomography(
             src, dst, cv2.RANSAC, s.reproj_error, maxIters=1000, confidence=0.995
         )
-        if homography is None or mask is None:
-            return None
-        inlier_mask = mask.ravel().astype(bool)
-        inliers = int(inlier_mask.sum())
-        if inliers < max(5, s.min_inliers // 2):
-            return None
-        quad = cv2.perspectiveTransform(ref.corners.reshape(-1, 1, 2), homography).reshape(-1, 2)
-        problem = plausible_quad(quad, ref, src[inlier_mask].reshape(-1, 2), shape, s)
-        if problem:
-            log.debug("rejected %s: %s (%d inliers)", ref.label, problem, inliers)
-            return None
-        return LogoMatch(
-            ref, score_for(inliers, s.min_inliers), inliers, len(pairs),
-            [[round(float(x), 1), round(float(y), 1)] for x, y in quad], "features",
-            {"inlier_ratio": round(inliers / len(pairs), 3)},
+        if homography is not None and mask is not None:
+            candidates.append((homography, mask.ravel().astype(bool)))
+        similarity, mask = cv2.estimateAffinePartial2D(
+            src, dst, method=cv2.RANSAC, ransacReprojThreshold=s.reproj_error,
+            maxIters=1000, confidence=0.995,
         )
+        if similarity is not None and mask is not None:
+            candidates.append((np.vstack([similarity, [0.0, 0.0, 1.0]]), mask.ravel().astype(bool)))
+        best: LogoMatch | None = None
+        for model, inlier_mask in candidates:
+            inliers = int(inlier_mask.sum())
+            if inliers < max(5, s.min_inliers // 2) or (best and inliers <= best.inliers):
+                continue
+            quad = cv2.perspectiveTransform(ref.corners.reshape(-1, 1, 2), model).reshape(-1, 2)
+            problem = plausible_quad(quad, ref, src[inlier_mask].reshape(-1, 2), shape, s)
+            if problem:
+                log.debug("rejected %s: %s (%d inliers)", ref.label, problem, inliers)
+                continue
+            best = LogoMatch(
+                ref, score_for(inliers, s.min_inliers), inliers, len(pairs),
+                [[round(float(x), 1), round(float(y), 1)] for x, y in quad], "features",
+                {"inlier_ratio": round(inliers / len(pairs), 3)},
+            )
+        return best
 
 
 def _polygon_area(quad: np.ndarray) -> float:

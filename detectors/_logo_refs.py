@@ -21,7 +21,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 # Bump when the way features are computed changes, so stale cache entries are not reused.
-CACHE_VERSION = 5
+CACHE_VERSION = 6
 MAX_REFERENCE_PIXELS = 25_000_000
 # Renderings of each reference, as fractions of reference_side: small logos in photos keep only
 # their coarse structure, which a full-size rendering alone describes poorly.
@@ -55,7 +55,7 @@ class ReferenceLogo:
         return np.float32([[0, 0], [w, 0], [w, h], [0, h]])
 
 
-def rasterise(path: Path, *, side: int) -> np.ndarray:
+def rasterise(path: Path, *, side: int, crop: bool = True) -> np.ndarray:
     """The reference as an RGBA uint8 array, its longer side `side` pixels."""
     from PIL import Image, UnidentifiedImageError
 
@@ -84,7 +84,7 @@ def rasterise(path: Path, *, side: int) -> np.ndarray:
         raise ReferenceError(f"{path}: cannot rasterise reference logo: {exc}") from None
     array = np.asarray(rgba)
     alpha = array[:, :, 3]
-    if alpha.min() < 250:
+    if crop and alpha.min() < 250:
         # Transparent margins carry no features; crop to what is drawn.
         ys, xs = np.nonzero(alpha > 8)
         if len(xs) == 0:
@@ -195,7 +195,11 @@ def load_reference(
     if not descriptors:
         raise ReferenceError(f"{path}: no distinctive features found (is the logo blank?)")
     on_white = cv2.cvtColor(_on(rgba, 255), cv2.COLOR_RGB2BGR)
-    grey_views = reference_views(rgba)
+    # Exact reuse is judged on the whole file as drawn (margins included) and on the cropped
+    # logo, since an avatar or a re-post may keep either framing.
+    grey_views = reference_views(rgba)[:2]
+    if rgba[:, :, 3].min() < 250:
+        grey_views += reference_views(rasterise(path, side=side, crop=False))[:2]
     reference = ReferenceLogo(
         brand, variant, path, sha, (rgba.shape[1], rgba.shape[0]),
         np.concatenate(points), np.concatenate(descriptors), np.concatenate(views),

@@ -57,36 +57,55 @@ def photos() -> list[np.ndarray]:
 
 
 def draw_fictional_logos(size: int = 400) -> list[np.ndarray]:
-    """Distinct logos of made-up organisations (RGBA), as the negatives' look-alikes."""
+    """Distinct logos of made-up organisations (RGBA). Each has its own layout, shapes and
+    lettering, as real organisations' logos do; look-alike templates would test nothing."""
     import cv2
 
-    specs = [
-        ("NORTHBRIDGE", "N", (30, 110, 40), "circle"),
-        ("ACME LABS", "A", (160, 30, 30), "diamond"),
-        ("RIVERSIDE", "R", (20, 60, 150), "shield"),
-        ("KESTREL", "K", (120, 60, 140), "hexagon"),
-    ]
+    aa = cv2.LINE_AA
     logos = []
-    for name, letter, colour, shape in specs:
-        rgba = np.zeros((size, size, 4), np.uint8)
-        c, r = size // 2, size // 2 - 20
-        fill = (*colour, 255)
-        if shape == "circle":
-            cv2.circle(rgba, (c, c - 30), r - 40, fill, -1, cv2.LINE_AA)
-        else:
-            sides = {"diamond": 4, "shield": 5, "hexagon": 6}[shape]
-            pts = np.int32([[c + (r - 40) * math.sin(2 * math.pi * i / sides),
-                             c - 30 - (r - 40) * math.cos(2 * math.pi * i / sides)]
-                            for i in range(sides)])
-            cv2.fillPoly(rgba, [pts], fill, cv2.LINE_AA)
-        cv2.putText(rgba, letter, (c - 45, c + 10), cv2.FONT_HERSHEY_TRIPLEX, 3.2,
-                    (255, 255, 255, 255), 6, cv2.LINE_AA)
-        cv2.rectangle(rgba, (20, size - 90), (size - 20, size - 20), (250, 250, 250, 255), -1)
-        cv2.rectangle(rgba, (20, size - 90), (size - 20, size - 20), fill, 3)
-        scale = min(1.4, (size - 60) / (28 * len(name)))
-        cv2.putText(rgba, name, (32, size - 40), cv2.FONT_HERSHEY_DUPLEX, scale, fill, 2,
-                    cv2.LINE_AA)
-        logos.append(rgba)
+
+    # Northbridge: a green disc with a white N over a boxed name.
+    rgba = np.zeros((size, size, 4), np.uint8)
+    green = (30, 110, 40, 255)
+    cv2.circle(rgba, (200, 160), 140, green, -1, aa)
+    cv2.putText(rgba, "N", (135, 215), cv2.FONT_HERSHEY_TRIPLEX, 4.5, (255, 255, 255, 255), 9, aa)
+    cv2.rectangle(rgba, (20, 310), (380, 380), (250, 250, 250, 255), -1)
+    cv2.rectangle(rgba, (20, 310), (380, 380), green, 3)
+    cv2.putText(rgba, "NORTHBRIDGE", (34, 360), cv2.FONT_HERSHEY_DUPLEX, 1.25, green, 2, aa)
+    logos.append(rgba)
+
+    # Acme Labs: a red diamond with stripes, italic name above it.
+    rgba = np.zeros((size, size, 4), np.uint8)
+    red = (170, 30, 30, 255)
+    diamond = np.int32([[200, 90], [340, 230], [200, 370], [60, 230]])
+    cv2.fillPoly(rgba, [diamond], red, aa)
+    for offset in range(-100, 120, 40):
+        cv2.line(rgba, (120 + offset, 150), (280 + offset, 310), (255, 220, 200, 255), 8, aa)
+    cv2.polylines(rgba, [diamond], True, (60, 10, 10, 255), 6, aa)
+    cv2.putText(rgba, "acme labs", (40, 60), cv2.FONT_HERSHEY_SCRIPT_COMPLEX, 2.0, red, 3, aa)
+    logos.append(rgba)
+
+    # Riverside: blue waves under an orange sun, the name in a serif face below.
+    rgba = np.zeros((size, size, 4), np.uint8)
+    blue = (20, 60, 150, 255)
+    cv2.circle(rgba, (200, 130), 80, (240, 140, 20, 255), -1, aa)
+    for row in range(3):
+        xs = np.arange(30, 371, 10)
+        ys = 230 + 28 * row + 12 * np.sin(xs / 22.0 + row)
+        cv2.polylines(rgba, [np.int32(np.c_[xs, ys])], False, blue, 9, aa)
+    cv2.putText(rgba, "Riverside", (60, 370), cv2.FONT_HERSHEY_COMPLEX, 1.6, blue, 3, aa)
+    logos.append(rgba)
+
+    # Kestrel: a purple hexagon outline around a stylised bird, name on a slant.
+    rgba = np.zeros((size, size, 4), np.uint8)
+    purple = (110, 50, 140, 255)
+    hexagon = np.int32([[200 + 150 * np.cos(a), 190 + 150 * np.sin(a)]
+                        for a in np.linspace(0, 2 * np.pi, 7)[:-1]])
+    cv2.polylines(rgba, [hexagon], True, purple, 14, aa)
+    bird = np.int32([[110, 200], [200, 120], [290, 200], [200, 170], [215, 260], [185, 260]])
+    cv2.fillPoly(rgba, [bird], purple, aa)
+    cv2.putText(rgba, "KESTREL", (95, 385), cv2.FONT_HERSHEY_PLAIN, 3.2, purple, 4, aa)
+    logos.append(rgba)
     return logos
 
 

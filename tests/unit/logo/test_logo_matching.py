@@ -1,0 +1,194 @@
+"""Reference features, the shared index and geometric verification, on real OpenCV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from detectors._logo_match import LogoMatcher, MatchSettings, feature_extractor, plausible_quad
+from detectors._logo_refs import ReferenceError, load_reference
+
+from .conftest import composite
+
+SETTINGS = MatchSettings()
+
+
+def _reference(path: Path, cache: Path | None, *, variant: str = "crest") -> object:
+    return load_reference("uni", variant, path, features=feature_extractor(SETTINGS),
+                          feature_key="sift:test", side=400, cache_dir=cache)
+
+
+@pytest.mark.parametrize("kind", ["png", "jpeg", "svg"])
+def test_png_jpeg_and_svg_references_yield_features(logo_files: dict[str, Path], kind: str) -> None:
+    ref = _reference(logo_files[kind], None)
+    assert len(ref.points) > 50
+    assert ref.descriptors.shape == (len(ref.points), 128)
+    assert max(ref.size) == 400
+    # Normal and inverted views at least, so inverted copies can match.
+    assert len(set(ref.views.tolist())) >= 2
+
+
+class _MustNotCompute:
+    def detectAndCompute(self, *args: object) -> None:  # noqa: N802 - OpenCV's name
+        raise AssertionError("features were recomputed although the file is cached")
+
+
+def test_features_are_cached_by_file_hash(logo_files: dict[str, Path], tmp_path: Path) -> None:
+    cache = tmp_path / "cache" / "logo"
+    first = _reference(logo_files["png"], cache)
+    assert len(list(cache.glob("*.npz"))) == 1
+    again = load_reference("uni", "crest", logo_files["png"], features=_MustNotCompute(),
+                           feature_key="sift:test", side=400, cache_dir=cache)
+    np.testing.assert_array_equal(first.descriptors, again.descriptors)
+    assert again.phashes == first.phashes
+    # Changed bytes under the same name are a new logo: the old cache entry is not reused.
+    logo_files["png"].write_bytes(logo_files["jpeg"].read_bytes())
+    with pytest.raises(AssertionError, match="recomputed"):
+        load_reference("uni", "crest", logo_files["png"], features=_MustNotCompute(),
+                       feature_key="sift:test", side=400, cache_dir=cache)
+
+
+def test_unusable_reference_files_are_named(tmp_path: Path) -> None:
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), np.full((100, 100, 3), 255, np.uint8))
+    with pytest.raises(ReferenceError, match="no distinctive features"):
+        _reference(blank, None)
+    broken = tmp_path / "broken.svg"
+    broken.write_text("<svg", encoding="utf-8")
+    with pytest.raises(ReferenceError, match="broken.svg"):
+        _reference(broken, None)
+
+
+@pytest.fixture()
+def matcher(logo_files: dict[str, Path]) -> LogoMatcher:
+    refs = [_reference(logo_files["png"], None),
+            _reference(logo_files["svg"], None, variant="badge")]
+    return LogoMatcher(refs, SETTINGS)
+
+
+def _inverted(logo: np.ndarray) -> np.ndarray:
+    out = logo.copy()
+    out[:, :, :3] = 255 - out[:, :, :3]
+    return out
+
+
+def _monochrome(logo: np.ndarray) -> np.ndarray:
+    out = logo.copy()
+    grey = cv2.cvtColor(out[:, :, :3], cv2.COLOR_RGB2GRAY)
+    out[:, :, :3] = np.dstack([grey] * 3)
+    return out
+
+
+# (case, how the logo is altered, width in px, rotation, perspective jitter)
+POSITIVES = [
+    ("plain", None, 260, 0, 0.0),
+    ("rotated 120 degrees", None, 220, 120, 0.0),
+    ("perspective", None, 260, 0, 0.1),
+    ("small", None, 120, 0, 0.0),
+    ("inverted colours", _inverted, 240, 0, 0.0),
+    ("monochrome", _monochrome, 240, 0, 0.0),
+]
+
+
+@pytest.mark.parametrize(("case", "alter", "width", "angle", "jitter"), POSITIVES,
+                         ids=[p[0] for p in POSITIVES])
+def test_our_logo_is_found_and_outlined(
+    matcher: LogoMatcher, drawn_logos: list[np.ndarray], photo: np.ndarray,
+    case: str, alter: object, width: int, angle: float, jitter: float,
+) -> None:
+    logo = drawn_logos[0] if alter is None else alter(drawn_logos[0])  # type: ignore[operator]
+    image = composite(photo, logo, width=width, angle=angle, jitter=jitter)
+    found = matcher.match(image)
+    assert found, case
+    best = found[0]
+    assert best.reference.variant == "crest"
+    assert best.method == "features"
+    assert best.score >= 0.5
+    assert best.inliers >= SETTINGS.min_inliers
+    # The outline has the logo's size: its area is near width * height of the pasted logo.
+    quad = np.float32(best.polygon)
+    area = cv2.contourArea(quad)
+    assert 0.5 * width * width < area < 1.6 * width * width
+
+
+def test_occluded_logo_is_still_found(
+    matcher: LogoMatcher, drawn_logos: list[np.ndarray], photo: np.ndarray
+) -> None:
+    logo = drawn_logos[0].copy()
+    logo[:, : logo.shape[1] // 3, :3] = (90, 140, 60)  # a third of it painted over
+    found = matcher.match(composite(photo, logo, width=260))
+    assert found and found[0].reference.variant == "crest"
+
+
+@pytest.mark.parametrize("index", [1, 2, 3])
+def test_other_organisations_logos_are_not_ours(
+    matcher: LogoMatcher, drawn_logos: list[np.ndarray], photo: np.ndarray, index: int
+) -> None:
+    assert matcher.match(composite(photo, drawn_logos[index], width=260)) == []
+
+
+def test_a_photo_without_logo_matches_nothing(matcher: LogoMatcher, photo: np.ndarray) -> None:
+    assert matcher.match(cv2.cvtColor(photo, cv2.COLOR_RGB2BGR)) == []
+
+
+def test_the_logo_file_itself_is_exact_reuse(
+    matcher: LogoMatcher, logo_files: dict[str, Path]
+) -> None:
+    avatar = cv2.resize(cv2.imread(str(logo_files["jpeg"])), (96, 96))
+    (found,) = matcher.match(avatar)
+    assert found.method == "phash"
+    assert found.reference.variant == "crest"
+    assert found.score > 0.9
+
+
+def test_svg_reference_is_found_in_a_photo(
+    matcher: LogoMatcher, photo: np.ndarray, logo_files: dict[str, Path]
+) -> None:
+    import cairosvg
+    from PIL import Image
+    import io
+
+    png = cairosvg.svg2png(url=str(logo_files["svg"]), output_width=300)
+    badge = np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+    found = matcher.match(composite(photo, badge, width=200, angle=20))
+    assert found and found[0].reference.variant == "badge"
+
+
+def test_an_empty_matcher_finds_nothing(photo: np.ndarray) -> None:
+    assert LogoMatcher([], SETTINGS).match(cv2.cvtColor(photo, cv2.COLOR_RGB2BGR)) == []
+
+
+class _Ref:
+    size = (100, 100)
+
+
+def _square(x: float = 0, y: float = 0, side: float = 100) -> list[list[float]]:
+    return [[x, y], [x + side, y], [x + side, y + side], [x, y + side]]
+
+
+SPREAD = np.float32([[5, 5], [95, 5], [95, 95], [5, 95]])
+QUADS = [
+    ("a plain square", _square(), SPREAD, None),
+    ("mirrored", [[100, 0], [0, 0], [0, 100], [100, 100]], SPREAD, "mirrored"),
+    ("folded (bow tie)", [[0, 0], [100, 0], [0, 100], [100, 100]], SPREAD, "folded"),
+    ("tiny", _square(side=8), SPREAD, "tiny"),
+    ("needle-thin skew", [[0, 0], [100, 0], [190, 10], [90, 10]], SPREAD, "skew"),
+    ("extreme perspective", [[0, 0], [300, 0], [300, 200], [0, 20]], SPREAD, "perspective"),
+    ("implausible scale", _square(side=1000), SPREAD, "scale"),
+    ("inliers bunched in a corner", _square(), np.float32([[1, 1], [6, 1], [3, 5]]), "cover"),
+]
+
+
+@pytest.mark.parametrize(("case", "quad", "inliers", "problem"), QUADS, ids=[q[0] for q in QUADS])
+def test_degenerate_geometry_is_rejected(
+    case: str, quad: list[list[float]], inliers: np.ndarray, problem: str | None
+) -> None:
+    settings = MatchSettings(max_scale=5.0)
+    reason = plausible_quad(np.float32(quad), _Ref(), inliers, (2000, 2000), settings)  # type: ignore[arg-type]
+    if problem is None:
+        assert reason is None
+    else:
+        assert reason is not None and problem in reason
