@@ -1,4 +1,4 @@
-"""Fonts and small drawing helpers shared by the scripts that make the demo material.
+"""Fonts and small drawing functions shared by the scripts that make the demo material.
 
 The fonts are the DejaVu faces that matplotlib bundles, so the output is the same on every machine
 with the project's dependencies installed, without relying on system fonts.

@@ -34,7 +34,7 @@ class Draft:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def D(text: str, *labels: str, **kw: object) -> Draft:  # noqa: N802 - reads like a table row
+def D(text: str, *labels: str, **kw: object) -> Draft:  # a short name: drafts read like table rows
     return Draft(text, tuple(labels), **kw)  # type: ignore[arg-type]
 
 
