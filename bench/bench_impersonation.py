@@ -59,9 +59,10 @@ def main() -> int:
     others = unrelated_accounts(args.unrelated)
     fake_authors, other_authors = authors(fakes), authors(others)
 
-    start = time.perf_counter()
+    # CPU time of this process: on a shared machine wall time mostly measures the neighbours.
+    start, wall = time.process_time(), time.perf_counter()
     other_scores = [detector.judge(a, "x").score for a in other_authors]
-    elapsed = time.perf_counter() - start
+    elapsed, wall = time.process_time() - start, time.perf_counter() - wall
     fake_scores = [detector.judge(a, "x").score for a in fake_authors]
 
     caught = sum(s >= threshold for s in fake_scores)
@@ -78,8 +79,9 @@ def main() -> int:
           f"target >= {TARGET_RECALL} -> ratio {recall / TARGET_RECALL:.3f}")
     print(f"false-positive rate            {fp_rate:.4f} ({len(false_hits)}/{len(others)}); "
           f"target <= {TARGET_FP_RATE} -> ratio {fp_rate / TARGET_FP_RATE:.3f}")
-    print(f"text signals, accounts/s       {rate:,.0f} (1 core); "
-          f"target >= {TARGET_RATE:,.0f} -> ratio {rate / TARGET_RATE:.2f}")
+    print(f"text signals, accounts/s       {rate:,.0f} per CPU second (1 core; wall clock "
+          f"{len(others) / wall:,.0f}/s); target >= {TARGET_RATE:,.0f} -> ratio "
+          f"{rate / TARGET_RATE:.2f}")
     if missed:
         print("missed lookalikes by change:   " + ", ".join(f"{k}: {v}" for k, v in
                                                           missed.most_common()))

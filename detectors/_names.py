@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein
 
 # Zero-width and bidirectional controls: invisible in a timeline, so a name carrying them is
@@ -32,10 +32,24 @@ INVISIBLE_CONTROLS = frozenset(
 
 # Leetspeak and ASCII lookalikes, applied after lower-casing. "i", "l", "1", "|" and "!" are
 # one shape in many fonts, so they all fold to "l"; both sides fold alike, so nothing is lost.
-_LEET = str.maketrans({
-    "0": "o", "1": "l", "!": "l", "|": "l", "i": "l", "3": "e", "4": "a", "@": "a",
-    "5": "s", "$": "s", "7": "t", "8": "b", "9": "g", "6": "b",
-})
+_LEET = str.maketrans(
+    {
+        "0": "o",
+        "1": "l",
+        "!": "l",
+        "|": "l",
+        "i": "l",
+        "3": "e",
+        "4": "a",
+        "@": "a",
+        "5": "s",
+        "$": "s",
+        "7": "t",
+        "8": "b",
+        "9": "g",
+        "6": "b",
+    }
+)
 _DIGRAPHS = (("rn", "m"), ("vv", "w"))
 _SEPARATORS = re.compile(r"[^0-9a-z]+")
 _EDGE_DIGITS = re.compile(r"^[0-9]+|[0-9]+$")
@@ -43,13 +57,63 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 # Words impersonators wrap around a copied name. Stripped from either end of a folded name.
 AFFIXES = (
-    "official", "offical", "officiall", "real", "the", "its", "iam", "im", "news", "uk", "hq",
-    "team", "info", "updates", "update", "account", "page", "online", "ldn", "london", "uni",
-    "univ", "university", "ac", "acuk", "edu", "support", "help", "helpdesk", "media", "press",
-    "staff", "students", "student", "admin", "admissions", "tweets", "posts", "global", "live",
-    "verified", "care", "desk", "office", "reply", "replies", "dm",
+    "official",
+    "offical",
+    "officiall",
+    "real",
+    "the",
+    "its",
+    "iam",
+    "im",
+    "news",
+    "uk",
+    "hq",
+    "team",
+    "info",
+    "updates",
+    "update",
+    "account",
+    "page",
+    "online",
+    "ldn",
+    "london",
+    "uni",
+    "univ",
+    "university",
+    "ac",
+    "acuk",
+    "edu",
+    "support",
+    "help",
+    "helpdesk",
+    "media",
+    "press",
+    "staff",
+    "students",
+    "student",
+    "admin",
+    "admissions",
+    "tweets",
+    "posts",
+    "global",
+    "live",
+    "verified",
+    "care",
+    "desk",
+    "office",
+    "reply",
+    "replies",
+    "dm",
     # Titles in front of a copied person's name.
-    "dr", "prof", "professor", "doctor", "mr", "mrs", "ms", "sir", "dame",
+    "dr",
+    "prof",
+    "professor",
+    "doctor",
+    "mr",
+    "mrs",
+    "ms",
+    "sir",
+    "dame",
 )
 
 # Honorifics dropped from protected people's names before comparing.
@@ -86,8 +150,24 @@ def _confusable_table() -> dict[int, str]:
 
 
 _EXTRA_LOOKALIKES = {
-    "м": "m", "М": "M", "т": "t", "к": "k", "в": "b", "н": "h", "п": "n", "г": "r", "и": "u",
-    "Ԛ": "Q", "ԛ": "q", "Ո": "N", "ո": "n", "ɑ": "a", "ʀ": "r", "ɪ": "i", "ᴋ": "k", "ς": "c",
+    "м": "m",
+    "М": "M",
+    "т": "t",
+    "к": "k",
+    "в": "b",
+    "н": "h",
+    "п": "n",
+    "г": "r",
+    "и": "u",
+    "Ԛ": "Q",
+    "ԛ": "q",
+    "Ո": "N",
+    "ո": "n",
+    "ɑ": "a",
+    "ʀ": "r",
+    "ɪ": "i",
+    "ᴋ": "k",
+    "ς": "c",
 }
 
 
@@ -95,12 +175,16 @@ def invisible_controls(text: str) -> list[str]:
     """Names of the zero-width and bidi control characters in `text`, in order of appearance.
     A joiner inside an emoji sequence (the rainbow flag, family emoji) is how emoji are
     written, not hiding, and is left out."""
+    if text.isascii():
+        return []
     found = []
     for i, char in enumerate(text):
         if char not in INVISIBLE_CONTROLS:
             continue
-        if char in _EMOJI_JOINERS and _is_emoji_part(text[i - 1 : i]) and _is_emoji_part(
-            text[i + 1 : i + 2]
+        if (
+            char in _EMOJI_JOINERS
+            and _is_emoji_part(text[i - 1 : i])
+            and _is_emoji_part(text[i + 1 : i + 2])
         ):
             continue
         found.append(unicodedata.name(char, f"U+{ord(char):04X}"))
@@ -180,7 +264,7 @@ def _peel(name: str, *, front: bool) -> list[tuple[str, str]]:
     peeled = []
     pattern = _LEADING_AFFIX if front else _TRAILING_AFFIX
     while (found := pattern.search(name)) and len(name) - len(found.group(1)) >= 2:
-        name = name[found.end():] if front else name[: found.start(1)]
+        name = name[found.end() :] if front else name[: found.start(1)]
         peeled.append((name, _AFFIX_WORDS[found.group(1)]))
     return peeled
 
@@ -251,8 +335,9 @@ class Target:
     tokens: tuple[str, ...] = ()
 
 
-def make_target(text: str, kind: str, owner: str, *, platform: str | None = None,
-                account: str | None = None) -> Target:
+def make_target(
+    text: str, kind: str, owner: str, *, platform: str | None = None, account: str | None = None
+) -> Target:
     folded = compact(text)
     core, _ = strip_affixes(folded)
     words = [_visual(w) for w in _SEPARATORS.split(skeleton(_CAMEL.sub(" ", text))) if w]
@@ -290,10 +375,15 @@ class NameIndex:
         words = {t.tokens[0] if t.tokens else t.folded for t in self._inside}
         self._hint = re.compile("|".join(map(re.escape, sorted(words))) or r"(?!)")
         # Candidate length -> targets close enough in length for a typo to bridge the gap.
-        self._by_length: dict[int, list[int]] = {}
+        by_length: dict[int, list[int]] = {}
         for i, (folded, allowed) in enumerate(zip(self._fuzzy_folded, self._allowed, strict=True)):
             for length in range(len(folded) - allowed, len(folded) + allowed + 1):
-                self._by_length.setdefault(length, []).append(i)
+                by_length.setdefault(length, []).append(i)
+        # length -> (indices, folded names): one rapidfuzz call per candidate, not per target.
+        self._by_length = {
+            length: (found, [self._fuzzy_folded[i] for i in found])
+            for length, found in by_length.items()
+        }
 
     def best(self, name: str, *, platform: str | None = None) -> NameMatch | None:
         """The most similar target to `name` (a handle or display name), or None."""
@@ -338,15 +428,25 @@ class NameIndex:
 
         # Typos: a few letters inserted, dropped, swapped or replaced (rapidfuzz, in C).
         for candidate in set(stages):
-            for i in self._by_length.get(len(candidate), ()):
-                allowed = self._allowed[i]
-                distance = DamerauLevenshtein.distance(
-                    candidate, self._fuzzy_folded[i], score_cutoff=allowed
-                )
-                if distance <= allowed:
+            near = self._by_length.get(len(candidate))
+            if near is None:
+                continue
+            indices, names = near
+            for _, distance, k in process.extract(
+                candidate,
+                names,
+                scorer=DamerauLevenshtein.distance,
+                score_cutoff=3,
+                limit=None,
+            ):
+                i = indices[k]
+                if distance <= self._allowed[i]:
                     target = self._fuzzy[i]
-                    consider(_typo_score(target, distance), f"{distance} letter(s) changed",
-                             target)
+                    consider(
+                        _typo_score(target, int(distance)),
+                        f"{int(distance)} letter(s) changed",
+                        target,
+                    )
         if not self._hint.search(variant):
             return _as_match(best)
         # The whole name inside a longer one.
@@ -364,8 +464,11 @@ class NameIndex:
             for target in self._tokened:
                 if target.tokens[0] in variant and all(tok in variant for tok in target.tokens):
                     cap = 0.8 if target.kind in _PERSON_KINDS else 0.95
-                    consider(cap * fuzz.ratio(variant, target.folded) / 100,
-                             "same distinctive words", target)
+                    consider(
+                        cap * fuzz.ratio(variant, target.folded) / 100,
+                        "same distinctive words",
+                        target,
+                    )
         return _as_match(best)
 
 
@@ -436,10 +539,15 @@ def targets_from_config(config: object) -> list[Target]:
     for account in config.accounts:
         label = f"@{account.handle.lstrip('@')}"
         main.setdefault(account.platform, label)
-        found.append(make_target(
-            handle_name(account.handle), "account", f"registered {label} on {account.platform}",
-            platform=account.platform, account=label,
-        ))
+        found.append(
+            make_target(
+                handle_name(account.handle),
+                "account",
+                f"registered {label} on {account.platform}",
+                platform=account.platform,
+                account=label,
+            )
+        )
     organisation = config.organisation
     for name in dict.fromkeys(organisation.all_names()):
         found.append(make_target(name, "organisation", f"the University's name {name!r}"))
@@ -447,8 +555,13 @@ def targets_from_config(config: object) -> list[Target]:
         bare = _TITLES.sub("", person.name).strip()
         found.append(make_target(bare, "person", person.name))
         for platform, handle in person.handles.items():
-            found.append(make_target(
-                handle_name(handle), "person_account", f"{person.name} (@{handle} on {platform})",
-                platform=platform, account=f"@{handle.lstrip('@')}",
-            ))
+            found.append(
+                make_target(
+                    handle_name(handle),
+                    "person_account",
+                    f"{person.name} (@{handle} on {platform})",
+                    platform=platform,
+                    account=f"@{handle.lstrip('@')}",
+                )
+            )
     return found
