@@ -672,47 +672,58 @@ def to_record(
     return record
 
 
-def main() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    log.setLevel(logging.INFO)
-    config = load_config(PROJECT_ROOT / "config" / "example.yaml")
+def render(config: OrgConfig) -> tuple[dict[str, str], set[str]]:
+    """The output files' text by name (relative to samples/), and the image keys they use."""
     gen, posts, media_keys = build(config)
-    media_paths = write_images(SAMPLES / "images", media_keys)
+    media_paths = {key: f"images/{key}{extension(key)}" for key in media_keys}
     registry = {a.handle.casefold(): a.handle for a in config.accounts if a.platform == "x"}
     records = []
     for post in posts:
         record = to_record(gen, post, media_paths, registry)
         Post.model_validate(record)  # fail here, not in the demo, if a record is malformed
         records.append(record)
-
-    with (SAMPLES / "posts.jsonl").open("w", encoding="utf-8") as out:
-        for record in records:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
     expected = {f"{p.platform}:{p.id}": sorted(set(p.draft.labels)) for p in posts}
-    (SAMPLES / "expected_labels.json").write_text(
-        json.dumps(expected, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    labelled_dir = SAMPLES / "eval"
-    labelled_dir.mkdir(exist_ok=True)
-    with (labelled_dir / "posts-labelled.jsonl").open("w", encoding="utf-8") as out:
-        for record, post in zip(records, posts, strict=True):
-            copy = json.loads(json.dumps(record))
-            for item in copy["media"]:
-                item["path"] = f"../{item['path']}"
-            if "avatar_path" in copy["author"]:
-                copy["author"]["avatar_path"] = f"../{copy['author']['avatar_path']}"
-            copy["labels"] = eval_labels(post.draft)
-            copy["tags"] = list(post.draft.tags)
-            out.write(json.dumps(copy, ensure_ascii=False) + "\n")
+    labelled = []
+    for record, post in zip(records, posts, strict=True):
+        copy = json.loads(json.dumps(record))
+        # The labelled copy lives one folder down, and its relative paths say so.
+        for item in copy["media"]:
+            item["path"] = f"../{item['path']}"
+        if "avatar_path" in copy["author"]:
+            copy["author"]["avatar_path"] = f"../{copy['author']['avatar_path']}"
+        copy["labels"] = eval_labels(post.draft)
+        copy["tags"] = list(post.draft.tags)
+        labelled.append(copy)
 
-    by_platform = {p: sum(r["platform"] == p for r in records) for p in PLATFORMS}
+    def jsonl(items: list[dict[str, Any]]) -> str:
+        return "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items)
+
+    files = {
+        "posts.jsonl": jsonl(records),
+        "expected_labels.json": json.dumps(expected, indent=1, ensure_ascii=False) + "\n",
+        "eval/posts-labelled.jsonl": jsonl(labelled),
+    }
+    return files, media_keys
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    log.setLevel(logging.INFO)
+    files, media_keys = render(load_config(PROJECT_ROOT / "config" / "example.yaml"))
+    write_images(SAMPLES / "images", media_keys)
+    for name, text in files.items():
+        path = SAMPLES / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    expected = json.loads(files["expected_labels.json"])
+    by_platform = {p: sum(doc.startswith(f"{p}:") for doc in expected) for p in PLATFORMS}
     benign = sum(not v for v in expected.values())
     log.info(
         "wrote %d posts (%s), %d benign, %d images",
-        len(records),
+        len(expected),
         by_platform,
         benign,
-        len(media_paths),
+        len(media_keys),
     )
 
 
