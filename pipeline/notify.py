@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import mimetypes
 import os
 import smtplib
 import sqlite3
@@ -43,7 +44,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     queued_at TEXT NOT NULL,
     sent_at TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT
+    last_error TEXT,
+    attachments TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (sent_at, queued_at);
 """
@@ -56,6 +58,7 @@ class Message:
     recipients: list[str]
     subject: str
     body: str
+    attachments: list[str] = field(default_factory=list)  # file paths, e.g. the weekly report
 
 
 @dataclass
@@ -83,19 +86,19 @@ class Outbox:
         """Add a message unless one with its key was already queued; True when added."""
         with self._db:
             cursor = self._db.execute(
-                "INSERT OR IGNORE INTO outbox (key, channel, recipients, subject, body, queued_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO outbox (key, channel, recipients, subject, body, queued_at,"
+                " attachments) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (message.key, message.channel, json.dumps(message.recipients), message.subject,
-                 message.body, _ts(now or utcnow())),
+                 message.body, _ts(now or utcnow()), json.dumps(message.attachments)),
             )
         return cursor.rowcount == 1
 
     def pending(self) -> list[Message]:
         rows = self._db.execute(
-            "SELECT key, channel, recipients, subject, body FROM outbox WHERE sent_at IS NULL "
-            "ORDER BY queued_at, key"
+            "SELECT key, channel, recipients, subject, body, attachments FROM outbox "
+            "WHERE sent_at IS NULL ORDER BY queued_at, key"
         )
-        return [Message(k, c, json.loads(r), s, b) for k, c, r, s, b in rows]
+        return [Message(k, c, json.loads(r), s, b, json.loads(a)) for k, c, r, s, b, a in rows]
 
     def sent_since(self, since: datetime, channel: str) -> int:
         row = self._db.execute(
@@ -220,6 +223,12 @@ class Mailer:
         email["Subject"] = message.subject
         email["Message-ID"] = f"<{message.key.replace(':', '.')}@crestwatch>"
         email.set_content(message.body)
+        for attachment in message.attachments:
+            path = Path(attachment)
+            kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            maintype, subtype = kind.split("/", 1)
+            email.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype,
+                                 filename=path.name)
         with smtplib.SMTP(self.settings.smtp_host, self.settings.smtp_port,
                           timeout=self.timeout) as smtp:
             if self.settings.smtp_starttls:
@@ -285,3 +294,18 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPException):
         return type(exc).__name__
     return f"{type(exc).__name__}: {exc}"
+
+
+def weekly_report_message(settings: Notifications, report: Any,
+                          files: dict[str, Path]) -> Message:
+    """The weekly report e-mail: a short summary, the HTML, PDF and CSVs attached."""
+    lines = [
+        f"Crestwatch weekly report {report.week} for {report.organisation}.",
+        f"{report.total.this_week} hits ({report.total.delta:+d} on the previous week), "
+        f"{report.by_risk['critical'].this_week} critical.",
+        "The HTML and PDF report and a CSV per table are attached.",
+    ]
+    return Message(f"report:{report.week}", "email",
+                   settings.digest_recipients or settings.recipients,
+                   f"[Crestwatch] Weekly report {report.week}", "\n".join(lines),
+                   [str(p) for p in files.values()])

@@ -158,3 +158,27 @@ def test_notify_command_sends_and_reports(tmp_path, smtp_server, settings):
     assert result.exit_code == 0, result.output
     assert "queued 1, sent 1, failed 0" in result.stderr
     assert len(smtp_server.inbox.messages) == 1
+
+
+def test_weekly_report_mail_carries_its_files(outbox, settings, smtp_server, tmp_path):
+    from types import SimpleNamespace
+
+    from pipeline.notify import weekly_report_message
+    from pipeline.report import Change
+
+    html = tmp_path / "crestwatch-2026-W47.html"
+    html.write_text("<html>report</html>")
+    csv = tmp_path / "2026-W47-by_category.csv"
+    csv.write_text("category,this_week\nharassment,3\n")
+    report = SimpleNamespace(week="2026-W47", organisation="QMUL", total=Change(5, 3),
+                             by_risk={"critical": Change(1, 0)})
+    assert outbox.queue(weekly_report_message(settings, report, {"html": html, "c": csv}))
+    assert deliver(outbox, settings, now=BASE_TIME).sent == ["report:2026-W47"]
+    (mail,) = smtp_server.inbox.messages
+    assert mail["To"] == "comms@example.ac.uk"
+    names = {part.get_filename(): part.get_payload(decode=True) for part in mail.walk()
+             if part.get_filename()}
+    assert names == {html.name: b"<html>report</html>",
+                     csv.name: b"category,this_week\nharassment,3\n"}
+    text = next(p for p in mail.walk() if p.get_content_type() == "text/plain")
+    assert "5 hits (+2 on the previous week), 1 critical" in text.get_payload(decode=True).decode()
