@@ -14,15 +14,15 @@ from pipeline.models import Post
 
 log = logging.getLogger(__name__)
 
-I = TypeVar("I")  # noqa: E741
+ItemT = TypeVar("ItemT")
 
 
 def convert_items(
-    items: Iterable[I],
-    convert: Callable[[I], Post],
+    items: Iterable[ItemT],
+    convert: Callable[[ItemT], Post],
     *,
     source: str,
-    item_id: Callable[[I], str | None],
+    item_id: Callable[[ItemT], str | None],
 ) -> tuple[list[Post], list[LineError]]:
     """Convert each item; a malformed one is logged with its id and reported, the rest go on."""
     posts: list[Post] = []
@@ -61,3 +61,14 @@ def required(item: Any, key: str) -> Any:
     if value is None or value == "":
         raise ValueError(f"missing required field {key!r}")
     return value
+
+
+def numeric_ids(items: Iterable[Any], key: str = "id") -> list[int]:
+    """The numeric ids of the items that have one; a malformed id never moves a checkpoint."""
+    out = []
+    for item in items:
+        try:
+            out.append(int(item[key]))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return out

@@ -28,7 +28,7 @@ import mastodon as mastodon_py
 from pipeline.config import OrgConfig
 from pipeline.models import Author, Media, Post
 from pipeline.sources._html import html_to_text
-from pipeline.sources._items import convert_items, dict_id, required
+from pipeline.sources._items import convert_items, dict_id, numeric_ids, required
 from pipeline.sources._queries import plain_queries, search_terms
 from pipeline.sources._retry import Fault, Retrier
 from pipeline.sources._secrets import Credentials, redact_client_logs
@@ -196,7 +196,7 @@ class MastodonSource(Source):
                 items = statuses + self._replies(stream, statuses)
             posts, errors = convert_items(items, partial(self._post, stream=stream),
                                           source=self.name, item_id=dict_id)
-            ids = [int(s["id"]) for s in statuses if s.get("id") is not None]
+            ids = numeric_ids(statuses)
             if ids:
                 floor = str(max(ids))
             state = state.with_stream(stream.key, Sweep(floor=floor))
@@ -225,7 +225,7 @@ class MastodonSource(Source):
             statuses = list(result.get("statuses") or [])
             posts, errors = convert_items(statuses, partial(self._post, stream=stream),
                                           source=self.name, item_id=dict_id)
-            ids = [int(s["id"]) for s in statuses if s.get("id") is not None]
+            ids = numeric_ids(statuses)
             newest = str(max(ids)) if ids else None
             full = len(statuses) >= self.page_size and bool(ids)
             if full:

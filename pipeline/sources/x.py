@@ -18,7 +18,7 @@ import tweepy
 
 from pipeline.config import OrgConfig
 from pipeline.models import Author, Media, Post
-from pipeline.sources._items import convert_items, dict_id, required
+from pipeline.sources._items import convert_items, dict_id, numeric_ids, required
 from pipeline.sources._queries import x_hygiene_queries, x_search_queries
 from pipeline.sources._retry import Fault, Retrier
 from pipeline.sources._secrets import Credentials, redact_client_logs
@@ -115,7 +115,7 @@ class XSource(Source):
                 tweets, partial(self._post, users=users, media=media), source=self.name,
                 item_id=dict_id,
             )
-            ids = [_key(t["id"]) for t in tweets if isinstance(t, dict) and t.get("id")]
+            ids = numeric_ids(tweets)
             newest = str(max(ids)) if ids else None
             next_token = (body.get("meta") or {}).get("next_token")
             if next_token and ids:

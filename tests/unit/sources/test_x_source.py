@@ -111,12 +111,16 @@ def test_malformed_tweet_is_reported_and_skipped(config, sqlite_store, rsps):
     cfg = one_query(config)
     broken = tweet(2)
     del broken["created_at"]
-    XSearchReplay(rsps, [tweet(1), broken, tweet(3)])
+    odd_id = tweet(4, id="not-a-snowflake")  # stored, but never used as a checkpoint mark
+    replay = XSearchReplay(rsps, [tweet(1), broken, tweet(3)])
+    replay.tweets.append(odd_id)
     summary = run(make(cfg), sqlite_store, cfg)
-    assert summary.posts_read == 2
+    assert summary.posts_read == 3
     assert len(summary.skipped) == 1
     assert str(BASE_ID + 2) in summary.skipped[0] and "created_at" in summary.skipped[0]
-    assert len(stored_ids(sqlite_store)) == 2
+    assert len(stored_ids(sqlite_store)) == 3
+    (marks,) = json.loads(sqlite_store.get_checkpoint("x")).values()
+    assert marks == {"floor": str(BASE_ID + 3)}
 
 
 def test_crash_mid_pass_resumes_without_skipping(config, sqlite_store, rsps):

@@ -48,6 +48,11 @@ def user(user_id: str = "2244994945", username: str = "student_ana") -> dict:
     }
 
 
+def _number(item: dict) -> int:
+    """Tweet ids are numeric; a deliberately broken one sorts as the oldest."""
+    return int(item["id"]) if str(item["id"]).isdigit() else 0
+
+
 class XSearchReplay:
     """Serves `tweets` (any order) like the search endpoint; `faults` maps a call number to a
     (status, headers) answer served instead of the page."""
@@ -75,11 +80,11 @@ class XSearchReplay:
                     "title": "Service Unavailable", "detail": "Service Unavailable",
                     "type": "about:blank", "status": status}
             return status, headers, json.dumps(body)
-        ordered = sorted(self.tweets, key=lambda t: int(t["id"]), reverse=True)
+        ordered = sorted(self.tweets, key=_number, reverse=True)
         if "since_id" in params:
-            ordered = [t for t in ordered if int(t["id"]) > int(params["since_id"])]
+            ordered = [t for t in ordered if _number(t) > int(params["since_id"])]
         if "until_id" in params:
-            ordered = [t for t in ordered if int(t["id"]) < int(params["until_id"])]
+            ordered = [t for t in ordered if _number(t) < int(params["until_id"])]
         size = int(params.get("max_results", 10))
         start = int(params.get("next_token", "0").removeprefix("tok"))
         chunk = ordered[start:start + size]
