@@ -38,6 +38,14 @@ class Fault:
 Classifier = Callable[[BaseException], Fault | None]
 
 
+class RequestRefused(SourceStopped):
+    """The platform refused a request outright (401, 403, 404, ...); `detail` says which."""
+
+    def __init__(self, message: str, detail: str) -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
 def _when(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -110,6 +118,8 @@ class Retrier:
             fault = self.classify(exc)
             if fault is None:
                 raise
+            if fault.kind == "fatal":
+                raise RequestRefused(self._reason(fault), fault.detail) from None
             raise SourceStopped(self._reason(fault)) from None
 
     def _reason(self, fault: Fault) -> str:

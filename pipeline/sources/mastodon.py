@@ -26,11 +26,12 @@ from urllib.parse import urlparse
 import mastodon as mastodon_py
 
 from pipeline.config import OrgConfig
+from pipeline.jsonl import LineError
 from pipeline.models import Author, Media, Post
 from pipeline.sources._html import html_to_text
 from pipeline.sources._items import convert_items, dict_id, numeric_ids, required
 from pipeline.sources._queries import plain_queries, search_terms
-from pipeline.sources._retry import Fault, Retrier
+from pipeline.sources._retry import Fault, RequestRefused, Retrier
 from pipeline.sources._secrets import Credentials, redact_client_logs
 from pipeline.sources._sweep import Checkpoint, Sweep, read_streams
 from pipeline.sources.base import Page, Source
@@ -174,7 +175,24 @@ class MastodonSource(Source):
     def _read(self, stream: Stream, state: Checkpoint) -> Iterator[tuple[Page, Checkpoint]]:
         if stream.kind == "search":
             return self._search(stream, state)
+        if stream.kind == "account":
+            return self._unless_gone(stream, state)
         return self._oldest_first(stream, state)
+
+    def _unless_gone(self, stream: Stream, state: Checkpoint
+                     ) -> Iterator[tuple[Page, Checkpoint]]:
+        """A registered account that no longer exists (404) is itself a hygiene fact: it is
+        reported, and the other accounts are still read."""
+        try:
+            for page, reached in self._oldest_first(stream, state):
+                state = reached
+                yield page, reached
+        except RequestRefused as exc:
+            if exc.detail != "HTTP 404":
+                raise
+            error = LineError(self.name, 0, stream.value, "registered account not found (404)")
+            log.warning("%s", error)
+            yield Page(posts=[], checkpoint=None, errors=[error]), state
 
     def _oldest_first(self, stream: Stream, state: Checkpoint) -> Iterator[tuple[Page, Checkpoint]]:
         floor = state.get(stream.key).floor or snowflake(self.now() - self.lookback)

@@ -211,3 +211,17 @@ def test_account_hygiene_collects_own_posts_and_replies(config, sqlite_store, rs
     assert reply.in_reply_to == local_id(1) and reply.author.handle == "ana@mastodon.ac.uk"
     assert json.loads(sqlite_store.get_checkpoint("mastodon-hygiene")) == {
         "https://mastodon.ac.uk account:qmul@mastodon.ac.uk": {"floor": local_id(2)}}
+
+
+def test_hygiene_reports_a_registered_account_that_is_gone(config, sqlite_store, rsps):
+    cfg = small(config)
+    cfg.accounts = [a.model_copy(update={"platform_id": None}) for a in cfg.accounts
+                    if a.platform == "mastodon"]
+    replay = MastodonReplay(rsps, "mastodon.ac.uk")  # lookup answers 404 for everyone
+    source = make(cfg, kind="hygiene")
+    summary = run(source, sqlite_store, cfg)
+    assert summary.ok and summary.posts_read == 0
+    assert [c[0] for c in replay.calls] == ["/api/v1/accounts/lookup"] * 2
+    assert summary.skipped == [
+        "mastodon:0: qmul@mastodon.ac.uk: registered account not found (404)",
+        "mastodon:0: qmulcompsci@mastodon.ac.uk: registered account not found (404)"]
