@@ -56,6 +56,27 @@ def _names(detectors: str | None) -> list[str] | None:
     return [n.strip() for n in detectors.split(",") if n.strip()] if detectors else None
 
 
+def _load_detectors(cfg: OrgConfig, detectors: str | None, progress=None):  # type: ignore[no-untyped-def]
+    """Build and load the detectors up front, so a missing model is one clear error."""
+    from detectors.base import build_detectors
+
+    try:
+        dets = build_detectors(cfg, _names(detectors))
+    except KeyError as exc:
+        err.print(f"[red]{exc.args[0]}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    for det in dets:
+        if progress:
+            progress(det.name)
+        try:
+            det.ensure_loaded()
+        except Exception as exc:  # noqa: BLE001 - any load failure ends the run, explained
+            err.print(f"[red]detector {det.name} could not load: {type(exc).__name__}: {exc}"
+                      "[/red]", highlight=False)
+            raise typer.Exit(2) from None
+    return dets
+
+
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     _setup_logging(verbose)
@@ -80,7 +101,6 @@ def run(
     ] = False,
 ) -> None:
     """One pipeline pass: sources, detectors, store."""
-    from detectors.base import build_detectors
     from pipeline.enrichment import build_enrichers
     from pipeline.policy import Policy
     from pipeline.runner import run_pass
@@ -98,10 +118,8 @@ def run(
         err.print("[yellow]no enabled sources in the config[/yellow]")
     with _progress() as progress:
         task = progress.add_task("loading detectors", total=None)
-        dets = build_detectors(cfg, _names(detectors))
-        for det in dets:
-            progress.update(task, description=f"loading {det.name}")
-            det.ensure_loaded()
+        dets = _load_detectors(cfg, detectors, progress=lambda name: progress.update(
+            task, description=f"loading {name}"))
         progress.update(task, description="reading posts", total=None)
         target = open_store(cfg, backend=store, url=es_url, sqlite_path=data / "crestwatch.sqlite")
         with target:
@@ -132,14 +150,13 @@ def scan(
     ] = False,
 ) -> None:
     """Detectors only: one Finding per line on stdout, each with its post id."""
-    from detectors.base import build_detectors
     from pipeline.jsonl import ReadReport, dumps, read_models
     from pipeline.models import Post
     from pipeline.policy import Policy
     from pipeline.runner import RunSummary, run_detectors
 
     cfg = _config(config)
-    dets = build_detectors(cfg, _names(detectors))
+    dets = _load_detectors(cfg, detectors)
     policy = Policy(cfg)
     report = ReadReport()
     summary = RunSummary()
@@ -152,14 +169,16 @@ def scan(
         sys.stdout.flush()
         batch.clear()
 
-    try:
-        for post in read_models(file, Post, report):
-            batch.append(post)
-            if len(batch) >= 64:
-                flush()
-    except OSError as exc:
-        err.print(f"[red]cannot read {file}: {exc.strerror}[/red]")
-        raise typer.Exit(2) from None
+    if file != "-":
+        try:
+            open(file, encoding="utf-8").close()
+        except OSError as exc:
+            err.print(f"[red]cannot read {file}: {exc.strerror}[/red]")
+            raise typer.Exit(2) from None
+    for post in read_models(file, Post, report):
+        batch.append(post)
+        if len(batch) >= 64:
+            flush()
     if batch:
         flush()
     for problem in [*map(str, report.errors), *summary.skipped]:
