@@ -162,7 +162,9 @@ class OrgConfig(_Strict):
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise ValueError(f"pattern {name!r} is not a valid regular expression: {exc}")
+                raise ValueError(
+                    f"pattern {name!r} is not a valid regular expression: {exc}"
+                ) from None
         return value
 
     def resolve(self, path: Path | str) -> Path:
@@ -214,5 +216,6 @@ def load_config(path: Path | str | None = None) -> OrgConfig:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(unknown place)"
-        raise ConfigError(f"{path}: {where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        problem = getattr(exc, "problem", exc)
+        raise ConfigError(f"{path}: {where}: not valid YAML: {problem}") from None
     return parse_config(data, source=str(path), base_dir=path.resolve().parent)
