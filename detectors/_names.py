@@ -104,6 +104,10 @@ AFFIXES = (
     "reply",
     "replies",
     "dm",
+    # Offices only the University runs: an unregistered "QMUL Graduation" speaks for it.
+    "alumni", "careers", "graduation", "accommodation", "finance", "library", "registry",
+    "security", "estates", "international", "scholarships", "research", "events", "jobs",
+    "recruitment", "exams", "fees", "payments", "wellbeing", "studentservices", "itservices",
     # Titles in front of a copied person's name.
     "dr",
     "prof",

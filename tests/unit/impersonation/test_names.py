@@ -58,6 +58,8 @@ LOOKALIKES = [
     ("PriyaV_Phys1cs", "PriyaV_Physics", "leetspeak in a protected person's handle"),
     ("Samuel Okonkwo Reid", "Samuel Okonkwo-Reid", "hyphen dropped"),
     ("ifalkenrath_official", "ifalkenrath", "affix on a protected person's handle"),
+    ("QMUL Graduation", "QMUL", "an office only the University runs"),
+    ("QueenMaryAlumni", "Queen Mary", "an office only the University runs"),
 ]
 
 
@@ -82,6 +84,8 @@ HARD_NEGATIVES = [
     # Ordinary words and names
     "Queenie", "Mary Poppins", "DancingQueen", "mulberry", "Qatar Museums", "sunset_lover",
     "John Smith", "Library Friends", "The News Desk", "London Updates", "Official Chess Club",
+    # Student clubs and societies name themselves after the University, legitimately
+    "QMULHockey", "QMUL Men's Hockey", "QMUL Chess Society", "qmulmemes",
     # People sharing a protected person's first name
     "Helena Bonham", "Helena Smith", "Tobias Fischer", "Priya Patel", "Priya Sharma",
     "Samuel Jackson", "Sam Okafor", "Ingrid Bergman", "Ingrid Falk",
