@@ -220,6 +220,9 @@ class LogoMatcher:
         # scale, shift). With few correct matches, as on small logos, the homography's extra
         # freedom lets RANSAC settle on a folded outline that the similarity cannot produce.
         candidates = []
+        # RANSAC draws from OpenCV's per-thread generator; a fixed seed makes a rerun on the
+        # same image give the same outline, score and hit.
+        cv2.setRNGSeed(len(pairs))
         homography, mask = cv2.findHomography(
             src, dst, cv2.RANSAC, s.reproj_error, maxIters=1000, confidence=0.995
         )

@@ -228,7 +228,8 @@ class LogoDetector(Detector):
         best_result = max(results, key=lambda r: r.matches[0].score)
         best = best_result.matches[0]
         ref = best.reference
-        signal = self.impersonation_signal(post)
+        # A registered account resembles the University by design; that is not impersonation.
+        signal = None if registered else self.impersonation_signal(post)
         if signal:
             severity = Severity.critical
         elif best.method == "phash" or registered:

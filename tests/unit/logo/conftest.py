@@ -11,7 +11,7 @@ import pytest
 from pipeline import logo_bench
 from pipeline.config import BrandedAccount, OrgConfig, ReferenceLogo
 
-SVG_LOGO = """<svg xmlns="http://www.w3.org/2000/svg" width="200" height="200" viewBox="0 0 200 200">
+SVG_LOGO = """<svg xmlns="http://www.w3.org/2000/svg" width="200" height="200">
   <rect x="10" y="10" width="180" height="180" fill="#1b3d8f"/>
   <polygon points="100,25 175,100 100,175 25,100" fill="#f2c230"/>
   <circle cx="100" cy="100" r="30" fill="#ffffff"/>
@@ -37,10 +37,8 @@ def photo() -> np.ndarray:
     return np.ascontiguousarray(data.coffee())
 
 
-@pytest.fixture()
-def logo_files(tmp_path: Path, drawn_logos: list[np.ndarray]) -> dict[str, Path]:
-    folder = tmp_path / "logos"
-    folder.mkdir()
+def _write_logo_files(folder: Path, drawn_logos: list[np.ndarray]) -> dict[str, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
     ours = drawn_logos[0]
     png = folder / "crest.png"
     cv2.imwrite(str(png), cv2.cvtColor(ours, cv2.COLOR_RGBA2BGRA))
@@ -56,8 +54,38 @@ def logo_files(tmp_path: Path, drawn_logos: list[np.ndarray]) -> dict[str, Path]
 
 
 @pytest.fixture()
-def logo_config(config: OrgConfig, logo_files: dict[str, Path]) -> OrgConfig:
+def logo_files(tmp_path: Path, drawn_logos: list[np.ndarray]) -> dict[str, Path]:
+    return _write_logo_files(tmp_path / "logos", drawn_logos)
+
+
+@pytest.fixture(scope="session")
+def warm_logo_cache(
+    tmp_path_factory: pytest.TempPathFactory, example_config: OrgConfig,
+    drawn_logos: list[np.ndarray],
+) -> Path:
+    """Feature cache files for the drawn logos, computed once per session. The drawing is
+    deterministic, so each test's files have the same hashes and hit this cache."""
+    from detectors.logo import LogoDetector
+
+    root = tmp_path_factory.mktemp("logo-cache")
+    files = _write_logo_files(root / "logos", drawn_logos)
+    config = example_config.model_copy(update={
+        "data_dir": root / "data",
+        "logos": [ReferenceLogo(brand="uni", variant="crest", path=files["png"]),
+                  ReferenceLogo(brand="uni", variant="badge", path=files["svg"])],
+    })
+    LogoDetector(config).load()
+    return root / "data" / "cache" / "logo"
+
+
+@pytest.fixture()
+def logo_config(
+    config: OrgConfig, logo_files: dict[str, Path], warm_logo_cache: Path
+) -> OrgConfig:
     """The example organisation, but with the drawn logos as its references."""
+    import shutil
+
+    shutil.copytree(warm_logo_cache, config.data_path() / "cache" / "logo")
     logos = [
         ReferenceLogo(brand="uni", variant="crest", path=logo_files["png"]),
         ReferenceLogo(brand="uni", variant="badge", path=logo_files["svg"]),

@@ -147,9 +147,10 @@ def test_the_logo_file_itself_is_exact_reuse(
 def test_svg_reference_is_found_in_a_photo(
     matcher: LogoMatcher, photo: np.ndarray, logo_files: dict[str, Path]
 ) -> None:
+    import io
+
     import cairosvg
     from PIL import Image
-    import io
 
     png = cairosvg.svg2png(url=str(logo_files["svg"]), output_width=300)
     badge = np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))

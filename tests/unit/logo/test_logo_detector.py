@@ -1,0 +1,170 @@
+"""The logo detector on posts: authorisation, severity, evidence images, bad media."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from detectors.base import build_detectors
+from detectors.logo import LogoDetector
+from pipeline.config import DetectorSettings, OrgConfig
+from pipeline.models import Author, Category, Media, Severity
+from tests.factories import make_post
+
+from .conftest import composite
+
+
+@pytest.fixture()
+def logo_image(tmp_path: Path, photo: np.ndarray, drawn_logos: list[np.ndarray]) -> Path:
+    path = tmp_path / "posted" / "with-logo.jpg"
+    path.parent.mkdir()
+    cv2.imwrite(str(path), composite(photo, drawn_logos[0], width=260, angle=10))
+    return path
+
+
+@pytest.fixture()
+def plain_image(tmp_path: Path, photo: np.ndarray) -> Path:
+    path = tmp_path / "posted" / "plain.jpg"
+    path.parent.mkdir(exist_ok=True)
+    cv2.imwrite(str(path), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
+    return path
+
+
+@pytest.fixture()
+def detector(logo_config: OrgConfig) -> LogoDetector:
+    (built,) = build_detectors(logo_config, ["logo"])
+    assert isinstance(built, LogoDetector)
+    built.load()
+    return built
+
+
+def _post(n: int, image: Path | None, *, handle: str = "randomfan", display: str = "A fan",
+          platform: str = "x", author_id: str = "42") -> object:
+    media = [Media(url=f"https://pbs.example/{n}.jpg", path=str(image) if image else None)]
+    author = Author(id=author_id, handle=handle, display_name=display)
+    return make_post(n, platform=platform, author=author, media=media)
+
+
+def test_unauthorised_use_is_a_hit_with_evidence(
+    detector: LogoDetector, logo_image: Path, logo_config: OrgConfig
+) -> None:
+    (finding,) = detector.detect([_post(1, logo_image)])
+    assert finding.category is Category.logo_misuse
+    assert finding.severity is Severity.medium
+    assert finding.score >= 0.5
+    evidence = finding.evidence
+    assert evidence["reference"] == "uni/crest"
+    assert evidence["authorised"] is False
+    assert evidence["inliers"] >= 8
+    assert len(evidence["polygon"]) == 4
+    assert "uni logo" in finding.explanation
+    # Evidence PNG: content-addressed under <data>/evidence/, shown by a file:// URL.
+    image_path = Path(evidence["image_path"])
+    assert image_path.is_relative_to(logo_config.data_path() / "evidence")
+    assert image_path.stem == __import__("hashlib").sha256(image_path.read_bytes()).hexdigest()
+    assert evidence["image_url"] == image_path.resolve().as_uri()
+    picture = cv2.imread(str(image_path))
+    assert picture is not None and picture.shape[0] > 300
+    json.dumps(finding.model_dump(mode="json"))  # small and serialisable, no image bytes
+
+
+def test_reruns_reuse_the_same_evidence_file(detector: LogoDetector, logo_image: Path) -> None:
+    (first,) = detector.detect([_post(1, logo_image)])
+    (again,) = detector.detect([_post(1, logo_image)])
+    assert first.evidence["image_path"] == again.evidence["image_path"]
+    assert first.hit_id == again.hit_id
+    files = list(Path(first.evidence["image_path"]).parent.parent.rglob("*.png"))
+    assert len(files) == 1
+
+
+def test_evidence_base_url_is_used_when_configured(
+    logo_config: OrgConfig, logo_image: Path
+) -> None:
+    settings = DetectorSettings(options={"evidence_base_url": "https://brand.example/evidence/"})
+    detector = LogoDetector(logo_config, settings)
+    (finding,) = detector.detect([_post(1, logo_image)])
+    url = finding.evidence["image_url"]
+    assert url.startswith("https://brand.example/evidence/logo/")
+    assert url.endswith(Path(finding.evidence["image_path"]).name)
+
+
+# (case, author, expected severity or None for no hit). The registry entries come from
+# config/example.yaml (QMUL may use logos; QMULSU may not) plus UniSociety from the fixture.
+AUTHORS = [
+    ("registry account allowed to use logos", dict(handle="QMUL", author_id="19094651"), None),
+    ("allowed account matched by id after a handle change",
+     dict(handle="QMUL_renamed", author_id="19094651"), None),
+    ("registered account without permission", dict(handle="UniSociety"), Severity.high),
+    ("author names itself after the University",
+     dict(handle="qmul_official_news", display="Queen Mary University"), Severity.critical),
+    ("author with a look-alike display name",
+     dict(handle="x12345", display="Queen Mary Universty London"), Severity.critical),
+    ("unrelated author", dict(handle="coffee_lover", display="Coffee lover"), Severity.medium),
+]
+
+
+@pytest.mark.parametrize(("case", "author", "severity"), AUTHORS, ids=[a[0] for a in AUTHORS])
+def test_authorisation_and_severity_depend_on_the_author(
+    detector: LogoDetector, logo_image: Path, case: str, author: dict[str, str],
+    severity: Severity | None,
+) -> None:
+    findings = detector.detect([_post(1, logo_image, **author)])
+    if severity is None:
+        assert findings == []
+    else:
+        (finding,) = findings
+        assert finding.severity is severity
+        if severity is Severity.critical:
+            assert "resembles" in finding.evidence["impersonation_signal"]
+
+
+def test_bad_media_are_noted_and_the_batch_goes_on(
+    detector: LogoDetector, logo_image: Path, plain_image: Path, tmp_path: Path
+) -> None:
+    corrupt = tmp_path / "corrupt.jpg"
+    corrupt.write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
+    posts = [
+        _post(1, corrupt),
+        _post(2, None),
+        _post(3, plain_image),
+        _post(4, logo_image),
+    ]
+    findings = detector.detect(posts)
+    assert [f.post_id for f in findings] == ["x:4"]
+    assert len(detector.notes) == 2
+    assert any("x:1 media[0]" in n and "corrupt.jpg" in n for n in detector.notes)
+    assert any("x:2 media[0]" in n and "no local file" in n for n in detector.notes)
+
+
+def test_the_best_image_of_a_post_is_reported(
+    detector: LogoDetector, logo_image: Path, plain_image: Path
+) -> None:
+    post = _post(1, plain_image)
+    post.media.append(Media(url="https://pbs.example/2.jpg", path=str(logo_image)))
+    (finding,) = detector.detect([post])
+    assert finding.evidence["media_index"] == 1
+    assert finding.explanation.startswith("Image 2 of this post")
+
+
+def test_a_broken_reference_does_not_disable_the_others(
+    logo_config: OrgConfig, logo_image: Path, tmp_path: Path
+) -> None:
+    from pipeline.config import ReferenceLogo
+
+    missing = ReferenceLogo(brand="uni", variant="gone", path=tmp_path / "nope.png")
+    config = logo_config.model_copy(update={"logos": [missing, *logo_config.logos]})
+    detector = LogoDetector(config)
+    detector.load()
+    assert any("nope.png" in e for e in detector.reference_errors)
+    assert len(detector.detect([_post(1, logo_image)])) == 1
+
+
+def test_features_are_cached_under_the_data_directory(
+    logo_config: OrgConfig, detector: LogoDetector
+) -> None:
+    cache = logo_config.data_path() / "cache" / "logo"
+    assert len(list(cache.glob("*.npz"))) == len(logo_config.logos)
