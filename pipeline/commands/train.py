@@ -1,0 +1,87 @@
+"""`crestwatch train harassment`: train the harassment classifier on labelled public text."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+train_app = typer.Typer(help="Train a detector's model on labelled data.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(train_app, name="train")
+
+
+@train_app.command("harassment")
+def harassment_command(
+    data: Annotated[
+        Path,
+        typer.Option(help="Folder with olid_training_v1.0.tsv and/or davidson_labeled_data.csv."),
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="Where the artefact goes (default: the bundled one).")
+    ] = None,
+    datasets: Annotated[
+        str, typer.Option(help="Comma-separated: olid, davidson.")
+    ] = "olid,davidson",
+    epochs: Annotated[float, typer.Option(min=0.01)] = 2.0,
+    trained_layers: Annotated[
+        int, typer.Option(min=0, max=6, help="Top encoder layers tuned.")
+    ] = 3,
+    learning_rate: Annotated[float, typer.Option()] = 5e-5,
+    max_davidson: Annotated[int, typer.Option(help="Cap on Davidson training tweets.")] = 6000,
+    seed: Annotated[int, typer.Option()] = 13,
+    threads: Annotated[int, typer.Option(min=1)] = 2,
+    heldout_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--export-heldout",
+            help="Also write the held-out tweets as labelled JSONL for `crestwatch eval`.",
+        ),
+    ] = None,
+) -> None:
+    """Fine-tune the bundled encoder's top layers and heads; print held-out figures as JSON."""
+    from detectors._harassment_model import ARTEFACT_DIR
+    from pipeline.training.harassment import (
+        TrainSettings,
+        export_heldout,
+        train_harassment,
+        training_split,
+    )
+
+    err = Console(stderr=True)
+    settings = TrainSettings(
+        epochs=epochs,
+        trained_layers=trained_layers,
+        learning_rate=learning_rate,
+        datasets=tuple(d.strip() for d in datasets.split(",") if d.strip()),
+        max_davidson=max_davidson,
+        seed=seed,
+        threads=threads,
+    )
+    target = out or ARTEFACT_DIR
+
+    def progress(step: int, total: int, loss: float) -> None:
+        err.print(f"step {step}/{total} loss {loss:.4f}", highlight=False)
+
+    try:
+        if heldout_dir:
+            _, heldout = training_split(data, settings)
+            for path in export_heldout(heldout, heldout_dir):
+                err.print(f"held-out set written to {path}")
+        result = train_harassment(data, target, settings, progress=progress)
+    except (OSError, ValueError) as exc:
+        err.print(f"[red]cannot train:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    for problem in result.skipped:
+        err.print(f"[yellow]skipped[/yellow] {problem}", highlight=False, soft_wrap=True)
+    err.print(
+        f"trained on {result.train_examples} examples in {result.seconds:.0f} s; "
+        f"artefact in {result.out_dir}"
+    )
+    sys.stdout.write(json.dumps(result.metrics, indent=2) + "\n")

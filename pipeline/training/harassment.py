@@ -1,0 +1,311 @@
+"""Training the harassment classifier: fine-tune the bundled MiniLM's top layers with three heads.
+
+Recipe (the defaults of `crestwatch train harassment`): each data set is split 90/10 by
+`labelled_text.split` (seed 13, stratified). The training parts are mixed (Davidson capped, keeping
+all its hate speech and "neither" tweets, since 77% of it is offensive) and the model learns the
+labels each set knows, with a masked binary cross-entropy. The held-out parts are scored with the
+saved artefact exactly as the detector loads it (int8 and float32), and the figures are written
+into the artefact's model.json.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from detectors._harassment_model import (
+    MODEL_LABELS,
+    TextScorer,
+    base_encoder_dir,
+    new_classifier,
+    normalise,
+    save_artefact,
+    trained_parameter_names,
+)
+from pipeline.jsonl import ReadReport
+from pipeline.training.labelled_text import DATASETS, Example, read_datasets, split
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainSettings:
+    epochs: float = 2.0
+    trained_layers: int = 3
+    learning_rate: float = 5e-5
+    batch_size: int = 32
+    max_length: int = 64
+    heldout: float = 0.1
+    seed: int = 13
+    datasets: tuple[str, ...] = DATASETS
+    max_davidson: int | None = 6000
+    threads: int = 2
+
+
+@dataclass
+class TrainResult:
+    out_dir: Path
+    train_examples: int
+    seconds: float
+    metrics: dict[str, Any] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+
+def _cap_davidson(examples: list[Example], cap: int | None, seed: int) -> list[Example]:
+    if cap is None or len(examples) <= cap:
+        return examples
+    keep = [e for e in examples if e.identity_attack or not e.offensive]
+    rest = [e for e in examples if not (e.identity_attack or not e.offensive)]
+    random.Random(seed).shuffle(rest)
+    return keep + rest[: max(0, cap - len(keep))]
+
+
+def training_split(
+    data_dir: Path, settings: TrainSettings, report: ReadReport | None = None
+) -> tuple[list[Example], dict[str, list[Example]]]:
+    """The training examples and, per data set, its held-out examples."""
+    sets = read_datasets(data_dir, settings.datasets, report)
+    train: list[Example] = []
+    heldout: dict[str, list[Example]] = {}
+    for name, examples in sets.items():
+        part, held = split(examples, heldout=settings.heldout, seed=settings.seed)
+        if name == "davidson":
+            part = _cap_davidson(part, settings.max_davidson, settings.seed)
+        train.extend(part)
+        heldout[name] = held
+    return train, heldout
+
+
+def _frozen_prefix(model: Any, encoded: list[list[int]], first: int, batch_size: int) -> list[Any]:
+    """Hidden states after the frozen lower layers, computed once (they never change).
+
+    Each training step then runs only the trained top layers, which is what makes fine-tuning
+    affordable on two shared CPU cores.
+    """
+    import torch
+
+    layers = model.bert.encoder.layer
+    model.eval()
+    cached: list[Any] = [None] * len(encoded)
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+    try:
+        model.bert.encoder.layer = layers[:first]
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size * 4):
+                chunk = order[start : start + batch_size * 4]
+                ids, mask = _pad([encoded[i] for i in chunk])
+                hidden = model.bert(input_ids=ids, attention_mask=mask).last_hidden_state
+                for row, i in enumerate(chunk):
+                    cached[i] = hidden[row, : len(encoded[i])].clone()
+    finally:
+        model.bert.encoder.layer = layers
+    return cached
+
+
+def _pad(rows: Sequence[Sequence[int]]) -> tuple[Any, Any]:
+    import torch
+
+    width = max(len(r) for r in rows)
+    ids = torch.zeros((len(rows), width), dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, : len(r)] = torch.tensor(list(r))
+        mask[i, : len(r)] = 1
+    return ids, mask
+
+
+def top_logits(model: Any, hidden: Any, mask: Any, first: int) -> Any:
+    """Logits from cached hidden states: the layers from `first` up, the pooler and heads."""
+    attention, _ = model.bert._create_attention_masks(
+        attention_mask=mask,
+        encoder_attention_mask=None,
+        embedding_output=hidden,
+        encoder_hidden_states=None,
+        past_key_values=None,
+    )
+    for layer in model.bert.encoder.layer[first:]:
+        hidden = layer(hidden, attention)
+    return model.classifier(model.dropout(model.bert.pooler(hidden)))
+
+
+def fine_tune(
+    examples: Sequence[Example],
+    settings: TrainSettings,
+    *,
+    labels: Sequence[str] = MODEL_LABELS,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> Any:
+    """Fine-tune the top `trained_layers` encoder layers and the heads; returns the model."""
+    import torch
+    from transformers import AutoTokenizer
+
+    torch.manual_seed(settings.seed)
+    torch.set_num_threads(settings.threads)
+    tokenizer = AutoTokenizer.from_pretrained(base_encoder_dir(), local_files_only=True)
+    model = new_classifier(labels)
+    first = model.config.num_hidden_layers - settings.trained_layers
+    trainable = set(trained_parameter_names(model, settings.trained_layers))
+    for name, param in model.named_parameters():
+        param.requires_grad = name in trainable
+
+    texts = [normalise(e.text) for e in examples]
+    encoded = tokenizer(texts, truncation=True, max_length=settings.max_length)["input_ids"]
+    cached = _frozen_prefix(model, encoded, first, settings.batch_size)
+    nan = float("nan")
+    targets = [
+        [nan if e.target(label) is None else float(bool(e.target(label))) for label in labels]
+        for e in examples
+    ]
+    order = list(range(len(examples)))
+    steps_per_epoch = math.ceil(len(order) / settings.batch_size)
+    total = max(1, round(steps_per_epoch * settings.epochs))
+    warmup = max(1, total // 16)
+    optimiser = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad], lr=settings.learning_rate
+    )
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser,
+        lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup))),
+    )
+    rng = random.Random(settings.seed)
+    model.train()
+    step = 0
+    running = 0.0
+    while step < total:
+        rng.shuffle(order)
+        for start in range(0, len(order), settings.batch_size):
+            if step >= total:
+                break
+            batch = order[start : start + settings.batch_size]
+            width = max(len(encoded[i]) for i in batch)
+            hidden = torch.zeros((len(batch), width, model.config.hidden_size))
+            mask = torch.zeros((len(batch), width), dtype=torch.long)
+            for row, i in enumerate(batch):
+                hidden[row, : len(encoded[i])] = cached[i]
+                mask[row, : len(encoded[i])] = 1
+            y = torch.tensor([targets[i] for i in batch])
+            known = ~torch.isnan(y)
+            logits = top_logits(model, hidden, mask, first)
+            losses = torch.nn.functional.binary_cross_entropy_with_logits(
+                logits, torch.nan_to_num(y), reduction="none"
+            )
+            loss = (losses * known).sum() / known.sum().clamp(min=1)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimiser.step()
+            schedule.step()
+            optimiser.zero_grad()
+            step += 1
+            value = loss.item()
+            running = 0.98 * running + 0.02 * value if step > 1 else value
+            if progress and (step % 20 == 0 or step == total):
+                progress(step, total, running)
+    model.eval()
+    return model
+
+
+def heldout_metrics(
+    scorer: TextScorer, heldout: dict[str, list[Example]], *, threshold: float = 0.5
+) -> dict[str, dict[str, Any]]:
+    """Per data set and label: macro-F1 over both classes (OffensEval's measure), F1 of the
+    positive class, ROC-AUC, and support, at `threshold`."""
+    from sklearn.metrics import f1_score, roc_auc_score
+
+    results: dict[str, dict[str, Any]] = {}
+    for name, examples in heldout.items():
+        scores = scorer.score([e.text for e in examples])
+        for label in scorer.labels:
+            pairs = [
+                (bool(e.target(label)), s.get(label, 0.0))
+                for e, s in zip(examples, scores, strict=True)
+                if label in MODEL_LABELS and e.target(label) is not None
+            ]
+            if not pairs or len({t for t, _ in pairs}) < 2:
+                continue
+            truth = [t for t, _ in pairs]
+            predicted = [s >= threshold for _, s in pairs]
+            results[f"{name}/{label}"] = {
+                "examples": len(pairs),
+                "positives": sum(truth),
+                "macro_f1": round(float(f1_score(truth, predicted, average="macro")), 4),
+                "f1_positive": round(float(f1_score(truth, predicted)), 4),
+                "roc_auc": round(float(roc_auc_score(truth, [s for _, s in pairs])), 4),
+            }
+    return results
+
+
+def export_heldout(heldout: dict[str, list[Example]], out_dir: Path) -> list[Path]:
+    """Held-out tweets as labelled JSONL for `crestwatch eval --detector harassment`."""
+    import json
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, examples in heldout.items():
+        path = out_dir / f"{name}_heldout.jsonl"
+        with open(path, "w", encoding="utf-8") as handle:
+            for e in examples:
+                labels = [
+                    label
+                    for label in MODEL_LABELS
+                    if e.target(label) is not None and e.target(label)
+                ]
+                post = {
+                    "platform": name,
+                    "id": e.id,
+                    "created_at": "2019-01-01T00:00:00Z",
+                    "text": e.text,
+                    "author": {"id": "unknown", "handle": "unknown"},
+                    "labels": labels,
+                }
+                handle.write(json.dumps(post, ensure_ascii=False) + "\n")
+        written.append(path)
+    return written
+
+
+def train_harassment(
+    data_dir: Path,
+    out_dir: Path,
+    settings: TrainSettings | None = None,
+    *,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> TrainResult:
+    """Read, split, fine-tune, save the artefact, and measure it on the held-out parts."""
+    import json
+
+    settings = settings or TrainSettings()
+    report = ReadReport()
+    started = time.monotonic()
+    train, heldout = training_split(data_dir, settings, report)
+    if not train:
+        raise ValueError(f"{data_dir}: no usable training examples")
+    model = fine_tune(train, settings, progress=progress)
+    seconds = time.monotonic() - started
+    recipe = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(settings).items()}
+    save_artefact(
+        model,
+        out_dir,
+        trained_layers=settings.trained_layers,
+        metadata={
+            "max_length": 128,
+            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "recipe": recipe,
+            "train_examples": len(train),
+            "train_seconds": round(seconds),
+        },
+    )
+    metrics = {
+        "int8": heldout_metrics(TextScorer.from_artefact(out_dir, int8=True), heldout),
+        "float32": heldout_metrics(TextScorer.from_artefact(out_dir, int8=False), heldout),
+    }
+    meta_path = out_dir / "model.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["heldout"] = metrics
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return TrainResult(out_dir, len(train), seconds, metrics, [str(e) for e in report.errors])

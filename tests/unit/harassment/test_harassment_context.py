@@ -1,0 +1,97 @@
+"""The cue layer: threat phrases, false-positive cues, name masking and targets (no model)."""
+
+from __future__ import annotations
+
+import pytest
+
+from detectors._harassment_context import (
+    MASK,
+    NAMES_THAT_LOOK_RUDE,
+    TargetFinder,
+    mask_names,
+    read_cues,
+    threat_matches,
+)
+from pipeline.config import OrgConfig
+
+# (text, is a threat, where the case comes from)
+THREAT_CASES = [
+    ("I know where you live and I will find you", True, "classic doxxing threat wording"),
+    ("I'm going to kill you when I see you", True, "direct threat, first person future"),
+    ("watch your back on campus tomorrow", True, "veiled threat idiom"),
+    ("someone should punch him in the face", True, "incitement, third party"),
+    ("You'll regret this, mark my words", True, "veiled threat"),
+    ("I'm going to bomb the library on Friday", True, "threat against campus"),
+    ("kys nobody likes you", True, "'kill yourself' abbreviation"),
+    ("I'm going to kill this presentation tomorrow", False, "figurative 'kill', no person"),
+    ("This exam is killing me", False, "figurative, self"),
+    ("We will find you a room for the seminar", False, "'find you' without threat frame"),
+    ("I'll get you a coffee before the lecture", False, "'get you' as a favour"),
+    ("The library is the bomb for revision", False, "slang 'the bomb'"),
+    ("I'd kill for a coffee right now", False, "figurative, no object person"),
+]
+
+
+@pytest.mark.parametrize(("text", "threat", "source"), THREAT_CASES)
+def test_threat_patterns(text: str, threat: bool, source: str) -> None:
+    score, spans = threat_matches(text)
+    assert (score >= 0.5) is threat, source
+    if threat:
+        assert spans and text[spans[0]["start"] : spans[0]["end"]] == spans[0]["text"]
+
+
+# (text, cues expected, source)
+CUE_CASES = [
+    ('A man on the bus called me a "stupid cow" today', {"reported_speech"}, "reported abuse"),
+    (
+        'He said "I\'ll kill you" and walked off. Reported it.',
+        {"reported_speech"},
+        "reported threat",
+    ),
+    ("🎶 damn right I'm a bad girl 🎶 on repeat", {"lyrics"}, "lyric post with music emoji"),
+    ("this fucking song is a banger", {"lyrics"}, "music talk"),
+    ("fucking love this place, best uni", {"friendly_profanity"}, "praise with profanity"),
+    ("I'm such an idiot, left my laptop in the lab", {"friendly_profanity"}, "self-directed"),
+    ("holy shit I passed", {"friendly_profanity"}, "exclamation"),
+    ("Train to Scunthorpe delayed again", {"masked_names"}, "Scunthorpe problem (place)"),
+    ("You are an idiot and everyone hates you", set(), "plain targeted insult: no cue"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected", "source"), CUE_CASES)
+def test_context_cues(text: str, expected: set[str], source: str) -> None:
+    cues = read_cues(text, NAMES_THAT_LOOK_RUDE)
+    assert set(cues.context) == expected, source
+
+
+def test_threat_inside_reported_quote_is_dampened_but_spans_point_into_the_text() -> None:
+    text = 'He said "I know where you live" to me yesterday'
+    cues = read_cues(text, [])
+    assert "reported_speech" in cues.context
+    # The quoted threat is reported, not made: it does not count as a threat by this author.
+    assert cues.threat == 0.0
+    assert cues.unquoted_text is not None and "know where you live" not in cues.unquoted_text
+
+
+def test_mask_names_keeps_other_words_and_is_case_insensitive() -> None:
+    masked, hit = mask_names("scunthorpe and Penistone are towns", ["Scunthorpe", "Penistone"])
+    assert hit and masked == f"{MASK} and {MASK} are towns"
+    unchanged, hit = mask_names("nothing here", ["Scunthorpe"])
+    assert not hit and unchanged == "nothing here"
+
+
+def test_targets_found_by_mention_name_and_reply(example_config: OrgConfig) -> None:
+    finder = TargetFinder(example_config)
+    by_mention = finder.find("@priyav_physics you are useless")
+    assert [(t.kind, t.handle, t.how) for t in by_mention] == [
+        ("protected_person", "PriyaV_Physics", "mentioned")
+    ]
+    by_name = finder.find("Dr Achterberg is a disgrace")
+    assert [(t.name, t.how) for t in by_name] == [("Dr Tobias Achterberg", "named")]
+    by_reply = finder.find("you lot are pathetic", reply_to_ids=["19094651"])
+    assert [(t.kind, t.how) for t in by_reply] == [("university_account", "replied_to")]
+    account = finder.find("@QMULNews what a joke")
+    assert account[0].kind == "university_account" and account[0].handle == "QMULNews"
+    organisation = finder.find("QMUL is rubbish")
+    assert [t.kind for t in organisation] == ["organisation"]
+    assert finder.find("nothing about anyone") == []
