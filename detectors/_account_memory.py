@@ -7,8 +7,9 @@
 - fingerprints of recent posts by official accounts, so a word-for-word copy is recognised even
   when the original came in an earlier batch.
 
-Rows older than the configured retention are dropped as new ones arrive; `forget` removes one
-account (an erasure request). SQLite's own locking makes concurrent runs safe.
+Rows older than the configured retention are dropped whenever the detector loads; `forget_author`
+removes one account (called by the erasure task). SQLite's own locking makes concurrent runs
+safe.
 """
 
 from __future__ import annotations
@@ -45,6 +46,27 @@ CREATE INDEX IF NOT EXISTS official_posts_time ON official_posts (posted_at);
 """
 
 
+FILE_NAME = "impersonation.sqlite"
+
+
+def account_subject(platform: str, author_id: str) -> str:
+    """The hit subject of one account: every finding about it shares one hit."""
+    return f"account:{platform}:{author_id}"
+
+
+def forget_author(data_dir: Path, platform: str, author_id: str) -> int:
+    """Erase one author's history from the cache under `data_dir` (an erasure request);
+    returns the rows removed. A missing cache is not created."""
+    path = data_dir / "cache" / FILE_NAME
+    if not path.exists():
+        return 0
+    memory = AccountMemory(path)
+    try:
+        return memory.forget(account_subject(platform, author_id))
+    finally:
+        memory.close()
+
+
 def fingerprint(text: str) -> str | None:
     """A fingerprint of a post's words (case, spacing and links ignored), or None when the
     text is too short for a copy of it to mean anything."""
@@ -56,8 +78,8 @@ def fingerprint(text: str) -> str | None:
 
 @dataclass(frozen=True)
 class AccountHistory:
-    first_seen: datetime
-    last_seen: datetime
+    first_seen: datetime | None  # None: nothing recorded for the account
+    last_seen: datetime | None
     posts: int
     evidence_posts: list[str]  # newest first, at most EVIDENCE_POSTS
 
@@ -94,6 +116,8 @@ class AccountMemory:
                 "SELECT post_id FROM account_posts WHERE subject = ? "
                 "ORDER BY posted_at DESC, post_id DESC LIMIT ?", (subject, EVIDENCE_POSTS),
             )]
+        if not count:
+            return AccountHistory(None, None, 0, [])
         return AccountHistory(
             datetime.fromisoformat(first), datetime.fromisoformat(last), count, recent
         )

@@ -147,10 +147,11 @@ class ImpersonationDetector(Detector):
         self._avatars = self._load_avatars()
         self._memory = None
         if options.get("memory", True):
-            from detectors._account_memory import AccountMemory
+            from detectors._account_memory import FILE_NAME, AccountMemory
 
-            path = config.data_path() / "cache" / "impersonation.sqlite"
+            path = config.data_path() / "cache" / FILE_NAME
             self._memory = AccountMemory(path, retention_days=config.retention_days)
+            self._memory.prune(datetime.now(UTC))
         self._loaded = True
 
     def _load_avatars(self) -> Any:
@@ -383,12 +384,14 @@ class ImpersonationDetector(Detector):
     ) -> Finding:
         latest = posts[-1]
         author = latest.author
-        subject = f"account:{platform}:{author_id}"
+        from detectors._account_memory import account_subject
+
+        subject = account_subject(platform, author_id)
         history = None
         if self._memory is not None:
             history = self._memory.record(subject, [(p.doc_id, p.created_at) for p in posts])
-        first = history.first_seen if history else _aware(posts[0].created_at)
-        last = history.last_seen if history else _aware(latest.created_at)
+        first = (history and history.first_seen) or _aware(posts[0].created_at)
+        last = (history and history.last_seen) or _aware(latest.created_at)
         count = history.posts if history else len(posts)
         evidence_posts = history.evidence_posts if history else [p.doc_id for p in posts][::-1]
 

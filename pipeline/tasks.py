@@ -226,6 +226,10 @@ def erase_person(
     config = load_config(config_path)
     with open_task_store(config, store_url=store_url) as store:
         deleted = store.erase_author(platform, author_id)
+    from detectors._account_memory import forget_author
+
+    # The impersonation detector's per-account history holds the person's post ids too.
+    forget_author(config.data_path(), platform, author_id)
     # The person's id is deliberately not logged: the log would outlive the erasure.
     log.info("erasure: deleted %d documents of one %s author", deleted, platform)
     return {"platform": platform, "deleted": deleted}
