@@ -189,21 +189,9 @@ ACCOUNT_NAMES = ["QMUL", "QMULNews", "QMULLibrary", "QMUL_Official", "Queen Mary
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(disguised(ACCOUNT_NAMES))
-def test_generated_lookalikes_are_caught(case: tuple[str, str]) -> None:
-    from pipeline.config import load_config
-
-    index = _index_for_hypothesis(load_config)
+@given(case=disguised(ACCOUNT_NAMES))
+def test_generated_lookalikes_are_caught(index: NameIndex, case: tuple[str, str]) -> None:
     name, original = case
     match = index.best(name, platform="x")
     assert match is not None, name
     assert name_weight(match.similarity) >= 0.6, (name, original, match.similarity)
-
-
-_CACHED: list[NameIndex] = []
-
-
-def _index_for_hypothesis(load: object) -> NameIndex:
-    if not _CACHED:
-        _CACHED.append(NameIndex(targets_from_config(load())))  # type: ignore[operator]
-    return _CACHED[0]
