@@ -43,6 +43,7 @@ def main() -> int:
     parser.add_argument("--lookalikes", type=int, default=2000)
     parser.add_argument("--unrelated", type=int, default=10_000)
     parser.add_argument("--show", type=int, default=5, help="misses and false hits to print")
+    parser.add_argument("--images", type=int, default=40, help="avatar images to compare")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("CRESTWATCH_DATA_DIR", tempfile.mkdtemp(prefix="bench-imp-"))
@@ -92,8 +93,48 @@ def main() -> int:
             shown += 1
     for s, a in sorted(false_hits, key=lambda x: -x[0])[: args.show]:
         print(f"  false hit {a.handle!r} / {a.display_name!r} ({a.source}) score {s:.2f}")
+    if args.images:
+        bench_images(config, args.images)
     ok = recall >= TARGET_RECALL and fp_rate <= TARGET_FP_RATE and rate >= TARGET_RATE
     return 0 if ok else 1
+
+
+def bench_images(config: object, count: int) -> None:
+    """Avatar comparison cost: half edited copies of the official avatar (re-encoded, shrunk,
+    tinted), half unrelated drawings; every copy should match and no drawing should."""
+    import cv2
+    import numpy as np
+
+    from detectors._avatar import AvatarMatcher
+
+    reference = next(config.resolve(a.avatar) for a in config.accounts if a.avatar)  # type: ignore[attr-defined]
+    matcher = AvatarMatcher.from_paths({"@official": reference})
+    original = cv2.imread(str(reference))
+    rng = np.random.default_rng(5)
+    folder = Path(tempfile.mkdtemp(prefix="bench-avatars-"))
+    copies, others = [], []
+    for i in range(count // 2):
+        size = int(rng.integers(96, 400))
+        edited = cv2.convertScaleAbs(cv2.resize(original, (size, size)),
+                                     alpha=float(rng.uniform(0.85, 1.1)),
+                                     beta=float(rng.uniform(-20, 20)))
+        copies.append(folder / f"copy{i}.jpg")
+        cv2.imwrite(str(copies[-1]), edited, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(50, 90))])
+        drawing = np.full((400, 400, 3), int(rng.integers(180, 255)), np.uint8)
+        for _ in range(10):
+            centre = tuple(int(v) for v in rng.integers(30, 370, 2))
+            colour = tuple(int(v) for v in rng.integers(0, 255, 3))
+            cv2.circle(drawing, centre, int(rng.integers(10, 90)), colour, -1)
+        others.append(folder / f"other{i}.png")
+        cv2.imwrite(str(others[-1]), drawing)
+    start = time.process_time()
+    found = [matcher.match(p) is not None for p in copies]
+    wrong = [matcher.match(p) is not None for p in others]
+    elapsed = time.process_time() - start
+    rate = (len(copies) + len(others)) / elapsed
+    print(f"avatar comparison              {rate:,.1f} images per CPU second; "
+          f"edited copies matched {sum(found)}/{len(copies)}, unrelated matched "
+          f"{sum(wrong)}/{len(others)}")
 
 
 if __name__ == "__main__":
