@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Crestwatch uses, only those that are missing.
 #   tesseract-ocr: text inside images;  chromium: screenshots of the report in tests;
-#   poppler-utils: PDF pages to PNG;    unzip, curl, maven: fetching and running Elasticsearch.
+#   poppler-utils: PDF pages to PNG;    unzip, curl, maven: fetching and running Elasticsearch;
+#   libcairo2: SVG logos.
 set -euo pipefail
 need=()
 command -v tesseract >/dev/null || need+=(tesseract-ocr tesseract-ocr-eng)
@@ -11,6 +12,8 @@ command -v unzip >/dev/null || need+=(unzip)
 command -v curl >/dev/null || need+=(curl)
 command -v mvn >/dev/null || need+=(maven)
 fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
+# cairosvg rasterises SVG reference logos through libcairo.
+ldconfig -p 2>/dev/null | grep -q 'libcairo.so.2' || need+=(libcairo2)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
     echo "missing Debian packages: ${need[*]} (run: sudo apt-get install ${need[*]})" >&2
