@@ -37,6 +37,14 @@ def harassment_command(
     max_davidson: Annotated[int, typer.Option(help="Cap on Davidson training tweets.")] = 6000,
     seed: Annotated[int, typer.Option()] = 13,
     threads: Annotated[int, typer.Option(min=1)] = 2,
+    baseline: Annotated[
+        bool,
+        typer.Option(
+            "--baseline",
+            help="Only measure the frozen-encoder + logistic regression reference, in and "
+            "across data sets; writes no artefact.",
+        ),
+    ] = False,
     heldout_dir: Annotated[
         Path | None,
         typer.Option(
@@ -69,6 +77,16 @@ def harassment_command(
     def progress(step: int, total: int, loss: float) -> None:
         err.print(f"step {step}/{total} loss {loss:.4f}", highlight=False)
 
+    if baseline:
+        from pipeline.training.harassment_baseline import frozen_baseline
+
+        try:
+            figures = frozen_baseline(data, settings)
+        except (OSError, ValueError) as exc:
+            err.print(f"[red]cannot measure:[/red] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        sys.stdout.write(json.dumps(figures, indent=2) + "\n")
+        return
     try:
         if heldout_dir:
             _, heldout = training_split(data, settings)

@@ -147,3 +147,16 @@ def test_cli_reports_missing_data_clearly(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "olid_training_v1.0.tsv: missing" in result.stderr
+
+
+def test_frozen_baseline_reports_in_and_cross_data_set_figures(tmp_path: Path) -> None:
+    from pipeline.training.harassment import TrainSettings
+    from pipeline.training.harassment_baseline import frozen_baseline
+
+    figures = frozen_baseline(_write_data(tmp_path / "data"), TrainSettings(heldout=0.2))
+    assert set(figures) == {"olid->olid", "olid->davidson", "davidson->olid", "davidson->davidson"}
+    for entry in figures.values():
+        assert entry["heldout_examples"] == 6
+        assert 0.0 <= entry["macro_f1"] <= 1.0 and 0.0 <= entry["roc_auc"] <= 1.0
+    # Rude and kind templates are far apart even for a frozen encoder.
+    assert figures["olid->olid"]["roc_auc"] >= 0.9
