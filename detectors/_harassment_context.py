@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pipeline.config import OrgConfig
 
@@ -178,12 +179,21 @@ class Cues:
 
 
 def mask_names(text: str, names: Iterable[str]) -> tuple[str, bool]:
-    ordered = sorted({n for n in names if n.strip()}, key=len, reverse=True)
-    if not ordered:
+    pattern = _names_pattern(tuple(names))
+    if pattern is None:
         return text, False
-    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in ordered) + r")(?!\w)", re.I)
     masked, count = pattern.subn(MASK, text)
     return masked, count > 0
+
+
+@lru_cache(maxsize=16)
+def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    # Built once per name list, not once per post.
+    ordered = sorted({n for n in names if n.strip()}, key=len, reverse=True)
+    if not ordered:
+        return None
+    alternatives = "|".join(re.escape(n) for n in ordered)
+    return re.compile(r"(?<!\w)(?:" + alternatives + r")(?!\w)", re.I)
 
 
 def threat_matches(text: str) -> tuple[float, list[dict[str, object]]]:
