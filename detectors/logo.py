@@ -9,8 +9,10 @@ Images posted by registered accounts allowed to use the logos produce no hit. Ot
 a hit with an evidence PNG (match outlined beside the reference) under <data>/evidence/logo/;
 the severity is critical when the author also looks like the University (name or handle).
 
-Options (config.detectors.logo.options): features (sift|orb), max_side (1024), tile_side (2048,
-0 = no tiled pass), reference_side (400), min_inliers (8), ratio (0.8), phash_distance (6),
+Options (config.detectors.logo.options): features (sift|orb), max_side (1024: the working size),
+tile_above (1280), tile_size (1024), tile_side (2048: images larger than tile_above are searched
+again in tiles at up to tile_side when the working-size pass finds nothing; 0 = never),
+reference_side (400), min_inliers (8), ratio (0.8), phash_distance (6), max_features (3000),
 max_pixels (40e6), workers (2), evidence (true), evidence_base_url (none: file:// URLs).
 """
 
@@ -73,6 +75,9 @@ class LogoDetector(Detector):
         )
         self.max_side = int(options.get("max_side", 1024))
         self.tile_side = int(options.get("tile_side", 2048))
+        # Images larger than this get the tiled pass when the working-size pass finds nothing.
+        self.tile_above = int(options.get("tile_above", 1280))
+        self.tile_size = int(options.get("tile_size", 1024))
         self.reference_side = int(options.get("reference_side", 400))
         self.max_pixels = int(options.get("max_pixels", DEFAULT_MAX_PIXELS))
         self.workers = max(1, int(options.get("workers", 2)))
@@ -123,14 +128,14 @@ class LogoDetector(Detector):
             small = cv2.resize(big, (round(big.shape[1] * factor), round(big.shape[0] * factor)),
                                interpolation=cv2.INTER_AREA)
         matches = self.matcher.match(small)
-        if matches or small is big:
+        if matches or not tiled or max(big.shape[:2]) <= self.tile_above:
             return matches, small, decoded.scale * factor
         # Nothing at working size in a large image: a small logo may need its full detail back.
         return self._search_tiles(big), big, decoded.scale
 
     def _search_tiles(self, image: np.ndarray) -> list[LogoMatch]:
         assert self.matcher is not None
-        side, height, width = self.max_side, image.shape[0], image.shape[1]
+        side, height, width = self.tile_size, image.shape[0], image.shape[1]
         step = side * 3 // 4  # tiles overlap by a quarter so a logo on a seam is whole in one
         best: dict[str, LogoMatch] = {}
         for top in range(0, max(1, height - side + step), step):
