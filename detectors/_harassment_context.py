@@ -42,7 +42,19 @@ THREAT_PATTERNS: tuple[tuple[str, float], ...] = (
         rf"{_PERSON}\b{_FAVOUR}",
         0.85,
     ),
-    (r"\bi know where (?:you|u|she|he|they) (?:live|work|sleep|park)s?\b", 0.9),
+    (r"\b(?:i|we) know where (?:you|u|she|he|they) (?:live|work|sleep|park)s?\b", 0.9),
+    (r"\b(?:i|we)(?:'ve|’ve| have) been watching (?:you|u|her|him)\b", 0.8),
+    (r"\b(?:i|we) know (?:your|her|his) (?:timetable|schedule|routine|address|movements)\b", 0.8),
+    (
+        r"\b(?:family|kids|children|wife|husband|you)\s+(?:isn't|isn’t|is not|aren't|aren’t|"
+        r"are not|won't be|won’t be)\s+safe\b(?!\s+from\b)",
+        0.8,
+    ),
+    (r"\bor (?:we|i)(?:'ll|’ll| will) make (?:you|u|her|him|them)\b", 0.75),
+    (r"\b(?:be|feel) (?:scared|afraid) to (?:show|come|walk|leave)\b", 0.75),
+    (r"\bteach (?:[\w'’-]+ ){1,2}a lesson\b", 0.7),
+    (r"\bhope (?:someone|somebody) (?:keys|smashes|burns|hurts|attacks|beats|stabs)\b", 0.7),
+    (r"\bburn (?:the|that|your|his|her) [\w'’ ]{1,30}? down\b", 0.85),
     (r"\b(?:watch|better watch) (?:your|ur) (?:back|step)\b", 0.8),
     (
         r"\byou(?:'ll|’ll| will|'re going to|’re going to| are going to|'re gonna) "
