@@ -153,6 +153,16 @@ class Finding(BaseModel):
         return digest[:20]
 
 
+def _stored_evidence(evidence: dict[str, Any]) -> dict[str, Any]:
+    """Evidence as stored: `labels` is always a list (the index maps it as keywords); a
+    detector's per-label scores move to `label_scores`."""
+    labels = evidence.get("labels")
+    if isinstance(labels, dict):
+        scores = {**labels, **(evidence.get("label_scores") or {})}
+        return {**evidence, "labels": sorted(labels), "label_scores": scores}
+    return evidence
+
+
 class AuditEntry(BaseModel):
     at: datetime = Field(default_factory=utcnow)
     actor: str
@@ -204,7 +214,7 @@ class Hit(BaseModel):
             risk=finding.severity.value,
             score=round(finding.score, 4),
             explanation=finding.explanation,
-            evidence=finding.evidence,
+            evidence=_stored_evidence(finding.evidence),
             subject=finding.subject or finding.post_id,
             platform=post.platform,
             post_id=post.doc_id,

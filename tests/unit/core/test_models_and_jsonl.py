@@ -78,3 +78,14 @@ def test_severity_raised_is_capped():
     assert Severity.medium.raised() is Severity.high
     assert Severity.critical.raised(2) is Severity.critical
     assert Severity.low.raised(-1) is Severity.low
+
+
+def test_stored_hits_keep_labels_as_a_list_and_scores_aside():
+    post = make_post(1)
+    finding = Finding(post_id=post.doc_id, detector="confidential",
+                      category=Category.confidential, severity=Severity.high, score=0.85,
+                      explanation="e", evidence={"labels": {"confidential_marker": 0.85}})
+    hit = Hit.from_finding(finding, post)
+    assert hit.evidence["labels"] == ["confidential_marker"]
+    assert hit.evidence["label_scores"] == {"confidential_marker": 0.85}
+    assert finding.evidence["labels"] == {"confidential_marker": 0.85}  # eval still sees scores
