@@ -149,7 +149,7 @@ class LogoDetector(Detector):
         return sorted(best.values(), key=lambda m: m.score, reverse=True)
 
     def _search_media(self, post: Post, index: int, media: Media) -> ImageResult | None:
-        where = f"{post.doc_id} media[{index}]"
+        where = f"{post.doc_id} media[{index}]" if index >= 0 else f"{post.doc_id} avatar"
         if media.type not in IMAGE_TYPES and not (media.path or "").lower().endswith(
             (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
         ):
@@ -172,6 +172,12 @@ class LogoDetector(Detector):
         if not self.matcher.references:
             return []
         jobs = [(post, i, media) for post in posts for i, media in enumerate(post.media)]
+        # The author's avatar (fetched beside the media) is searched too, as index -1: the
+        # logo as a profile picture is the commonest exact reuse.
+        jobs += [
+            (post, -1, Media(url=post.author.avatar_url or "", path=post.author.avatar_path))
+            for post in posts if post.author.avatar_path
+        ]
         if self.workers > 1 and len(jobs) > 1:
             # OpenCV releases the GIL, so threads use both cores without copying images.
             with ThreadPoolExecutor(self.workers) as pool:
@@ -237,7 +243,7 @@ class LogoDetector(Detector):
         signal = None if registered else self.impersonation_signal(post)
         if signal:
             severity = Severity.critical
-        elif best.method == "phash" or registered:
+        elif best.method == "phash" or registered or best_result.media_index < 0:
             severity = Severity.high
         else:
             severity = Severity.medium
@@ -275,8 +281,10 @@ class LogoDetector(Detector):
         context = f"; {signal}" if signal else ""
         if registered:
             context += "; the account is registered but not permitted to use the logos"
+        where = ("The author's avatar" if best_result.media_index < 0
+                 else f"Image {best_result.media_index + 1} of this post")
         explanation = (
-            f"Image {best_result.media_index + 1} of this post: {how} the {ref.brand} logo "
+            f"{where}: {how} the {ref.brand} logo "
             f"({ref.variant})"
             + (f", {best.inliers} matching features" if best.method == "features" else "")
             + f", posted by an account not authorised to use it{context}."

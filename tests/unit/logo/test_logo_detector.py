@@ -168,3 +168,17 @@ def test_features_are_cached_under_the_data_directory(
 ) -> None:
     cache = logo_config.data_path() / "cache" / "logo"
     assert len(list(cache.glob("*.npz"))) == len(logo_config.logos)
+
+
+def test_the_logo_as_avatar_is_exact_reuse(
+    detector: LogoDetector, logo_files: dict[str, Path], plain_image: Path
+) -> None:
+    avatar = logo_files["png"].parent / "avatar.jpg"
+    cv2.imwrite(str(avatar), cv2.resize(cv2.imread(str(logo_files["jpeg"])), (200, 200)))
+    post = _post(1, plain_image)
+    post.author.avatar_path = str(avatar)
+    (finding,) = detector.detect([post])
+    assert finding.evidence["method"] == "phash"
+    assert finding.evidence["media_index"] == -1
+    assert finding.severity is Severity.high
+    assert finding.explanation.startswith("The author's avatar: the whole image is")
