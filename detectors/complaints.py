@@ -133,7 +133,8 @@ class ComplaintsDetector(Detector):
             score=score,
             explanation=f"Post gives details of a {kind.replace('_', ' ')}{who}.",
             evidence={
-                "labels": labels,
+                # A keyword list (the Elasticsearch mapping); every label has the finding's score.
+                "labels": sorted(labels),
                 "spans": [
                     {"start": m.start(), "end": m.end(), "text": m.group(0), "kind": k}
                     for k, m in cases

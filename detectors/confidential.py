@@ -203,7 +203,8 @@ class ConfidentialDetector(Detector):
                 f"Post carries the confidentiality marker(s) {', '.join(map(repr, terms))}{where}."
             ),
             evidence={
-                "labels": labels,
+                # A keyword list (the Elasticsearch mapping); every label has the finding's score.
+                "labels": sorted(labels),
                 "spans": [
                     {
                         "start": m.start,

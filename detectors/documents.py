@@ -44,7 +44,8 @@ QUERY_WINDOWS = ((30, 10, 1.0), (15, 5, 0.85))  # (words, stride, weight)
 MIN_QUERY_WORDS = 10
 # Bump when passages or hashing change, so old caches are not reused.
 INDEX_VERSION = 2
-_EXAM_HINTS = ("exam", "paper-", "test-paper", "assessment", "coursework")
+# File or folder names that mark an exam paper ("Council paper" is not one).
+_EXAM_HINTS = ("exam", "test-paper", "assessment", "quiz", "mock-paper")
 _COPYRIGHT_HINTS = (
     "lecture",
     "teaching",
@@ -324,10 +325,8 @@ class DocumentsDetector(Detector):
                 f"({top.containment:.0%} of the quoted words match)."
             ),
             evidence={
-                "labels": {
-                    "document_match": score,
-                    **({"exam_paper": score} if _is_exam(top.passage.document) else {}),
-                },
+                "labels": ["document_match"]
+                + (["exam_paper"] if _is_exam(top.passage.document) else []),
                 "reference": top.passage.document,
                 "page": top.passage.page,
                 "passage": excerpt,

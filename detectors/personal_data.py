@@ -132,6 +132,11 @@ class Detail:
     cues: list[str] = field(default_factory=list)
 
 
+def _listed(scores: dict[str, float], threshold: float) -> list[str]:
+    strong = sorted(k for k, s in scores.items() if s >= threshold)
+    return strong or [max(scores, key=lambda k: scores[k])]
+
+
 @register
 class PersonalDataDetector(Detector):
     name = "personal_data"
@@ -296,7 +301,10 @@ class PersonalDataDetector(Detector):
             score=score,
             explanation=f"Post shows personal details ({kinds}){about}.",
             evidence={
-                "labels": labels,
+                # A keyword list (the Elasticsearch mapping) of the kinds strong enough to count
+                # on their own; weaker ones stay in label_scores for the reviewer.
+                "labels": _listed(labels, self.settings.threshold),
+                "label_scores": labels,
                 "spans": [
                     {
                         "start": d.start,
@@ -310,11 +318,7 @@ class PersonalDataDetector(Detector):
                     }
                     for d in details
                 ],
-                "redactions": [
-                    {"start": d.start, "end": d.end, "mask": d.masked}
-                    for d in details
-                    if d.end <= text_len
-                ],
+                "redactions": [{"start": d.start, "end": d.end, "mask": d.masked} for d in details],
                 **(
                     {
                         "person": person.protected.name

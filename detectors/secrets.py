@@ -188,14 +188,14 @@ def _unique(secrets: list[Secret]) -> list[Secret]:
     return sorted(kept, key=lambda s: s.start)
 
 
-def _despaced_lines(text: str, offset: int) -> Iterator[tuple[int, str]]:
+def _despaced_lines(text: str, offset: int) -> Iterator[tuple[int, int, str]]:
     """OCR splits long tokens at spaces ("AKIAQ3EG RT7Y..."); lines of image text are also
-    scanned with the spaces inside token runs removed."""
+    scanned with the spaces inside token runs removed. Yields (start, end, despaced line)."""
     pos = 0
     for line in text.split("\n"):
         joined = re.sub(r"(?<=[A-Za-z0-9_\-])\s(?=[A-Za-z0-9_\-])", "", line)
         if joined != line:
-            yield offset + pos, joined
+            yield offset + pos, offset + pos + len(line), joined
         pos += len(line) + 1
 
 
@@ -205,6 +205,14 @@ def _masked(secret: Secret) -> str:
     if secret.kind in ("password", "generic", "url_credentials"):
         return mask(secret.value, head=1)
     return mask(secret.value, head=4)
+
+
+def _same_length_mask(secret: Secret) -> str:
+    if secret.end - secret.start != len(secret.value):  # a whole OCR line
+        return "•" * (secret.end - secret.start)
+    if secret.kind == "private_key":
+        return mask(secret.value, head=len(secret.value.splitlines()[0]))
+    return _masked(secret)
 
 
 @register
@@ -224,12 +232,10 @@ class SecretsDetector(Detector):
             found = list(find_secrets(text))
             if len(text) > len(post.text):
                 image_text = text[len(post.text) :]
-                for offset, line in _despaced_lines(image_text, len(post.text)):
+                for start, end, line in _despaced_lines(image_text, len(post.text)):
                     for s in find_secrets(line):
                         # Offsets in a despaced line are approximate: mark the whole line.
-                        found.append(
-                            Secret(s.kind, offset, offset + len(line), s.value, s.score, s.severity)
-                        )
+                        found.append(Secret(s.kind, start, end, s.value, s.score, s.severity))
             secrets = _unique(found)
             if secrets:
                 findings.append(self._finding(post, secrets))
@@ -264,12 +270,13 @@ class SecretsDetector(Detector):
                 "it should be revoked."
             ),
             evidence={
-                "labels": labels,
+                # A keyword list (the Elasticsearch mapping); every kind listed is a live finding.
+                "labels": sorted(labels),
+                "label_scores": labels,
                 "spans": spans,
+                # Masks as long as what they cover, so offsets stay valid after masking.
                 "redactions": [
-                    {"start": s["start"], "end": s["end"], "mask": s["text"]}
-                    for s in spans
-                    if s["in"] == "text"
+                    {"start": s.start, "end": s.end, "mask": _same_length_mask(s)} for s in secrets
                 ],
                 "terms": [f"secret:{s.kind}" for s in secrets],
             },

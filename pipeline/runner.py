@@ -15,6 +15,7 @@ from detectors.base import Detector
 from pipeline.enrichment import Enricher
 from pipeline.models import Finding, Hit, Post
 from pipeline.policy import Policy
+from pipeline.redaction import redact_post
 from pipeline.sources.base import Page, Source, SourceStopped
 from pipeline.store.base import Store
 
@@ -86,9 +87,11 @@ def process_page(
         enrich(page.posts)
     by_id = {p.doc_id: p for p in page.posts}
     findings = policy.apply(run_detectors(page.posts, detectors, summary), by_id)
-    hits = [Hit.from_finding(f, by_id[f.post_id]) for f in findings]
+    # Secrets and personal details any detector found are masked in everything stored.
+    stored = {doc_id: redact_post(post, findings) for doc_id, post in by_id.items()}
+    hits = [Hit.from_finding(f, stored[f.post_id]) for f in findings]
 
-    posts_result = store.upsert_posts(page.posts)
+    posts_result = store.upsert_posts(list(stored.values()))
     hits_result = store.upsert_hits(hits)
     summary.posts_stored += posts_result.written
     summary.hits_written += hits_result.written

@@ -46,6 +46,7 @@ _JWT = (
 )
 _KEY_BODY = "MIIEowIBAAKCAQEAu7Lq3X9vN2mK8pR4tW6yB1cF5hJ0dS3aZ7eG2iU9oQ4nV8x"
 
+# fmt: off
 CONFIDENTIAL = [
     _c("conf-01", "Leaked: STRICTLY CONFIDENTIAL draft restructuring plan for SPCS. Eighteen posts to go.", "modelled on a leaked-memo post", confidential=["confidential", "confidential_marker"]),
     _c("conf-02", "Someone just forwarded me a doc headed 'Internal only - do not forward'. QMUL are planning to cut library hours again", "modelled on a forwarded internal e-mail", confidential=["confidential", "confidential_marker"]),
@@ -212,6 +213,7 @@ DOCUMENTS = [
     _c("doc-20", "Java for loops vs recursion: which is faster? Benchmarks in the thread", "hard negative: same topic"),
     _c("doc-21", "Freshers: the call stack is not as scary as it sounds, ask your TA during labs", "hard negative: same topic"),
 ]
+# fmt: on
 
 TABLES = {
     "confidential": CONFIDENTIAL,

@@ -57,9 +57,15 @@ def test_ocr_text_feeds_every_text_detector(
         (finding,) = leak_detectors[name].detect([post])  # type: ignore[attr-defined]
         assert finding.score >= 0.5, name
         assert any(span.get("in") == "image" for span in finding.evidence["spans"]), name
-    # Nothing found only in the image is a redaction of the post's own text.
-    (secret,) = leak_detectors["secrets"].detect([post])  # type: ignore[attr-defined]
-    assert secret.evidence["redactions"] == []
+    # What is stored is masked in the image text too; the post's own text is untouched.
+    from pipeline.redaction import redact_post
+
+    findings = [f for d in leak_detectors.values() for f in d.detect([post])]  # type: ignore[attr-defined]
+    stored = redact_post(post, findings)
+    stored_ocr = stored.media[0].model_extra["ocr_text"]
+    assert "07700 900123" not in stored_ocr and "Qm!Library2026" not in stored_ocr
+    assert "Finance Committee" in stored_ocr and stored.text == post.text
+    assert "07700 900123" in post.media[0].model_extra["ocr_text"]
 
 
 def test_dark_mode_screenshot_is_read(tmp_path: Path) -> None:
