@@ -16,6 +16,7 @@ $(BIN)/.installed: pyproject.toml
 # Debian packages for OCR, PDF rendering, the report's screenshots and the local Elasticsearch.
 system-deps:
 	bash scripts/install-system-deps.sh
+	bash scripts/install-compose-plugin.sh
 
 setup: system-deps $(BIN)/.installed
 

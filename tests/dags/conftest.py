@@ -38,6 +38,8 @@ os.environ.update(
         # Test runs are short-lived; these keep Airflow from doing work nobody waits for.
         "AIRFLOW__CORE__LAZY_LOAD_PLUGINS": "True",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        # The default looks the host's name up in DNS, which tests may not do.
+        "AIRFLOW__CORE__HOSTNAME_CALLABLE": "socket.gethostname",
     }
 )
 
