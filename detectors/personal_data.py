@@ -168,8 +168,9 @@ class PersonalDataDetector(Detector):
 
     def _phones(self, text: str) -> list[Detail]:
         spans: dict[tuple[int, int], str] = {}
-        for m in phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.VALID):
-            spans[(m.start, m.end)] = m.raw_string
+        matcher = phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.VALID)
+        for number in matcher:
+            spans[(number.start, number.end)] = number.raw_string
         # Reserved UK mobile ranges (e.g. 07700 900xxx) are not "valid" numbers but read as ones.
         for m in _UK_MOBILE.finditer(text):
             if not any(s <= m.start() < e for s, e in spans):

@@ -14,6 +14,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from pipeline.models import Media, Post
 
 log = logging.getLogger(__name__)
@@ -32,12 +34,11 @@ class TextLikelihood:
         return self.lines >= 3 and self.density >= 0.01
 
 
-def text_likelihood(image: object, *, work_width: int = 960) -> TextLikelihood:
+def text_likelihood(image: np.ndarray, *, work_width: int = 960) -> TextLikelihood:
     """Count text-line-like strips: gradient -> binarise -> join characters horizontally."""
     import cv2
-    import numpy as np
 
-    gray = image if len(image.shape) == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)  # type: ignore[attr-defined]
+    gray = image if len(image.shape) == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     height, width = gray.shape
     if width > work_width:
         scale = work_width / width
@@ -99,9 +100,9 @@ class OcrEnricher:
             text = self.read_path(Path(str(media.path)))
         except OcrError as exc:
             log.warning("OCR skipped %s: %s", media.path, exc)
-            media.ocr_error = str(exc)
+            _set_extra(media, "ocr_error", str(exc))
             return
-        media.ocr_text = text
+        _set_extra(media, "ocr_text", text)
 
     def read_path(self, path: Path) -> str:
         import cv2
@@ -131,6 +132,11 @@ class OcrEnricher:
         except pytesseract.TesseractError as exc:
             raise OcrError(f"{path.name}: Tesseract failed: {exc.message.strip()[:200]}") from exc
         return "\n".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _set_extra(media: Media, key: str, value: str) -> None:
+    """ocr_text and ocr_error are extra fields of Media (Post.all_text reads ocr_text)."""
+    setattr(media, key, value)
 
 
 class OcrError(Exception):

@@ -71,6 +71,7 @@ def redact_post(post: Post, findings: Iterable[Finding]) -> Post:
             and offset <= s["start"]
             and s["end"] <= offset + len(ocr)
         ]
-        media.ocr_text = redact(ocr, inside)
+        # ocr_text is an extra field of Media (see Post.all_text).
+        media.model_extra["ocr_text"] = redact(ocr, inside)  # type: ignore[index]
         offset += len(ocr) + 1
     return copy
