@@ -20,6 +20,8 @@ COPY --chown=airflow:root config /opt/crestwatch/config
 COPY --chown=airflow:root samples /opt/crestwatch/samples
 
 USER airflow
+# Created here so the named volumes mounted on them start owned by the airflow user.
+RUN mkdir -p /opt/airflow/crestwatch-data /opt/airflow/auth
 ARG AIRFLOW_VERSION
 # Pinning apache-airflow keeps pip from moving the image's Airflow while resolving Crestwatch.
 RUN pip install --no-cache-dir "apache-airflow[postgres]==${AIRFLOW_VERSION}" \

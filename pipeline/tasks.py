@@ -18,6 +18,7 @@ from typing import Any, get_args
 
 from pipeline.config import DEFAULT_CONFIG, OrgConfig, Platform, SourceConfig, load_config
 from pipeline.models import utcnow
+from pipeline.sources.base import Source
 from pipeline.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -157,7 +158,9 @@ def source_credentials(config_path: str | Path, source_name: str) -> dict[str, A
     return fields
 
 
-def _build_source(config: OrgConfig, spec: SourceConfig, credentials: Mapping[str, Any] | None):  # type: ignore[no-untyped-def]
+def _build_source(
+    config: OrgConfig, spec: SourceConfig, credentials: Mapping[str, Any] | None
+) -> Source:
     from pipeline.sources import build_source
 
     if credentials is not None and "credentials" in inspect.signature(build_source).parameters:
