@@ -128,10 +128,14 @@ class LogoDetector(Detector):
             small = cv2.resize(big, (round(big.shape[1] * factor), round(big.shape[0] * factor)),
                                interpolation=cv2.INTER_AREA)
         matches = self.matcher.match(small)
-        if matches or not tiled or max(big.shape[:2]) <= self.tile_above:
+        confident = matches and matches[0].score >= 0.5
+        if confident or not tiled or max(big.shape[:2]) <= self.tile_above:
             return matches, small, decoded.scale * factor
-        # Nothing at working size in a large image: a small logo may need its full detail back.
-        return self._search_tiles(big), big, decoded.scale
+        # Nothing sure at working size in a large image: a small logo may need its full detail.
+        tiled_matches = self._search_tiles(big)
+        if tiled_matches and (not matches or tiled_matches[0].score > matches[0].score):
+            return tiled_matches, big, decoded.scale
+        return matches, small, decoded.scale * factor
 
     def _search_tiles(self, image: np.ndarray) -> list[LogoMatch]:
         assert self.matcher is not None
