@@ -75,4 +75,5 @@ def ingest() -> None:
             task_id=f"ingest_{platform}", pool=f"crestwatch_{platform}"
         ).expand(source_name=names)
 
+
 ingest()

@@ -91,6 +91,8 @@ def test_ingest_dag_writes_to_elasticsearch_and_a_second_run_adds_nothing(
     states = _states(first)
     assert states["ingest_jsonl"] == ["success"]  # one mapped instance: the one enabled source
     assert states["ingest_x"] == ["skipped"]  # no X source configured
+    [mapped] = [ti for ti in first.get_task_instances() if ti.task_id == "ingest_jsonl"]
+    assert mapped.rendered_map_index == "replay"  # the UI names each instance after its source
     assert _counts(es_client, es_prefix) == (6, len(MARKED))
     hits = es_client.search(index=f"{es_prefix}-hits", size=10)["hits"]["hits"]
     assert {h["_source"]["post_id"] for h in hits} == {f"x:{n}" for n in MARKED}
