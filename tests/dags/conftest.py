@@ -7,6 +7,7 @@ file is loaded, before any test module imports Airflow.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import sys
@@ -29,6 +30,8 @@ if "airflow" in sys.modules and not os.environ.get("AIRFLOW_HOME", "").startswit
                        "temporary AIRFLOW_HOME; import it inside tests, not at module level")
 
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="crestwatch-airflow-"))
+# Removed when the test process ends, whether or not a DAG test ran.
+atexit.register(shutil.rmtree, _AIRFLOW_HOME, ignore_errors=True)
 os.environ.update(
     {
         "AIRFLOW_HOME": str(_AIRFLOW_HOME),
@@ -55,7 +58,6 @@ def airflow_db() -> Iterator[Path]:
     for name in POOLS:
         Pool.create_or_update_pool(name, slots=2, description="test", include_deferred=False)
     yield _AIRFLOW_HOME
-    shutil.rmtree(_AIRFLOW_HOME, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
