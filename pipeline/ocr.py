@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +22,21 @@ from pipeline.models import Media, Post
 
 log = logging.getLogger(__name__)
 
-# Tesseract's own threads fight the pipeline for the same cores; one per image is faster overall.
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+@contextmanager
+def _one_tesseract_thread() -> Iterator[None]:
+    """Tesseract's own threads fight the pipeline for the same cores; one per image is faster
+    overall. Set only around the call (the subprocess inherits it), so torch in this process
+    keeps its threads."""
+    before = os.environ.get("OMP_THREAD_LIMIT")
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("OMP_THREAD_LIMIT", None)
+        else:
+            os.environ["OMP_THREAD_LIMIT"] = before
 
 
 @dataclass(frozen=True)
@@ -122,9 +137,10 @@ class OcrEnricher:
         if gray.mean() < 110:  # dark-mode screenshots: Tesseract reads dark text on light best
             gray = cv2.bitwise_not(gray)
         try:
-            text = pytesseract.image_to_string(
-                gray, lang=self.languages, timeout=self.seconds_per_image, config="--psm 4"
-            )
+            with _one_tesseract_thread():
+                text = pytesseract.image_to_string(
+                    gray, lang=self.languages, timeout=self.seconds_per_image, config="--psm 4"
+                )
         except RuntimeError as exc:  # pytesseract's timeout
             raise OcrError(
                 f"{path.name}: OCR took longer than {self.seconds_per_image:g} s"

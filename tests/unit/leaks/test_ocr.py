@@ -135,3 +135,13 @@ def test_ocr_is_wired_into_the_enrichers_offline(example_config: object) -> None
     enrichers = build_enrichers(example_config, offline=True)  # type: ignore[arg-type]
     assert any(isinstance(e, OcrEnricher) for e in enrichers)
     assert isinstance(enrichers[-1], OcrEnricher)
+
+
+def test_tesseract_thread_limit_does_not_leak_into_the_process(
+    screenshot: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    monkeypatch.delenv("OMP_THREAD_LIMIT", raising=False)
+    OcrEnricher()([make_post(1, media=[Media(url="https://x/s.png", path=str(screenshot))])])
+    assert "OMP_THREAD_LIMIT" not in os.environ
