@@ -26,7 +26,8 @@ def render(
     scale = PANEL_HEIGHT / image.shape[0]
     left = cv2.resize(image, (max(1, round(image.shape[1] * scale)), PANEL_HEIGHT),
                       interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    outline = np.int32(np.round(np.float32(polygon) * scale)).reshape(-1, 1, 2)
+    corners = np.asarray(polygon, dtype=np.float32) * scale
+    outline = np.round(corners).astype(np.int32).reshape(-1, 1, 2)
     cv2.polylines(left, [outline], True, (255, 255, 255), 5, cv2.LINE_AA)
     cv2.polylines(left, [outline], True, OUTLINE, 3, cv2.LINE_AA)
 

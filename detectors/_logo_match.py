@@ -56,10 +56,11 @@ def feature_extractor(settings: MatchSettings) -> object:
     import cv2
 
     if settings.features == "sift":
-        return cv2.SIFT_create(nfeatures=settings.max_features)
+        return cv2.SIFT_create(nfeatures=settings.max_features)  # type: ignore[attr-defined]
     if settings.features == "orb":
-        return cv2.ORB_create(nfeatures=settings.max_features, scaleFactor=1.2, nlevels=10,
-                              edgeThreshold=15, patchSize=15)
+        return cv2.ORB_create(  # type: ignore[attr-defined]
+            nfeatures=settings.max_features, scaleFactor=1.2, nlevels=10,
+            edgeThreshold=15, patchSize=15)
     raise ValueError(f"unknown feature type {settings.features!r}; use 'sift' or 'orb'")
 
 
@@ -88,11 +89,11 @@ class LogoMatcher:
         self._hashes = [
             (i, int(h, 16)) for i, r in enumerate(self.references) for h in r.phashes
         ]
-        self._index = None
+        self._index: Any = None
         if self.references:
             descriptors = np.concatenate([r.descriptors for r in self.references])
             if settings.features == "sift":
-                params = {"algorithm": 1, "trees": 4}  # FLANN_INDEX_KDTREE
+                params: dict[str, bool | int | float | str] = {"algorithm": 1, "trees": 4}
                 self._index = cv2.FlannBasedMatcher(params, {"checks": 32})
                 self._index.add([descriptors.astype(np.float32)])
             else:
@@ -126,7 +127,7 @@ class LogoMatcher:
         keypoints, descriptors = self.extractor.detectAndCompute(grey, None)  # type: ignore[attr-defined]
         if not keypoints:
             return np.zeros((0, 2), np.float32), None
-        points = np.float32([k.pt for k in keypoints])
+        points = np.asarray([k.pt for k in keypoints], dtype=np.float32)
         return points, descriptors
 
     def match(self, bgr: np.ndarray) -> list[LogoMatch]:

@@ -52,7 +52,7 @@ class ReferenceLogo:
     @property
     def corners(self) -> np.ndarray:
         w, h = self.size
-        return np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+        return np.asarray([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
 
 
 def rasterise(path: Path, *, side: int, crop: bool = True) -> np.ndarray:
@@ -186,9 +186,9 @@ def load_reference(
         for view in reference_views(scaled):
             keypoints, des = features.detectAndCompute(view, mask)  # type: ignore[attr-defined]
             if des is not None and keypoints:
-                points.append(np.float32(
+                points.append(np.asarray(
                     [[k.pt[0] * back, k.pt[1] * back, k.size * back, k.angle] for k in keypoints]
-                ))
+                , dtype=np.float32))
                 descriptors.append(des)
                 views.append(np.full(len(keypoints), number, np.int8))
             number += 1
@@ -209,7 +209,7 @@ def load_reference(
         cached.parent.mkdir(parents=True, exist_ok=True)
         partial = cached.with_suffix(".tmp.npz")
         np.savez_compressed(
-            partial, size=np.int32(reference.size), points=reference.points,
+            partial, size=np.asarray(reference.size, dtype=np.int32), points=reference.points,
             descriptors=reference.descriptors, views=reference.views,
             phashes=np.array(reference.phashes), thumbnail=reference.thumbnail,
         )

@@ -77,7 +77,7 @@ def draw_fictional_logos(size: int = 400) -> list[np.ndarray]:
     # Acme Labs: a red diamond with stripes, italic name above it.
     rgba = np.zeros((size, size, 4), np.uint8)
     red = (170, 30, 30, 255)
-    diamond = np.int32([[200, 90], [340, 230], [200, 370], [60, 230]])
+    diamond = np.asarray([[200, 90], [340, 230], [200, 370], [60, 230]], dtype=np.int32)
     cv2.fillPoly(rgba, [diamond], red, aa)
     for offset in range(-100, 120, 40):
         cv2.line(rgba, (120 + offset, 150), (280 + offset, 310), (255, 220, 200, 255), 8, aa)
@@ -92,17 +92,19 @@ def draw_fictional_logos(size: int = 400) -> list[np.ndarray]:
     for row in range(3):
         xs = np.arange(30, 371, 10)
         ys = 230 + 28 * row + 12 * np.sin(xs / 22.0 + row)
-        cv2.polylines(rgba, [np.int32(np.c_[xs, ys])], False, blue, 9, aa)
+        cv2.polylines(rgba, [np.asarray(np.c_[xs, ys], dtype=np.int32)], False, blue, 9, aa)
     cv2.putText(rgba, "Riverside", (60, 370), cv2.FONT_HERSHEY_COMPLEX, 1.6, blue, 3, aa)
     logos.append(rgba)
 
     # Kestrel: a purple hexagon outline around a stylised bird, name on a slant.
     rgba = np.zeros((size, size, 4), np.uint8)
     purple = (110, 50, 140, 255)
-    hexagon = np.int32([[200 + 150 * np.cos(a), 190 + 150 * np.sin(a)]
-                        for a in np.linspace(0, 2 * np.pi, 7)[:-1]])
+    hexagon = np.asarray([[200 + 150 * np.cos(a), 190 + 150 * np.sin(a)]
+                        for a in np.linspace(0, 2 * np.pi, 7)[:-1]], dtype=np.int32)
     cv2.polylines(rgba, [hexagon], True, purple, 14, aa)
-    bird = np.int32([[110, 200], [200, 120], [290, 200], [200, 170], [215, 260], [185, 260]])
+    bird = np.asarray(
+        [[110, 200], [200, 120], [290, 200], [200, 170], [215, 260], [185, 260]], dtype=np.int32
+    )
     cv2.fillPoly(rgba, [bird], purple, aa)
     cv2.putText(rgba, "KESTREL", (95, 385), cv2.FONT_HERSHEY_PLAIN, 3.2, purple, 4, aa)
     logos.append(rgba)
@@ -162,20 +164,21 @@ def _paste(
 
     h, w = rgba.shape[:2]
     target_h = width * h / w
-    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-    box = np.float32([[0, 0], [width, 0], [width, target_h], [0, target_h]])
+    corners = np.asarray([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+    box = np.asarray([[0, 0], [width, 0], [width, target_h], [0, target_h]], dtype=np.float32)
     shake = rng.uniform(-jitter, jitter, box.shape).astype(np.float32)
-    box += shake * np.float32([width, target_h])
+    box += shake * np.asarray([width, target_h], dtype=np.float32)
     centre = box.mean(axis=0)
     theta = math.radians(angle)
-    rot = np.float32([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
+    cos, sin = math.cos(theta), math.sin(theta)
+    rot = np.asarray([[cos, -sin], [sin, cos]], dtype=np.float32)
     box = (box - centre) @ rot.T
     ch, cw = canvas.shape[:2]
     low, high = box.min(axis=0), box.max(axis=0)
     span = high - low
     ox = rng.uniform(-low[0], max(-low[0] + 1, cw - high[0]))
     oy = rng.uniform(-low[1], max(-low[1] + 1, ch - high[1]))
-    box += np.float32([ox, oy])
+    box += np.asarray([ox, oy], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(corners, box.astype(np.float32))
     warped = cv2.warpPerspective(rgba, matrix, (cw, ch), flags=cv2.INTER_AREA
                                  if span.max() < max(w, h) else cv2.INTER_LINEAR)
