@@ -101,7 +101,23 @@ def test_ingest_dag_writes_to_elasticsearch_and_a_second_run_adds_nothing(
     assert str(second.state) == "success", _states(second)
     assert second.run_id != first.run_id
     assert _counts(es_client, es_prefix) == (6, len(MARKED))
+    assert "source replay: {'posts_read': 6" in caplog.text  # the task logs were captured
     assert PASSWORD not in caplog.text
+
+
+def test_a_failing_source_fails_its_task_and_raises_the_alert(
+    dagbag, deployment: Path, caplog: pytest.LogCaptureFixture,
+) -> None:  # type: ignore[no-untyped-def]
+    (deployment.parent / "posts.jsonl").unlink()
+    with caplog.at_level(logging.INFO):
+        run = _without_retries(dagbag.get_dag("ingest")).test()
+    states = _states(run)
+    assert str(run.state) == "failed"
+    assert states["ingest_jsonl"] == ["failed"] and states["ingest_x"] == ["skipped"]
+    alerts = [r for r in caplog.records if r.name == "pipeline.alerts"]
+    assert len(alerts) == 1
+    assert "ingest.ingest_jsonl[0] failed" in alerts[0].getMessage()
+    assert "FileNotFoundError" in alerts[0].getMessage()
 
 
 def test_a_rerun_after_a_lost_checkpoint_adds_nothing(
