@@ -1,16 +1,23 @@
 """Task failure alerts: the `on_failure_callback` of every Crestwatch DAG.
 
-A failure is always logged with its DAG, task, mapped index and try number. The exception is
-reduced to its type and first line: messages from this project never carry credentials, but a
-third-party traceback is no place to search for them.
+A failure is always logged with its DAG, task, mapped index and try number. When
+CRESTWATCH_FAILURE_RECIPIENTS lists addresses (the platform admins: operational failures are not
+for the reviewers' alert list), it is also mailed through the SMTP server of the config's
+`notifications` section, with CRESTWATCH_SMTP_USER / CRESTWATCH_SMTP_PASSWORD if the server needs
+a login. The exception is reduced to its type and first line: messages from this project never
+carry credentials, but a third-party traceback is no place to search for them.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pipeline.config import Notifications
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +67,45 @@ def describe_failure(context: Mapping[str, Any]) -> FailureAlert:
     )
 
 
+def failure_recipients() -> list[str]:
+    raw = os.environ.get("CRESTWATCH_FAILURE_RECIPIENTS", "")
+    return [address.strip() for address in raw.split(",") if address.strip()]
+
+
+def send_failure_email(
+    alert: FailureAlert, *, recipients: Sequence[str], notifications: Notifications
+) -> None:
+    import smtplib
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["Subject"] = f"[crestwatch] {alert.dag_id}.{alert.task_id} failed"
+    message["From"] = notifications.sender
+    message["To"] = ", ".join(recipients)
+    message.set_content(
+        f"{alert.summary()}\n\nThe task's log in Airflow has the full error.\n"
+    )
+    with smtplib.SMTP(notifications.smtp_host, notifications.smtp_port, timeout=30) as smtp:
+        if notifications.smtp_starttls:
+            smtp.starttls()
+        if user := os.environ.get("CRESTWATCH_SMTP_USER"):
+            smtp.login(user, os.environ.get("CRESTWATCH_SMTP_PASSWORD", ""))
+        smtp.send_message(message)
+
+
 def task_failed(context: Mapping[str, Any]) -> FailureAlert:
-    """on_failure_callback: log the failure (Airflow shows it beside the task's own log)."""
+    """on_failure_callback: log the failure (Airflow shows it beside the task's own log) and
+    mail it to CRESTWATCH_FAILURE_RECIPIENTS when that is set."""
     alert = describe_failure(context)
     log.error("crestwatch task failure: %s", alert.summary(), extra={"alert": alert.as_dict()})
+    recipients = failure_recipients()
+    if recipients:
+        from pipeline.config import load_config
+        from pipeline.tasks import config_path
+
+        try:
+            notifications = load_config(config_path()).notifications
+            send_failure_email(alert, recipients=recipients, notifications=notifications)
+        except Exception as exc:  # noqa: BLE001 - a failed mail must not hide the failure itself
+            log.warning("could not mail the failure alert: %s: %s", type(exc).__name__, exc)
     return alert

@@ -51,3 +51,82 @@ def test_task_failed_logs_dag_task_and_try(caplog: pytest.LogCaptureFixture) -> 
     assert "try 4/4" in record.getMessage()
     assert "Traceback" not in record.getMessage()  # first line of the error only
     assert record.alert["dag_id"] == "ingest"  # type: ignore[attr-defined]
+
+
+@pytest.fixture()
+def smtp_server():  # type: ignore[no-untyped-def]
+    """A real SMTP server on loopback that keeps what it receives."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        def __init__(self) -> None:
+            self.messages: list[tuple[list[str], str]] = []
+
+        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+            self.messages.append((list(envelope.rcpt_tos), envelope.content.decode()))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def _config_with_smtp(tmp_path, port: int):  # type: ignore[no-untyped-def]
+    import yaml
+
+    from tests.dags.scenario import write_scenario
+
+    path = write_scenario(tmp_path)
+    data = yaml.safe_load(path.read_text())
+    data["notifications"] = {"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_starttls": False,
+                             "sender": "crestwatch@example.ac.uk"}
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_failures_are_mailed_to_the_configured_recipients(
+    smtp_server, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    inbox, port = smtp_server
+    monkeypatch.setenv("CRESTWATCH_CONFIG", str(_config_with_smtp(tmp_path, port)))
+    monkeypatch.setenv("CRESTWATCH_FAILURE_RECIPIENTS", "ops@example.ac.uk, oncall@example.ac.uk")
+    monkeypatch.delenv("CRESTWATCH_SMTP_USER", raising=False)
+    task_failed(_context())
+    [(recipients, content)] = inbox.messages
+    assert recipients == ["ops@example.ac.uk", "oncall@example.ac.uk"]
+    assert "Subject: [crestwatch] ingest.ingest_x failed" in content
+    assert "ingest.ingest_x[2] failed (run scheduled__2026-11-23T21:00:00+00:00, try 4/4)" \
+        in content
+
+
+def test_nothing_is_mailed_without_recipients(
+    smtp_server, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    inbox, port = smtp_server
+    monkeypatch.setenv("CRESTWATCH_CONFIG", str(_config_with_smtp(tmp_path, port)))
+    monkeypatch.delenv("CRESTWATCH_FAILURE_RECIPIENTS", raising=False)
+    task_failed(_context())
+    assert inbox.messages == []
+
+
+def test_an_unreachable_mail_server_is_logged_not_raised(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("CRESTWATCH_CONFIG", str(_config_with_smtp(tmp_path, port)))
+    monkeypatch.setenv("CRESTWATCH_FAILURE_RECIPIENTS", "ops@example.ac.uk")
+    with caplog.at_level(logging.WARNING, logger="pipeline.alerts"):
+        alert = task_failed(_context())
+    assert alert.task_id == "ingest_x"
+    assert "could not mail the failure alert: ConnectionRefusedError" in caplog.text
