@@ -81,22 +81,24 @@ def parse_line(
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
-        return _skip(report, LineError(source, line, "(line)", f"not valid JSON: {exc.msg}"))
+        _skip(report, LineError(source, line, "(line)", f"not valid JSON: {exc.msg}"))
+        return None
     if not isinstance(data, dict):
-        return _skip(report, LineError(source, line, "(line)", "expected a JSON object"))
+        _skip(report, LineError(source, line, "(line)", "expected a JSON object"))
+        return None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(object)"
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        return _skip(report, LineError(source, line, where, first["msg"] + more))
+        _skip(report, LineError(source, line, where, first["msg"] + more))
+        return None
 
 
 def _skip(report: ReadReport, error: LineError) -> None:
     log.info("skipped %s", error)
     report.errors.append(error)
-    return None
 
 
 def dumps(item: BaseModel | dict[str, Any]) -> str:

@@ -141,8 +141,11 @@ def _terms(texts: list[str]) -> tuple[Counter[str], Counter[str]]:
 def _hygiene(config: OrgConfig, store: Store, start: datetime,
              end: datetime) -> list[AccountHygiene]:
     """Registry accounts' activity from the posts collected for them (and any other posts)."""
-    accounts = {(a.platform, a.handle.lstrip("@").casefold()): a for a in config.accounts}
-    by_id = {(a.platform, a.platform_id): a for a in config.accounts if a.platform_id}
+    # keyed by plain strings: a stored Post's platform is any str, not the config's Literal
+    accounts: dict[tuple[str, str], BrandedAccount] = {
+        (a.platform, a.handle.lstrip("@").casefold()): a for a in config.accounts}
+    by_id: dict[tuple[str, str], BrandedAccount] = {
+        (a.platform, a.platform_id): a for a in config.accounts if a.platform_id}
 
     def owner_of(post: Post) -> BrandedAccount | None:
         return by_id.get((post.platform, post.author.id)) or accounts.get(
