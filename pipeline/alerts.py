@@ -2,22 +2,23 @@
 
 A failure is always logged with its DAG, task, mapped index and try number. When
 CRESTWATCH_FAILURE_RECIPIENTS lists addresses (the platform admins: operational failures are not
-for the reviewers' alert list), it is also mailed through the SMTP server of the config's
-`notifications` section, with CRESTWATCH_SMTP_USER / CRESTWATCH_SMTP_PASSWORD if the server needs
-a login. The exception is reduced to its type and first line: messages from this project never
-carry credentials, but a third-party traceback is no place to search for them.
+for the reviewers' alert list), it also goes out through the notification channel
+(`pipeline.notify`: its durable outbox, hourly limit and SMTP settings). The exception is reduced
+to its type and first line: messages from this project never carry credentials, but a
+third-party traceback is no place to search for them.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pipeline.config import Notifications
+    from pipeline.config import OrgConfig
+    from pipeline.notify import DeliveryReport
 
 log = logging.getLogger(__name__)
 
@@ -72,30 +73,32 @@ def failure_recipients() -> list[str]:
     return [address.strip() for address in raw.split(",") if address.strip()]
 
 
-def send_failure_email(
-    alert: FailureAlert, *, recipients: Sequence[str], notifications: Notifications
-) -> None:
-    import smtplib
-    from email.message import EmailMessage
+def send_failure_alert(
+    alert: FailureAlert, *, recipients: list[str], config: OrgConfig
+) -> DeliveryReport:
+    """Queue the alert in the notification outbox and deliver what is pending. The key names
+    the try, so a callback that runs twice for the same failure sends one mail."""
+    from pipeline.notify import Message, deliver, outbox_for
 
-    message = EmailMessage()
-    message["Subject"] = f"[crestwatch] {alert.dag_id}.{alert.task_id} failed"
-    message["From"] = notifications.sender
-    message["To"] = ", ".join(recipients)
-    message.set_content(
-        f"{alert.summary()}\n\nThe task's log in Airflow has the full error.\n"
+    message = Message(
+        key=f"failure:{alert.dag_id}.{alert.task_id}.{alert.map_index}:{alert.run_id}"
+            f":{alert.try_number}",
+        channel="email",
+        recipients=recipients,
+        subject=f"[crestwatch] {alert.dag_id}.{alert.task_id} failed",
+        body=f"{alert.summary()}\n\nThe task's log in Airflow has the full error.\n",
     )
-    with smtplib.SMTP(notifications.smtp_host, notifications.smtp_port, timeout=30) as smtp:
-        if notifications.smtp_starttls:
-            smtp.starttls()
-        if user := os.environ.get("CRESTWATCH_SMTP_USER"):
-            smtp.login(user, os.environ.get("CRESTWATCH_SMTP_PASSWORD", ""))
-        smtp.send_message(message)
+    outbox = outbox_for(config)
+    try:
+        outbox.queue(message)
+        return deliver(outbox, config.notifications)
+    finally:
+        outbox.close()
 
 
 def task_failed(context: Mapping[str, Any]) -> FailureAlert:
     """on_failure_callback: log the failure (Airflow shows it beside the task's own log) and
-    mail it to CRESTWATCH_FAILURE_RECIPIENTS when that is set."""
+    send it to CRESTWATCH_FAILURE_RECIPIENTS when that is set."""
     alert = describe_failure(context)
     log.error("crestwatch task failure: %s", alert.summary(), extra={"alert": alert.as_dict()})
     recipients = failure_recipients()
@@ -104,8 +107,12 @@ def task_failed(context: Mapping[str, Any]) -> FailureAlert:
         from pipeline.tasks import config_path
 
         try:
-            notifications = load_config(config_path()).notifications
-            send_failure_email(alert, recipients=recipients, notifications=notifications)
+            report = send_failure_alert(alert, recipients=recipients,
+                                        config=load_config(config_path()))
         except Exception as exc:  # noqa: BLE001 - a failed mail must not hide the failure itself
-            log.warning("could not mail the failure alert: %s: %s", type(exc).__name__, exc)
+            log.warning("could not queue the failure alert: %s: %s", type(exc).__name__, exc)
+        else:
+            if report.failed:
+                log.warning("failure alert not sent yet (kept in the outbox): %s",
+                            "; ".join(report.failed.values()))
     return alert

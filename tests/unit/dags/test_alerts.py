@@ -87,6 +87,7 @@ def _config_with_smtp(tmp_path, port: int):  # type: ignore[no-untyped-def]
     data = yaml.safe_load(path.read_text())
     data["notifications"] = {"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_starttls": False,
                              "sender": "crestwatch@example.ac.uk"}
+    data["data_dir"] = str(tmp_path / "data")  # the notification outbox lives there
     path.write_text(yaml.safe_dump(data))
     return path
 
@@ -99,6 +100,7 @@ def test_failures_are_mailed_to_the_configured_recipients(
     monkeypatch.setenv("CRESTWATCH_FAILURE_RECIPIENTS", "ops@example.ac.uk, oncall@example.ac.uk")
     monkeypatch.delenv("CRESTWATCH_SMTP_USER", raising=False)
     task_failed(_context())
+    task_failed(_context())  # the same failure reported twice is mailed once
     [(recipients, content)] = inbox.messages
     assert recipients == ["ops@example.ac.uk", "oncall@example.ac.uk"]
     assert "Subject: [crestwatch] ingest.ingest_x failed" in content
@@ -129,4 +131,4 @@ def test_an_unreachable_mail_server_is_logged_not_raised(
     with caplog.at_level(logging.WARNING, logger="pipeline.alerts"):
         alert = task_failed(_context())
     assert alert.task_id == "ingest_x"
-    assert "could not mail the failure alert: ConnectionRefusedError" in caplog.text
+    assert "failure alert not sent yet (kept in the outbox): ConnectionRefusedError" in caplog.text
