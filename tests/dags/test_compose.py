@@ -52,8 +52,9 @@ def test_docker_compose_config_is_valid(tmp_path: Path) -> None:
     assert scheduler["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
     assert scheduler["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql")
     assert f"AIRFLOW_CONN_{ELASTICSEARCH_CONNECTION.upper()}" in scheduler
-    assert services["crestwatch-setup"]["command"] == ["setup", "--es-url",
-                                                       "http://elasticsearch:9200"]
+    assert services["crestwatch-setup"]["command"] == [
+        "setup", "--es-url", "http://elasticsearch:9200", "--kibana-url", "http://kibana:5601"]
+    assert services["crestwatch-setup"]["environment"]["CRESTWATCH_ES_USER"] == "crestwatch"
     init_script = "\n".join(services["airflow-init"]["command"])
     for platform in PLATFORMS:
         assert f"airflow pools set crestwatch_{platform} " in init_script
