@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,6 +91,7 @@ class LogoMatcher:
             (i, int(h, 16)) for i, r in enumerate(self.references) for h in r.phashes
         ]
         self._index: Any = None
+        self._lock = threading.Lock()
         if self.references:
             descriptors = np.concatenate([r.descriptors for r in self.references])
             if settings.features == "sift":
@@ -145,7 +147,9 @@ class LogoMatcher:
             return []
         if self.settings.features == "sift":
             descriptors = descriptors.astype(np.float32)
-        neighbours = self._index.knnMatch(descriptors, k=self.settings.neighbours)
+        # OpenCV does not promise that one matcher may be searched from several threads.
+        with self._lock:
+            neighbours = self._index.knnMatch(descriptors, k=self.settings.neighbours)
         per_reference = self._ratio_test(neighbours)
         found = []
         for ref_index, pairs in per_reference.items():
