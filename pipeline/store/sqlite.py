@@ -278,41 +278,35 @@ class SQLiteStore(Store):
     def iter_hits(
         self, since: datetime | None = None, until: datetime | None = None
     ) -> Iterator[Hit]:
+        for doc in self._stream_docs("hits", "detected_at", "id", since, until):
+            yield Hit.model_validate_json(doc)
+
+    def iter_posts(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[Post]:
+        for doc in self._stream_docs("posts", "created_at", "doc_id", since, until):
+            yield Post.model_validate_json(doc)
+
+    def _stream_docs(
+        self, table: str, time_column: str, key: str,
+        since: datetime | None, until: datetime | None,
+    ) -> Iterator[str]:
+        """The stored JSON documents of `table` in [since, until), oldest first."""
         clauses, args = [], []
         if since:
-            clauses.append("detected_at >= ?")
+            clauses.append(f"{time_column} >= ?")
             args.append(_ts(since))
         if until:
-            clauses.append("detected_at < ?")
+            clauses.append(f"{time_column} < ?")
             args.append(_ts(until))
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         # A separate cursor streams rows without loading the whole table.
         cursor = self._db.cursor()
         try:
             for (doc,) in cursor.execute(
-                f"SELECT doc FROM hits{where} ORDER BY detected_at, id", args
+                f"SELECT doc FROM {table}{where} ORDER BY {time_column}, {key}", args
             ):
-                yield Hit.model_validate_json(doc)
-        finally:
-            cursor.close()
-
-    def iter_posts(
-        self, since: datetime | None = None, until: datetime | None = None
-    ) -> Iterator[Post]:
-        clauses, args = [], []
-        if since:
-            clauses.append("created_at >= ?")
-            args.append(_ts(since))
-        if until:
-            clauses.append("created_at < ?")
-            args.append(_ts(until))
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-        cursor = self._db.cursor()
-        try:
-            for (doc,) in cursor.execute(
-                f"SELECT doc FROM posts{where} ORDER BY created_at, doc_id", args
-            ):
-                yield Post.model_validate_json(doc)
+                yield doc
         finally:
             cursor.close()
 
