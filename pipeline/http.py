@@ -132,17 +132,30 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, httpx.TransportError)
 
 
+AskedWait = Callable[[BaseException], float | None]
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    return getattr(exc, "retry_after", None)
+
+
+def _asked(retry_state: tenacity.RetryCallState, asked_wait: AskedWait) -> float | None:
+    exc = retry_state.outcome.exception() if retry_state.outcome else None
+    return asked_wait(exc) if exc is not None else None
+
+
 class _WaitRetryAfter(tenacity.wait.wait_base):
     """The server's Retry-After when it gave one, else exponential backoff with full jitter;
     never past the caller's deadline."""
 
-    def __init__(self, initial: float, maximum: float, deadline: float | None) -> None:
+    def __init__(self, initial: float, maximum: float, deadline: float | None,
+                 asked_wait: AskedWait) -> None:
         self.backoff = tenacity.wait_random_exponential(multiplier=initial, max=maximum)
         self.deadline = deadline
+        self.asked_wait = asked_wait
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        exc = retry_state.outcome.exception() if retry_state.outcome else None
-        asked = getattr(exc, "retry_after", None)
+        asked = _asked(retry_state, self.asked_wait)
         wait = float(asked) if asked is not None else self.backoff(retry_state)
         if self.deadline is not None:
             wait = min(wait, max(0.0, self.deadline - time.monotonic()))
@@ -153,32 +166,37 @@ class _StopWhen(tenacity.stop.stop_base):
     """Give up when the deadline has passed, or when the server asks for a longer pause than
     the policy allows (waiting less than it asked would only earn another 429)."""
 
-    def __init__(self, max_wait: float, deadline: float | None) -> None:
+    def __init__(self, max_wait: float, deadline: float | None, asked_wait: AskedWait) -> None:
         self.max_wait = max_wait
         self.deadline = deadline
+        self.asked_wait = asked_wait
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
         if self.deadline is not None and time.monotonic() >= self.deadline:
             return True
-        exc = retry_state.outcome.exception() if retry_state.outcome else None
-        asked = getattr(exc, "retry_after", None)
+        asked = _asked(retry_state, self.asked_wait)
         return asked is not None and asked > self.max_wait
 
 
-def _log_retry(retry_state: tenacity.RetryCallState) -> None:
-    exc = retry_state.outcome.exception() if retry_state.outcome else None
-    wait = retry_state.next_action.sleep if retry_state.next_action else 0.0
-    log.info(
-        "attempt %d failed (%s); retrying in %.1f s",
-        retry_state.attempt_number, _describe(exc), wait,
-    )
-
-
-def _describe(exc: BaseException | None) -> str:
+def _describe(exc: BaseException) -> str:
     # Only the class and status: requests' own messages repeat the URL, query string and all.
     if isinstance(exc, TransientHTTPError):
         return str(exc)
-    return type(exc).__name__ if exc else "no result"
+    return type(exc).__name__
+
+
+def _retry_logger(
+    describe: Callable[[BaseException], str],
+) -> Callable[[tenacity.RetryCallState], None]:
+    def log_retry(retry_state: tenacity.RetryCallState) -> None:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        wait = retry_state.next_action.sleep if retry_state.next_action else 0.0
+        log.info(
+            "attempt %d failed (%s); retrying in %.1f s",
+            retry_state.attempt_number, describe(exc) if exc else "no result", wait,
+        )
+
+    return log_retry
 
 
 def retry_policy(
@@ -188,21 +206,29 @@ def retry_policy(
     max_wait: float = DEFAULT_MAX_WAIT,
     deadline: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    retry_if: Callable[[BaseException], bool] = is_transient,
+    asked_wait: AskedWait = _retry_after,
+    max_asked_wait: float | None = None,
+    describe: Callable[[BaseException], str] = _describe,
 ) -> tenacity.Retrying:
-    """Retry transient failures (`is_transient`) up to `tries` attempts in all.
+    """Retry failures that `retry_if` accepts (by default `is_transient`) up to `tries`
+    attempts in all.
 
-    Waits grow exponentially from `initial_wait` with full jitter, capped at `max_wait`; a
-    Retry-After on 429/503 is used instead, and a Retry-After longer than `max_wait` ends the
-    retries at once. `deadline` is a `time.monotonic()` instant no wait may cross. The last
-    error is re-raised when the policy gives up.
+    Waits grow exponentially from `initial_wait` with full jitter, capped at `max_wait`. A wait
+    the server asked for (`asked_wait`: by default a 429/503's Retry-After) is used instead, and
+    one longer than `max_asked_wait` (default `max_wait`) ends the retries at once. `deadline` is
+    a `time.monotonic()` instant no wait may cross. Each retry is logged with `describe(error)`,
+    which must never repeat a URL or credential. The last error is re-raised when the policy
+    gives up.
     """
     if tries < 1:
         raise ValueError("tries must be at least 1")
+    longest_asked = max_wait if max_asked_wait is None else max_asked_wait
     return tenacity.Retrying(
-        retry=tenacity.retry_if_exception(is_transient),
-        stop=tenacity.stop_after_attempt(tries) | _StopWhen(max_wait, deadline),
-        wait=_WaitRetryAfter(initial_wait, max_wait, deadline),
-        before_sleep=_log_retry,
+        retry=tenacity.retry_if_exception(retry_if),
+        stop=tenacity.stop_after_attempt(tries) | _StopWhen(longest_asked, deadline, asked_wait),
+        wait=_WaitRetryAfter(initial_wait, max_wait, deadline, asked_wait),
+        before_sleep=_retry_logger(describe),
         sleep=sleep,
         reraise=True,
     )

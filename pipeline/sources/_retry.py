@@ -1,9 +1,10 @@
 """Retries, back-off and rate limits for the platform collectors, in one place.
 
 Each collector says how to read its client library's exceptions (`classify`); the `Retrier`
-then backs off with jitter on server errors and timeouts (tenacity), waits for a rate-limit
-window to reset or defers the rest of the run (SourceConfig.on_rate_limit), and turns anything
-it cannot get past into `SourceStopped`. Its messages carry HTTP statuses and times only, never
+then runs the call under the project's one retry policy (`pipeline.http.retry_policy`): back-off
+with jitter on server errors and timeouts, a wait for a rate-limit window to reset or the rest
+of the run deferred (SourceConfig.on_rate_limit). Anything it cannot get past becomes
+`SourceStopped`. Its messages carry HTTP statuses and times only, never
 the library's exception text, so a credential can never end up in a run summary.
 """
 
@@ -16,9 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, TypeVar
 
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
-from tenacity.wait import wait_random_exponential
-
+from pipeline.http import DEFAULT_INITIAL_WAIT, DEFAULT_MAX_WAIT, DEFAULT_TRIES, retry_policy
 from pipeline.sources.base import SourceStopped
 
 log = logging.getLogger(__name__)
@@ -58,8 +57,8 @@ class Retrier:
         classify: Classifier,
         *,
         on_rate_limit: Literal["wait", "defer"] = "defer",
-        attempts: int = 4,
-        max_backoff: float = 30.0,
+        attempts: int = DEFAULT_TRIES,
+        max_backoff: float = DEFAULT_MAX_WAIT,
         max_rate_wait: float = 900.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
@@ -70,7 +69,7 @@ class Retrier:
         self.max_rate_wait = max_rate_wait
         self.sleep = sleep
         self.clock = clock
-        self._backoff = wait_random_exponential(multiplier=0.5, max=max_backoff)
+        self.max_backoff = max_backoff
 
     def _rate_wait(self, fault: Fault) -> float:
         if fault.reset_at is None:
@@ -85,30 +84,24 @@ class Retrier:
             return self.on_rate_limit == "wait" and self._rate_wait(fault) <= self.max_rate_wait
         return True
 
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        fault = self.classify(exc) if exc else None
-        if fault is not None and fault.kind == "rate_limit":
-            return self._rate_wait(fault)
-        return float(self._backoff(state))
+    def _asked_wait(self, exc: BaseException) -> float | None:
+        fault = self.classify(exc)
+        return self._rate_wait(fault) if fault is not None and fault.kind == "rate_limit" else None
 
-    def _before_sleep(self, state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        fault = self.classify(exc) if exc else None
-        log.warning(
-            "%s on attempt %d of %d; retrying in %.1fs",
-            fault.detail if fault else type(exc).__name__, state.attempt_number, self.attempts,
-            state.upcoming_sleep,
-        )
+    def _describe(self, exc: BaseException) -> str:
+        fault = self.classify(exc)
+        return fault.detail if fault else type(exc).__name__
 
     def call(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
-        retrying = Retrying(
-            stop=stop_after_attempt(self.attempts),
-            wait=self._wait,
-            retry=retry_if_exception(self._retryable),
+        retrying = retry_policy(
+            tries=self.attempts,
+            initial_wait=DEFAULT_INITIAL_WAIT,
+            max_wait=self.max_backoff,
             sleep=self.sleep,
-            before_sleep=self._before_sleep,
-            reraise=True,
+            retry_if=self._retryable,
+            asked_wait=self._asked_wait,
+            max_asked_wait=self.max_rate_wait,
+            describe=self._describe,
         )
         try:
             return retrying(fn, *args, **kwargs)
