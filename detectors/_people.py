@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from pipeline.config import OrgConfig, ProtectedPerson
+from pipeline.models import Severity
 
 _TITLES = r"(?:Dr|Doctor|Prof|Professor|Mr|Mrs|Ms|Miss|Mx|Sir|Dame|Lord|Lady)\.?"
 _TITLE_NAME = re.compile(rf"\b{_TITLES}\s+(?:[A-Z][a-z]+[ -]){{0,2}}[A-Z][a-zA-Z'’-]+")
@@ -45,6 +46,19 @@ class PersonMention:
     text: str
     protected: ProtectedPerson | None = None
     plain: bool = False  # found only as capitalised words, no title, handle or configured name
+
+    @property
+    def who(self) -> str:
+        """The configured name of a protected person, else the words that named them."""
+        return self.protected.name if self.protected else self.text
+
+
+def severity_about(person: PersonMention | None) -> Severity:
+    """A detail about nobody in particular is medium, about someone high, about a protected
+    person critical."""
+    if person is None:
+        return Severity.medium
+    return Severity.critical if person.protected else Severity.high
 
 
 def _name_parts(person: ProtectedPerson) -> list[str]:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from detectors._people import PeopleFinder, PersonMention, sentence_bounds
+from detectors._people import PeopleFinder, PersonMention, sentence_bounds, severity_about
 from detectors.base import Detector, register
-from pipeline.models import Category, Finding, Post, Severity
+from pipeline.models import Category, Finding, Post
 
 _CASE_TERMS: dict[str, re.Pattern[str]] = {
     "complaint": re.compile(
@@ -119,17 +119,12 @@ class ComplaintsDetector(Detector):
         assert best is not None
         score, kind, match, person = best
         labels = {k: score for k, _ in cases}
-        severity = Severity.medium
-        if person is not None:
-            severity = Severity.critical if person.protected else Severity.high
-        who = ""
-        if person is not None:
-            who = f" naming {person.protected.name if person.protected else person.text}"
+        who = f" naming {person.who}" if person is not None else ""
         return Finding(
             post_id=post.doc_id,
             detector=self.name,
             category=Category.complaints_legal,
-            severity=severity,
+            severity=severity_about(person),
             score=score,
             explanation=f"Post gives details of a {kind.replace('_', ' ')}{who}.",
             evidence={

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 import phonenumbers
 
 from detectors._masking import keyed_hash, load_salt, mask, mask_email
-from detectors._people import PeopleFinder, PersonMention, sentence_bounds
+from detectors._people import PeopleFinder, PersonMention, sentence_bounds, severity_about
 from detectors.base import Detector, register
-from pipeline.models import Category, Finding, Post, Severity
+from pipeline.models import Category, Finding, Post
 
 _EMAIL = re.compile(
     r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
@@ -285,20 +285,16 @@ class PersonalDataDetector(Detector):
         person = next((d.person for d in details if d.person and d.person.protected), None) or next(
             (d.person for d in details if d.person), None
         )
-        severity = Severity.medium
-        if person is not None:
-            severity = Severity.critical if person.protected else Severity.high
         kinds = ", ".join(k.replace("_", " ") for k in labels)
         about = ""
         if person is not None:
-            who = person.protected.name if person.protected else person.text
-            about = f" next to {who}" + (" (a protected person)" if person.protected else "")
+            about = f" next to {person.who}" + (" (a protected person)" if person.protected else "")
         text_len = len(post.text)
         return Finding(
             post_id=post.doc_id,
             detector=self.name,
             category=Category.personal_data,
-            severity=severity,
+            severity=severity_about(person),
             score=score,
             explanation=f"Post shows personal details ({kinds}){about}.",
             evidence={
