@@ -7,7 +7,7 @@ A file that cannot be read (corrupt, encrypted, not what its name says) raises
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 SUFFIXES = (".txt", ".md", ".pdf", ".docx")
@@ -38,17 +38,22 @@ def document_pages(path: Path) -> Iterator[tuple[int, str]]:
         raise UnreadableDocument(f"{path.name}: unsupported file type {suffix!r}")
 
 
+def _paged(parts: Iterable[str], per_page: int, sep: str) -> Iterator[tuple[int, str]]:
+    """Numbered pages of `per_page` parts each, for formats that have no pages of their own."""
+    page, chunk = 1, []
+    for part in parts:
+        chunk.append(part)
+        if len(chunk) >= per_page:
+            yield page, sep.join(chunk)
+            page, chunk = page + 1, []
+    if chunk:
+        yield page, sep.join(chunk)
+
+
 def _text_pages(path: Path, lines_per_page: int = 200) -> Iterator[tuple[int, str]]:
     try:
         with path.open(encoding="utf-8", errors="replace") as handle:
-            page, lines = 1, []
-            for line in handle:
-                lines.append(line)
-                if len(lines) >= lines_per_page:
-                    yield page, "".join(lines)
-                    page, lines = page + 1, []
-            if lines:
-                yield page, "".join(lines)
+            yield from _paged(handle, lines_per_page, "")
     except OSError as exc:
         raise UnreadableDocument(f"{path.name}: cannot read: {exc.strerror}") from None
 
@@ -84,14 +89,7 @@ def _docx_pages(path: Path, paragraphs_per_page: int = 200) -> Iterator[tuple[in
         document = Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise UnreadableDocument(f"{path.name}: not a readable DOCX: {exc}") from None
-    page, chunk = 1, []
     paragraphs = [p.text for p in document.paragraphs]
     for table in document.tables:
         paragraphs.extend(cell.text for row in table.rows for cell in row.cells)
-    for text in paragraphs:
-        chunk.append(text)
-        if len(chunk) >= paragraphs_per_page:
-            yield page, "\n".join(chunk)
-            page, chunk = page + 1, []
-    if chunk:
-        yield page, "\n".join(chunk)
+    yield from _paged(paragraphs, paragraphs_per_page, "\n")
