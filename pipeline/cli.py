@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -257,10 +256,6 @@ def _print_summary(summary, *, total_hits: int) -> None:  # type: ignore[no-unty
         err.print(f"[red]error[/red] {problem}", highlight=False)
     for name, outcome in summary.sources.items():
         log.info("source %s: %s", name, outcome)
-
-
-def _json_out(data: object) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
 def _register_commands() -> None:
