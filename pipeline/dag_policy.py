@@ -22,6 +22,7 @@ class DagTag(StrEnum):
     retention = "retention"
     privacy = "privacy"
     report = "report"
+    notifications = "notifications"
     hygiene = "hygiene"
 
 

@@ -11,10 +11,14 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 
 from pipeline.report import Change, WeeklyReport, evidence_exists
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +34,7 @@ class ReportError(RuntimeError):
     pass
 
 
-def _png(figure) -> str:  # type: ignore[no-untyped-def]
+def _png(figure: Figure) -> str:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     import matplotlib.pyplot as plt
@@ -58,7 +62,8 @@ def charts(report: WeeklyReport) -> dict[str, str]:
                     ha="right")
     axis.set_ylabel("hits")
     axis.set_title("Hits by category, week over week")
-    axis.legend(frameon=False)
+    if categories:
+        axis.legend(frameon=False)
     out["by_category"] = _png(figure)
 
     days = list(report.daily)
@@ -71,7 +76,8 @@ def charts(report: WeeklyReport) -> dict[str, str]:
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     axis.set_ylabel("hits")
     axis.set_title("Hits per day")
-    axis.legend(frameon=False, fontsize=7, ncol=3)
+    if categories:
+        axis.legend(frameon=False, fontsize=7, ncol=3)
     out["daily"] = _png(figure)
 
     platforms = list(report.by_platform)

@@ -236,3 +236,66 @@ def erase_person(
     # The person's id is deliberately not logged: the log would outlive the erasure.
     log.info("erasure: deleted %d documents of one %s author", deleted, platform)
     return {"platform": platform, "deleted": deleted}
+
+
+def send_notifications(
+    config_path: str | Path, *, now: datetime | None = None, store_url: str | None = None,
+    digest_hour: int = 7,
+) -> dict[str, object]:
+    """Queue e-mails for new critical hits and, from `digest_hour` (Europe/London) on, the
+    daily digest of the day before; then deliver the outbox. The outbox's keys make every call
+    safe to repeat: each hit and each day is mailed once. Raises when something could not be
+    sent, so Airflow retries (the message stays queued either way)."""
+    from zoneinfo import ZoneInfo
+
+    from pipeline.notify import deliver, outbox_for, queue_critical_alerts, queue_daily_digest
+
+    config = load_config(config_path)
+    now = now or utcnow()
+    local = now.astimezone(ZoneInfo("Europe/London"))
+    outbox = outbox_for(config)
+    try:
+        with open_task_store(config, store_url=store_url) as store:
+            queued = queue_critical_alerts(store, outbox, config.notifications,
+                                           since=now - timedelta(days=1))
+            if local.hour >= digest_hour:
+                queued += queue_daily_digest(store, outbox, config.notifications,
+                                             (local - timedelta(days=1)).date())
+        report = deliver(outbox, config.notifications, now=now)
+    finally:
+        outbox.close()
+    if report.failed:
+        raise RuntimeError(f"{len(report.failed)} notification(s) not sent yet, kept queued: "
+                           + "; ".join(report.failed.values()))
+    return {"queued": queued, "sent": len(report.sent), "deferred": len(report.deferred)}
+
+
+def weekly_report(
+    config_path: str | Path, *, week: str | None = None, now: datetime | None = None,
+    store_url: str | None = None, email: bool = True, pdf: bool = True,
+) -> dict[str, object]:
+    """Build the weekly trend report (default: the last complete ISO week) into
+    <data>/reports/ and e-mail it to the digest recipients through the outbox."""
+    from pipeline.notify import deliver, outbox_for, weekly_report_message
+    from pipeline.report import build_weekly_report, week_label
+    from pipeline.report_render import write_report
+
+    config = load_config(config_path)
+    label = week or week_label(((now or utcnow()) - timedelta(days=7)).date())
+    with open_task_store(config, store_url=store_url) as store:
+        report = build_weekly_report(store, config, label)
+    files = write_report(report, config.data_path() / "reports" / label, pdf=pdf)
+    sent = False
+    if email and (config.notifications.digest_recipients or config.notifications.recipients):
+        outbox = outbox_for(config)
+        try:
+            outbox.queue(weekly_report_message(config.notifications, report, files))
+            result = deliver(outbox, config.notifications)
+        finally:
+            outbox.close()
+        if result.failed:
+            raise RuntimeError("weekly report e-mail not sent yet, kept queued: "
+                               + "; ".join(result.failed.values()))
+        sent = f"report:{label}" in result.sent
+    return {"week": label, "hits": report.total.this_week, "html": str(files["html"]),
+            "emailed": sent}
