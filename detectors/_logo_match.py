@@ -158,7 +158,7 @@ class LogoMatcher:
             result = self._verify(self.references[ref_index], pairs, points, grey.shape)
             if result is not None:
                 found.append(result)
-        return sorted(found, key=lambda m: m.score, reverse=True)
+        return sorted(found, key=lambda m: (m.score, m.inliers), reverse=True)
 
     def _ratio_test(self, neighbours: Sequence[Sequence[Any]]) -> dict[int, list[tuple[int, int]]]:
         """Lowe's ratio test on a shared index. The runner-up must be a *different* structure:
