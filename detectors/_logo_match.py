@@ -158,7 +158,8 @@ class LogoMatcher:
             result = self._verify(self.references[ref_index], pairs, points, grey.shape)
             if result is not None:
                 found.append(result)
-        return sorted(found, key=lambda m: (m.score, m.inliers), reverse=True)
+        found.sort(key=lambda m: (m.score, m.inliers), reverse=True)
+        return prefer_matching_colours(bgr, found)
 
     def _ratio_test(self, neighbours: Sequence[Sequence[Any]]) -> dict[int, list[tuple[int, int]]]:
         """Lowe's ratio test on a shared index. The runner-up must be a *different* structure:
@@ -255,6 +256,42 @@ class LogoMatcher:
                 {"inlier_ratio": round(inliers / len(pairs), 3)},
             )
         return best
+
+
+def colour_distance(image: np.ndarray, match: LogoMatch) -> float:
+    """Mean colour difference between the image and the reference warped onto its outline."""
+    import cv2
+
+    ref = match.reference
+    thumbnail = cv2.resize(ref.thumbnail, ref.size, interpolation=cv2.INTER_AREA)
+    model = cv2.getPerspectiveTransform(
+        ref.corners, np.asarray(match.polygon, dtype=np.float32)
+    )
+    size = (image.shape[1], image.shape[0])
+    warped = cv2.warpPerspective(thumbnail, model, size)
+    inside = cv2.warpPerspective(np.full(thumbnail.shape[:2], 255, np.uint8), model, size) > 0
+    if not inside.any():
+        return float("inf")
+    return float(np.abs(image[inside].astype(np.int16) - warped[inside].astype(np.int16)).mean())
+
+
+def prefer_matching_colours(image: np.ndarray, found: list[LogoMatch]) -> list[LogoMatch]:
+    """Variants of one design (the crest, the monochrome crest) share their grey-level
+    features, so geometry alone cannot tell which was used. Among the best brand's confident
+    matches, the variant whose colours agree with the image goes first."""
+    if len(found) < 2 or found[0].method != "features":
+        return found
+    brand = found[0].reference.brand
+    rivals = [m for m in found if m.reference.brand == brand and m.score >= 0.5]
+    if len(rivals) < 2:
+        return found
+    chosen = min(rivals, key=lambda m: colour_distance(image, m))
+    if chosen is found[0]:
+        return found
+    # The hit keeps the strongest evidence's score; only the named variant changes.
+    chosen.details["geometry_score"] = round(chosen.score, 4)
+    chosen.score = found[0].score
+    return [chosen, *[m for m in found if m is not chosen]]
 
 
 def _polygon_area(quad: np.ndarray) -> float:

@@ -193,3 +193,20 @@ def test_degenerate_geometry_is_rejected(
         assert reason is None
     else:
         assert reason is not None and problem in reason
+
+
+@pytest.mark.parametrize("mono", [False, True], ids=["colour copy", "monochrome copy"])
+def test_the_variant_with_matching_colours_is_named(
+    tmp_path: Path, drawn_logos: list[np.ndarray], photo: np.ndarray, mono: bool
+) -> None:
+    colour_file = tmp_path / "colour.png"
+    mono_file = tmp_path / "mono.png"
+    cv2.imwrite(str(colour_file), cv2.cvtColor(drawn_logos[0], cv2.COLOR_RGBA2BGRA))
+    cv2.imwrite(str(mono_file), cv2.cvtColor(_monochrome(drawn_logos[0]), cv2.COLOR_RGBA2BGRA))
+    refs = [_reference(colour_file, None, variant="colour"),
+            _reference(mono_file, None, variant="mono")]
+    posted = _monochrome(drawn_logos[0]) if mono else drawn_logos[0]
+    found = LogoMatcher(refs, SETTINGS).match(composite(photo, posted, width=260))
+    assert {m.reference.variant for m in found} == {"colour", "mono"}
+    assert found[0].reference.variant == ("mono" if mono else "colour")
+    assert found[0].score == max(m.score for m in found)
