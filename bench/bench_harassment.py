@@ -1,0 +1,148 @@
+"""Harassment detector throughput against a plain `transformers` pipeline with the same model.
+
+In one run, on the same 2,000 posts:
+  (a) `transformers.pipeline("text-classification")` called post by post, as a user would write
+      it, with the same fine-tuned float32 model;
+  (b) the detector (length-bucketed batches, plus its cue layer), in float32 and with dynamic
+      int8 quantisation.
+It prints posts per second, the speed-up ratio, peak memory, and, with --data, macro-F1 of the
+"offensive" label on OLID held-out tweets for both, so a speed-up that costs quality shows.
+
+    .venv/bin/python bench/bench_harassment.py --data /work/shared/data/text
+(without --data it scores 2,000 generated posts and reports speed only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import random
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+log = logging.getLogger("bench_harassment")
+
+
+def _posts(data: Path | None, n: int) -> tuple[list[str], list[bool | None]]:
+    if data is None:
+        rng = random.Random(7)
+        words = "the uni library lecture exam you are great idiot love hate campus today".split()
+        texts = [" ".join(rng.choices(words, k=rng.randint(4, 60))) for _ in range(n)]
+        return texts, [None] * n
+    from pipeline.training.harassment import TrainSettings, training_split
+
+    _, heldout = training_split(data, TrainSettings())
+    examples = (heldout["olid"] + heldout.get("davidson", []))[:n]
+    return [e.text for e in examples], [
+        e.offensive if e.source == "olid" else None for e in examples
+    ]
+
+
+def _macro_f1(truth: list[bool | None], scores: list[float]) -> float | None:
+    from sklearn.metrics import f1_score
+
+    pairs = [(t, s >= 0.5) for t, s in zip(truth, scores, strict=True) if t is not None]
+    if not pairs:
+        return None
+    return float(f1_score([t for t, _ in pairs], [p for _, p in pairs], average="macro"))
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, help="folder with OLID (and Davidson) files")
+    parser.add_argument("--posts", type=int, default=2000)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+    import torch
+    from transformers import AutoTokenizer, pipeline
+
+    from detectors._harassment_model import ARTEFACT_DIR, base_encoder_dir, load_artefact
+    from detectors.harassment import HarassmentDetector
+    from pipeline.config import load_config
+    from pipeline.models import Post
+
+    torch.set_num_threads(args.threads)
+    texts, truth = _posts(args.data, args.posts)
+    posts = [
+        Post.model_validate(
+            {
+                "platform": "bench",
+                "id": str(i),
+                "text": t,
+                "created_at": "2026-01-01T00:00:00Z",
+                "author": {"id": "a", "handle": "a"},
+            }
+        )
+        for i, t in enumerate(texts)
+    ]
+    log.info("%d posts, %d threads", len(posts), args.threads)
+
+    model, _ = load_artefact(ARTEFACT_DIR)
+    tokenizer = AutoTokenizer.from_pretrained(base_encoder_dir(), local_files_only=True)
+    plain = pipeline("text-classification", model=model, tokenizer=tokenizer, device="cpu")
+    started = time.perf_counter()
+    plain_scores = []
+    for text in texts:
+        out = plain(text, top_k=None, function_to_apply="sigmoid", truncation=True, max_length=128)
+        plain_scores.append(next(o["score"] for o in out if o["label"] == "offensive"))
+    plain_seconds = time.perf_counter() - started
+    plain_peak = _peak_mb()
+
+    config = load_config()
+    rate_plain = len(posts) / plain_seconds
+    log.info("plain pipeline loop : %7.1f posts/s (%.1f s)", rate_plain, plain_seconds)
+    f1_plain = _macro_f1(truth, plain_scores)
+    for int8 in (False, True):
+        config.detectors["harassment"].options["int8"] = int8
+        detector = HarassmentDetector(config)
+        detector.ensure_loaded()
+        started = time.perf_counter()
+        findings = []
+        for start in range(0, len(posts), 256):
+            findings.extend(detector.detect(posts[start : start + 256]))
+        seconds = time.perf_counter() - started
+        by_post = {f.post_id: f.evidence["labels"]["offensive"] for f in findings}
+        scores = [by_post.get(p.doc_id, 0.0) for p in posts]
+        rate = len(posts) / seconds
+        name = "detector, int8" if int8 else "detector, float32"
+        log.info(
+            "%-20s: %7.1f posts/s (%.1f s), %.2fx the plain loop",
+            name,
+            rate,
+            seconds,
+            rate / rate_plain,
+        )
+        f1 = _macro_f1(truth, scores)
+        if f1_plain is not None and f1 is not None:
+            scored = sum(t is not None for t in truth)
+            log.info(
+                "  OLID held-out macro-F1 (offensive, %d tweets): pipeline %.4f, %s %.4f "
+                "(%+.2f points)",
+                scored,
+                f1_plain,
+                name,
+                f1,
+                100 * (f1 - f1_plain),
+            )
+    log.info(
+        "peak RSS            : %7.0f MB after the plain loop, %.0f MB at the end",
+        plain_peak,
+        _peak_mb(),
+    )
+
+
+if __name__ == "__main__":
+    main()

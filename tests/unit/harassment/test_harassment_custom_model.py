@@ -1,0 +1,111 @@
+"""An operator's own Hugging Face classifier, configured with options.model_dir and label_map.
+
+A tiny randomly initialised BERT, built here and saved to tmp_path, stands in for a downloaded
+toxicity model: the point is the plumbing (loading, label mapping, activation, batching), so the
+detector's scores must equal the model's own outputs on the same normalised text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from detectors._harassment_model import TextScorer, base_encoder_dir, normalise
+from detectors.harassment import HarassmentDetector
+from pipeline.config import OrgConfig
+from tests.factories import make_post
+
+TEXTS = ["you absolute idiot", "a calm post about the library", "", "x" * 3000]
+
+
+@pytest.fixture(scope="module")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(base_encoder_dir(), local_files_only=True)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+        num_labels=3,
+        id2label={0: "toxic", 1: "insult", 2: "neutral"},
+        label2id={"toxic": 0, "insult": 1, "neutral": 2},
+    )
+    model = BertForSequenceClassification(config).eval()
+    path = tmp_path_factory.mktemp("tiny-toxicity")
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def _direct(model_dir: Path, text: str) -> torch.Tensor:
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
+    with torch.no_grad():
+        batch = tokenizer(normalise(text), return_tensors="pt", truncation=True, max_length=128)
+        return model(**batch).logits[0]
+
+
+def _configured(config: OrgConfig, **options: object) -> OrgConfig:
+    copy = config.model_copy(deep=True)
+    copy.detectors["harassment"].options.update(options)
+    return copy
+
+
+def test_configured_model_scores_match_the_model_itself(
+    config: OrgConfig, tiny_model_dir: Path
+) -> None:
+    cfg = _configured(
+        config, model_dir=str(tiny_model_dir), label_map={"toxic": "offensive", "insult": "threat"}
+    )
+    detector = HarassmentDetector(cfg)
+    detector.ensure_loaded()
+    assert detector._scorer is not None
+    assert detector._scorer.labels == ["offensive", "threat"]
+    assert detector._scorer.activation == "softmax"  # single-label model: softmax over labels
+    scores = detector._scorer.score(TEXTS[:2])
+    for text, got in zip(TEXTS[:2], scores, strict=True):
+        probs = torch.softmax(_direct(tiny_model_dir, text), dim=-1)
+        assert got["offensive"] == pytest.approx(float(probs[0]), abs=1e-5)
+        assert got["threat"] == pytest.approx(float(probs[1]), abs=1e-5)
+    assert detector._scorer.score([""]) == [{"offensive": 0.0, "threat": 0.0}]
+    findings = detector.detect([make_post(i, text=t) for i, t in enumerate(TEXTS)])
+    assert all(set(f.evidence["labels"]) >= {"offensive", "threat"} for f in findings)
+    assert all(f.evidence["model"] == tiny_model_dir.name for f in findings)
+
+
+def test_activation_override_and_windows(tiny_model_dir: Path) -> None:
+    scorer = TextScorer.from_model_dir(
+        tiny_model_dir, label_map={"toxic": "offensive"}, activation="sigmoid", max_windows=3
+    )
+    (score,) = scorer.score([TEXTS[0]])
+    assert score["offensive"] == pytest.approx(
+        float(torch.sigmoid(_direct(tiny_model_dir, TEXTS[0])[0])), abs=1e-5
+    )
+    # A long text is read in several windows (capped), and scores at least its first window.
+    windows, owners = scorer._windows([" ".join(["word"] * 1000)])
+    assert len(windows) == 3 and owners == [0, 0, 0]
+
+
+def test_bad_label_map_names_what_is_wrong(config: OrgConfig, tiny_model_dir: Path) -> None:
+    with pytest.raises(ValueError, match="does not have.*'rude'"):
+        TextScorer.from_model_dir(tiny_model_dir, label_map={"rude": "offensive"})
+    detector = HarassmentDetector(
+        _configured(config, model_dir=str(tiny_model_dir), label_map={"toxic": "nasty"})
+    )
+    with pytest.raises(ValueError, match="unknown labels \\['nasty'\\]"):
+        detector.ensure_loaded()
+
+
+def test_missing_model_dir_is_a_clear_error(config: OrgConfig, tmp_path: Path) -> None:
+    detector = HarassmentDetector(_configured(config, model_dir=str(tmp_path / "nowhere")))
+    with pytest.raises(FileNotFoundError, match="not a Hugging Face model directory"):
+        detector.ensure_loaded()
