@@ -12,10 +12,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from detectors._image import ImageError, load_image
+
+if TYPE_CHECKING:
+    import cv2
+    import imagehash
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +36,8 @@ _SIDE = 512
 class Reference:
     account: str  # "@QMUL"
     path: Path
-    phash: object  # imagehash.ImageHash
-    keypoints: tuple[object, ...]
+    phash: imagehash.ImageHash
+    keypoints: tuple[cv2.KeyPoint, ...]
     descriptors: np.ndarray | None
 
 
@@ -57,15 +62,15 @@ class ImageMatch:
         )
 
 
-def _features(gray: np.ndarray) -> tuple[tuple[object, ...], np.ndarray | None]:
+def _features(gray: np.ndarray) -> tuple[tuple[cv2.KeyPoint, ...], np.ndarray | None]:
     import cv2
 
-    orb = cv2.ORB_create(nfeatures=1500)  # type: ignore[attr-defined]
+    orb = cv2.ORB.create(nfeatures=1500)
     keypoints, descriptors = orb.detectAndCompute(gray, None)
     return tuple(keypoints), descriptors
 
 
-def _prepare(path: Path, max_side: int = _SIDE) -> tuple[object, np.ndarray]:
+def _prepare(path: Path, max_side: int = _SIDE) -> tuple[imagehash.ImageHash, np.ndarray]:
     import cv2
     import imagehash
     from PIL import Image
@@ -76,7 +81,8 @@ def _prepare(path: Path, max_side: int = _SIDE) -> tuple[object, np.ndarray]:
     return imagehash.phash(Image.fromarray(rgb)), gray
 
 
-def _inliers(ref: Reference, keypoints: tuple[object, ...], descriptors: np.ndarray | None) -> int:
+def _inliers(ref: Reference, keypoints: tuple[cv2.KeyPoint, ...],
+             descriptors: np.ndarray | None) -> int:
     import cv2
 
     if ref.descriptors is None or descriptors is None or len(keypoints) < 4:
@@ -86,8 +92,8 @@ def _inliers(ref: Reference, keypoints: tuple[object, ...], descriptors: np.ndar
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.75 * p[1].distance]
     if len(good) < MIN_INLIERS:
         return 0
-    src = np.array([ref.keypoints[m.queryIdx].pt for m in good], np.float32)  # type: ignore[attr-defined]
-    dst = np.array([keypoints[m.trainIdx].pt for m in good], np.float32)  # type: ignore[attr-defined]
+    src = np.array([ref.keypoints[m.queryIdx].pt for m in good], np.float32)
+    dst = np.array([keypoints[m.trainIdx].pt for m in good], np.float32)
     _, mask = cv2.findHomography(src, dst, cv2.RANSAC, 5.0)
     return int(mask.sum()) if mask is not None else 0
 
@@ -127,7 +133,7 @@ class AvatarMatcher:
         keypoints, descriptors = None, None
         best: ImageMatch | None = None
         for ref in self.references:
-            distance = int(phash - ref.phash) if image == "avatar" else None  # type: ignore[operator]
+            distance = int(phash - ref.phash) if image == "avatar" else None
             if distance is not None and distance <= CLOSE:
                 found = ImageMatch(image, ref.account, str(ref.path), distance, 0, True)
             elif distance is None or distance <= NEAR:

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,7 +29,11 @@ from detectors._document_text import (
     file_sha256,
 )
 from detectors.base import Detector, register
+from pipeline.config import DetectorSettings, OrgConfig
 from pipeline.models import Category, Finding, Post, Severity
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +82,7 @@ def _scheme_kwargs() -> dict[str, str]:
     return {"scheme": "affine32"} if "scheme" in inspect.signature(MinHash).parameters else {}
 
 
-def _minhash(shingles: set[str], hashvalues: np.ndarray | None = None):  # type: ignore[no-untyped-def]
+def _minhash(shingles: set[str], hashvalues: np.ndarray | None = None) -> MinHash:
     from datasketch import MinHash
 
     if hashvalues is not None:
@@ -268,7 +273,7 @@ class DocumentsDetector(Detector):
     name = "documents"
     categories = (Category.confidential, Category.copyright)
 
-    def __init__(self, config, settings=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, config: OrgConfig, settings: DetectorSettings | None = None) -> None:
         super().__init__(config, settings)
         self.index: DocumentIndex | None = None
         self.min_containment = float(self.settings.options.get("min_containment", 0.5))

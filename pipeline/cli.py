@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,6 +14,12 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from pipeline.config import ConfigError, OrgConfig, load_config
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from detectors.base import Detector
+    from pipeline.runner import RunSummary
 
 app = typer.Typer(
     help="Crestwatch: flags public posts that break the University's social-media guidance.",
@@ -55,7 +61,8 @@ def _names(detectors: str | None) -> list[str] | None:
     return [n.strip() for n in detectors.split(",") if n.strip()] if detectors else None
 
 
-def _load_detectors(cfg: OrgConfig, detectors: str | None, progress=None):  # type: ignore[no-untyped-def]
+def _load_detectors(cfg: OrgConfig, detectors: str | None,
+                    progress: Callable[[str], object] | None = None) -> list[Detector]:
     """Build and load the detectors up front, so a missing model is one clear error."""
     from detectors.base import build_detectors
 
@@ -231,7 +238,7 @@ def _progress() -> Progress:
     )
 
 
-def _print_summary(summary, *, total_hits: int) -> None:  # type: ignore[no-untyped-def]
+def _print_summary(summary: RunSummary, *, total_hits: int) -> None:
     table = Table(title="Run summary", show_header=False)
     table.add_row("posts read", str(summary.posts_read))
     table.add_row("posts stored", str(summary.posts_stored))

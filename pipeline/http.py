@@ -271,6 +271,7 @@ class PinnedAddressAdapter(HTTPAdapter):
     def build_connection_pool_key_attributes(
         self, request: requests.PreparedRequest, verify: Any, cert: Any = None
     ) -> tuple[Any, Any]:
+        # Plain dicts: the stubs' TypedDicts leave out the TLS keys urllib3 accepts and set below.
         host_params: dict[str, Any]
         pool_kwargs: dict[str, Any]
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(  # type: ignore[assignment]

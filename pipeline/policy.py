@@ -8,9 +8,13 @@ this (not) flagged?".
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from pipeline.config import OrgConfig
 from pipeline.models import Category, Finding, Post
+
+if TYPE_CHECKING:
+    from pipeline.store.base import Store
 
 
 class Policy:
@@ -21,9 +25,9 @@ class Policy:
         self.whitelist = frozenset(whitelist)
 
     @classmethod
-    def for_store(cls, config: OrgConfig, store: object) -> Policy:
+    def for_store(cls, config: OrgConfig, store: Store) -> Policy:
         """The policy with the reviewers' current whitelist from `store`."""
-        return cls(config, whitelist=store.whitelist())  # type: ignore[attr-defined]
+        return cls(config, whitelist=store.whitelist())
 
     def threshold(self, detector: str) -> float:
         return self.config.detector(detector).threshold

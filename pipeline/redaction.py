@@ -60,8 +60,10 @@ def redact_post(post: Post, findings: Iterable[Finding]) -> Post:
     copy.text = redact(post.text, spans)
     offset = len(post.text) + 1
     for media in copy.media:
-        ocr = (media.model_extra or {}).get("ocr_text")
-        if not ocr:
+        # ocr_text is an extra field of Media (see Post.all_text).
+        extra = media.model_extra
+        ocr = extra.get("ocr_text") if extra is not None else None
+        if extra is None or not ocr:
             continue
         inside = [
             {**s, "start": s["start"] - offset, "end": s["end"] - offset}
@@ -71,7 +73,6 @@ def redact_post(post: Post, findings: Iterable[Finding]) -> Post:
             and offset <= s["start"]
             and s["end"] <= offset + len(ocr)
         ]
-        # ocr_text is an extra field of Media (see Post.all_text).
-        media.model_extra["ocr_text"] = redact(ocr, inside)  # type: ignore[index]
+        extra["ocr_text"] = redact(ocr, inside)
         offset += len(ocr) + 1
     return copy

@@ -7,11 +7,18 @@ import os
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pipeline.models import Hit
+    from pipeline.review import Reviewer
+    from pipeline.store.base import Store
 
 review_app = typer.Typer(help="Review hits: list, show, change status, assign, note.",
                          no_args_is_help=True)
@@ -34,7 +41,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(feedback_app, name="feedback")
 
 
-def _open(config: Path | None, store: str | None, es_url: str | None):  # type: ignore[no-untyped-def]
+def _open(config: Path | None, store: str | None, es_url: str | None) -> Store:
     from pipeline.cli import _config
     from pipeline.store import open_store
 
@@ -141,7 +148,8 @@ def show_command(
                   highlight=False)
 
 
-def _review(config: Path | None, store: str | None, es_url: str | None, actor: str, act):  # type: ignore[no-untyped-def]
+def _review(config: Path | None, store: str | None, es_url: str | None, actor: str,
+            act: Callable[[Reviewer], Hit]) -> None:
     from pipeline.review import Reviewer, ReviewError
     from pipeline.store.base import StoreError
 

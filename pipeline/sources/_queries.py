@@ -10,20 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pipeline.config import OrgConfig
+from pipeline.config import OrgConfig, Platform
 
 X_QUERY_LIMIT = 512  # characters, search/recent on the Basic and Pro tiers
 MIN_ALIAS_LENGTH = 4
 
 
+TermKind = Literal["phrase", "hashtag", "account"]
+
+
 @dataclass(frozen=True)
 class Term:
-    kind: Literal["phrase", "hashtag", "account"]
+    kind: TermKind
     value: str
 
 
-def search_terms(config: OrgConfig, platform: str) -> list[Term]:
-    search = config.search.get(platform)  # type: ignore[call-overload]
+def search_terms(config: OrgConfig, platform: Platform) -> list[Term]:
+    search = config.search.get(platform)
     org = config.organisation
     phrases = [*(search.terms if search else []), org.name, org.short_name,
                *(a for a in org.aliases if len(a) >= MIN_ALIAS_LENGTH)]
@@ -31,18 +34,20 @@ def search_terms(config: OrgConfig, platform: str) -> list[Term]:
     accounts = [a.handle for a in config.accounts if a.platform == platform]
     terms: list[Term] = []
     seen: set[tuple[str, str]] = set()
-    for kind, values in (("phrase", phrases), ("hashtag", hashtags), ("account", accounts)):
+    groups: tuple[tuple[TermKind, list[str]], ...] = (
+        ("phrase", phrases), ("hashtag", hashtags), ("account", accounts))
+    for kind, values in groups:
         for value in values:
             value = value.strip().lstrip("#@") if kind != "phrase" else value.strip()
             key = (kind, value.casefold())
             if value and key not in seen:
                 seen.add(key)
-                terms.append(Term(kind, value))  # type: ignore[arg-type]
+                terms.append(Term(kind, value))
     return terms
 
 
-def languages(config: OrgConfig, platform: str) -> list[str]:
-    search = config.search.get(platform)  # type: ignore[call-overload]
+def languages(config: OrgConfig, platform: Platform) -> list[str]:
+    search = config.search.get(platform)
     return list(search.languages) if search else []
 
 
@@ -107,7 +112,8 @@ def reddit_query(config: OrgConfig) -> str:
     return " OR ".join(atoms)
 
 
-def plain_queries(config: OrgConfig, platform: str, *, accounts: bool = True) -> list[str]:
+def plain_queries(config: OrgConfig, platform: Platform, *,
+                  accounts: bool = True) -> list[str]:
     """One query per term, for searches without OR (Bluesky, Mastodon); accounts as @handle."""
     out = []
     for term in search_terms(config, platform):
