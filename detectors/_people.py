@@ -3,7 +3,8 @@
 Leak detectors raise severity when a detail sits next to a person's name, and more when that
 person is one the organisation config lists as protected. Names are found cheaply, without a
 model: protected people by their configured names, surnames after a title and handles; anyone
-else by a title followed by a capitalised name ("Dr Smith") or an @mention.
+else by a title followed by a capitalised name ("Dr Smith") or an @mention (never one of the
+organisation's own accounts).
 """
 
 from __future__ import annotations
@@ -78,6 +79,10 @@ class PeopleFinder:
             handles = [re.escape("@" + h.split("@")[0]) for h in person.handles.values()]
             pattern = re.compile(r"(?<!\w)(?:" + "|".join(names + handles) + r")(?!\w)", re.I)
             self._protected.append((pattern, person))
+        # An @mention of one of the organisation's own accounts is not a person.
+        self._org_handles = {
+            a.handle.lstrip("@").split("@")[0].casefold() for a in config.accounts
+        }
 
     def find(self, text: str, *, plain_names: bool = False) -> list[PersonMention]:
         found: list[PersonMention] = []
@@ -100,7 +105,8 @@ class PeopleFinder:
                 if any(s < m.end() and m.start() < e for s, e in taken):
                     continue
                 found.append(PersonMention(m.start(), m.end(), m.group(0), plain=True))
-        return sorted(found, key=lambda p: p.start)
+        people = [p for p in found if p.text.lstrip("@").casefold() not in self._org_handles]
+        return sorted(people, key=lambda p: p.start)
 
 
 def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:

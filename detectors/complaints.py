@@ -72,9 +72,6 @@ class ComplaintsDetector(Detector):
 
     def load(self) -> None:
         self._people = PeopleFinder(self.config)
-        self._org_handles = {
-            a.handle.lstrip("@").split("@")[0].casefold() for a in self.config.accounts
-        }
         self._loaded = True
 
     def detect(self, posts: Sequence[Post]) -> list[Finding]:
@@ -91,11 +88,7 @@ class ComplaintsDetector(Detector):
         cases = [(kind, m) for kind, pattern in _CASE_TERMS.items() for m in pattern.finditer(text)]
         if not cases:
             return None
-        people = [
-            p
-            for p in self._people.find(text)
-            if p.text.lstrip("@").casefold() not in self._org_handles
-        ]
+        people = self._people.find(text)
         best: tuple[float, str, re.Match[str], PersonMention | None] | None = None
         for kind, match in cases:
             start, end = sentence_bounds(text, match.start(), match.end())

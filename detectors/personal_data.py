@@ -149,9 +149,6 @@ class PersonalDataDetector(Detector):
         self._public_numbers = {
             re.sub(r"\D", "", n)[-10:] for n in options.get("public_numbers", [])
         }
-        self._org_handles = {
-            a.handle.lstrip("@").split("@")[0].casefold() for a in self.config.accounts
-        }
         self._salt = load_salt(self.config.data_path())
         self._loaded = True
 
@@ -224,7 +221,6 @@ class PersonalDataDetector(Detector):
             before = text[max(0, detail.start - 30) : detail.start]
             score = _ID_WITH_CUE if _ID_CUE.search(before) else _ID_BASE
         near = [p for p in people if abs(p.start - detail.start) <= 160 or (start <= p.start < end)]
-        near = [p for p in near if p.text.lstrip("@").casefold() not in self._org_handles]
         third = _THIRD_PERSON.search(sentence) or _THIRD_PERSON.search(
             text[max(0, detail.start - 80) : detail.end + 40]
         )
