@@ -182,3 +182,19 @@ def test_the_logo_as_avatar_is_exact_reuse(
     assert finding.evidence["media_index"] == -1
     assert finding.severity is Severity.high
     assert finding.explanation.startswith("The author's avatar: the whole image is")
+
+
+def test_a_logo_hit_round_trips_through_the_store(
+    detector: LogoDetector, logo_image: Path, sqlite_store: object
+) -> None:
+    from pipeline.models import Hit
+
+    post = _post(1, logo_image)
+    (finding,) = detector.detect([post])
+    sqlite_store.upsert_hits([Hit.from_finding(finding, post)])  # type: ignore[attr-defined]
+    sqlite_store.upsert_hits([Hit.from_finding(finding, post)])  # type: ignore[attr-defined]
+    stored = sqlite_store.get_hit(finding.hit_id)  # type: ignore[attr-defined]
+    assert stored is not None
+    assert stored.evidence["image_path"] == finding.evidence["image_path"]
+    assert stored.evidence["reference"] == "uni/crest"
+    assert len(sqlite_store.search_hits()) == 1  # type: ignore[attr-defined]
