@@ -29,12 +29,12 @@ def harassment_command(
     datasets: Annotated[
         str, typer.Option(help="Comma-separated: olid, davidson.")
     ] = "olid,davidson",
-    epochs: Annotated[float, typer.Option(min=0.01)] = 2.0,
+    epochs: Annotated[float, typer.Option(min=0.01)] = 1.0,
     trained_layers: Annotated[
         int, typer.Option(min=0, max=6, help="Top encoder layers tuned.")
-    ] = 3,
+    ] = 2,
     learning_rate: Annotated[float, typer.Option()] = 5e-5,
-    max_davidson: Annotated[int, typer.Option(help="Cap on Davidson training tweets.")] = 6000,
+    max_davidson: Annotated[int, typer.Option(help="Cap on Davidson training tweets.")] = 3000,
     seed: Annotated[int, typer.Option()] = 13,
     threads: Annotated[int, typer.Option(min=1)] = 2,
     baseline: Annotated[

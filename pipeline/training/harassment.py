@@ -37,15 +37,15 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TrainSettings:
-    epochs: float = 2.0
-    trained_layers: int = 3
+    epochs: float = 1.0
+    trained_layers: int = 2
     learning_rate: float = 5e-5
     batch_size: int = 32
     max_length: int = 64
     heldout: float = 0.1
     seed: int = 13
     datasets: tuple[str, ...] = DATASETS
-    max_davidson: int | None = 6000
+    max_davidson: int | None = 3000
     threads: int = 2
 
 
