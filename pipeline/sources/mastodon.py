@@ -155,8 +155,9 @@ class MastodonSource(Source):
             self._clients[instance] = mastodon_py.Mastodon(
                 access_token=token, api_base_url=instance, ratelimit_method="throw",
                 # Every call used here exists since Mastodon 3.x; naming a version spares a
-                # request to /api/v1/instance per instance.
-                version_check_mode="none", mastodon_version="4.0.0", request_timeout=30,
+                # request to /api/v1/instance per instance. Mode "none" would leave the named
+                # version unparsed (1.0.0), and search with min_id/max_id would then be refused.
+                version_check_mode="created", mastodon_version="4.0.0", request_timeout=30,
             )
             redact_client_logs(self._credentials)
         return self._clients[instance]

@@ -225,3 +225,17 @@ def test_hygiene_reports_a_registered_account_that_is_gone(config, sqlite_store,
     assert summary.skipped == [
         "mastodon:0: qmul@mastodon.ac.uk: registered account not found (404)",
         "mastodon:0: qmulcompsci@mastodon.ac.uk: registered account not found (404)"]
+
+
+def test_search_second_run_resumes_from_its_floor(config, sqlite_store, rsps):
+    """The second pass sends min_id, which Mastodon.py only allows once it knows the server
+    version; the collector names one, and must still be allowed to use it."""
+    cfg = small(config)
+    cfg.search["mastodon"].hashtags = []
+    replay = MastodonReplay(rsps, "mastodon.social")
+    replay.searchable = [status(n, content=f"<p>QMUL open day {n}</p>") for n in range(1, 4)]
+    runs = run_twice(lambda: make(cfg, token=TOKEN), sqlite_store, cfg)
+    assert runs.first.ok and runs.second.ok, runs.second.errors
+    assert runs.first.posts_read == 3 and runs.second.posts_read == 0
+    searches = [c[1] for c in replay.calls if c[0] == "/api/v2/search"]
+    assert "min_id" not in searches[0] and searches[-1]["min_id"] == local_id(3)
