@@ -5,15 +5,35 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+if TYPE_CHECKING:
+    from pipeline.evaluation import LabelledPost
+
 
 def register(app: typer.Typer) -> None:
     app.command(name="eval")(eval_command)
+
+
+def read_labelled_or_exit(file: Path) -> list[LabelledPost]:
+    """The labelled posts of `file`; bad lines reported and skipped, an unreadable file exit 2."""
+    from pipeline.evaluation import read_labelled
+    from pipeline.jsonl import ReadReport
+
+    err = Console(stderr=True, soft_wrap=True)
+    read = ReadReport()
+    try:
+        posts = read_labelled(file, read)
+    except OSError as exc:
+        err.print(f"[red]cannot read {file}: {exc.strerror}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    for problem in read.errors:
+        err.print(f"[yellow]skipped[/yellow] {problem}", highlight=False)
+    return posts
 
 
 def eval_command(
@@ -27,23 +47,14 @@ def eval_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Precision, recall, F1, ROC-AUC and confusion matrix per label, and macro-F1."""
-    from detectors.base import build_detectors
-    from pipeline.cli import _config
-    from pipeline.evaluation import evaluate, read_labelled
-    from pipeline.jsonl import ReadReport
+    from pipeline.cli import _config, _load_detectors
+    from pipeline.evaluation import evaluate
 
     # Wide enough for the table when output goes to a file or a pipe.
     console = Console(stderr=not as_json, width=140)
     cfg = _config(config)
-    read = ReadReport()
-    try:
-        posts = read_labelled(file, read)
-    except OSError as exc:
-        console.print(f"[red]cannot read {file}: {exc.strerror}[/red]")
-        raise typer.Exit(2) from None
-    for problem in read.errors:
-        Console(stderr=True).print(f"[yellow]skipped[/yellow] {problem}", highlight=False)
-    (det,) = build_detectors(cfg, [detector])
+    posts = read_labelled_or_exit(file)
+    (det,) = _load_detectors(cfg, detector)
     report = evaluate(det, posts, threshold=threshold, target_precision=target_precision)
     if as_json:
         sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")

@@ -47,23 +47,14 @@ def logo_eval_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Recall per benchmark condition, precision and recall overall, and images per second."""
-    from detectors.base import build_detectors
-    from pipeline.cli import _config
-    from pipeline.evaluation import read_labelled
-    from pipeline.jsonl import ReadReport
+    from pipeline.cli import _config, _load_detectors
+    from pipeline.commands.eval import read_labelled_or_exit
     from pipeline.logo_eval import evaluate_logo
 
     console = Console(stderr=not as_json, width=120)
     cfg = _config(config)
-    read = ReadReport()
-    try:
-        posts = read_labelled(file, read)
-    except OSError as exc:
-        console.print(f"[red]cannot read {file}: {exc.strerror}[/red]")
-        raise typer.Exit(2) from None
-    for problem in read.errors:
-        Console(stderr=True).print(f"[yellow]skipped[/yellow] {problem}", highlight=False)
-    (detector,) = build_detectors(cfg, ["logo"])
+    posts = read_labelled_or_exit(file)
+    (detector,) = _load_detectors(cfg, "logo")
     report = evaluate_logo(detector, posts, threshold=threshold,
                            target_precision=target_precision)
     if as_json:
