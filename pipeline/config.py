@@ -83,7 +83,7 @@ class SourceConfig(_Strict):
     env_prefix: str | None = None  # environment variable prefix (CLI), e.g. CRESTWATCH_X
     max_pages: int = Field(default=10, ge=1)
     on_rate_limit: Literal["wait", "defer"] = "defer"
-    # "hygiene": the registry accounts' own posts and the replies they received (x, mastodon).
+    # "hygiene": the registry accounts' own posts and the replies they received.
     kind: Literal["search", "hygiene"] = "search"
 
 

@@ -6,6 +6,13 @@ checkpoints use the resumable marks of _sweep.py over each post's sort time (the
 createdAt and indexedAt, which is what `since`/`until` filter on). `since` is inclusive: a rerun
 reads the newest stored post once more, which overwrites it (same document id).
 
+`kind="hygiene"` reads each registered account's own posts (`app.bsky.feed.getAuthorFeed`,
+reposts left out) and the replies each one received (`app.bsky.feed.getPostThread`). The author
+feed has no `since`: it pages newest first by cursor, so its floor is the newest sort time stored
+plus the post URIs at that time, and a rerun stops paging once it reaches them. A registered
+account the AppView no longer serves (not found, taken down, deactivated) is reported, and the
+others are still read.
+
 Authors are completed with `app.bsky.actor.getProfiles` (description, follower counts). Images
 become CDN URLs; media are never downloaded here.
 """
@@ -16,24 +23,29 @@ import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 from atproto import Client, models
 from atproto_client import exceptions as atp
 
 from pipeline.config import OrgConfig
+from pipeline.jsonl import LineError
 from pipeline.models import Author, Media, Post
 from pipeline.sources._items import convert_items, required
 from pipeline.sources._queries import languages, plain_queries
-from pipeline.sources._retry import Fault, Retrier
+from pipeline.sources._retry import Fault, RequestRefused, Retrier
 from pipeline.sources._secrets import Credentials, redact_client_logs
-from pipeline.sources._sweep import Checkpoint, read_streams
+from pipeline.sources._sweep import Checkpoint, Sweep, read_streams
 from pipeline.sources.base import Page, Source
 
 log = logging.getLogger(__name__)
 
 CDN = "https://cdn.bsky.app/img"
 PROFILE_BATCH = 25  # getProfiles accepts at most 25 actors
+# XRPC errors with which the AppView answers for an account it no longer serves.
+ACCOUNT_GONE = {"HTTP 400 InvalidRequest", "HTTP 400 AccountTakedown",
+                "HTTP 400 AccountDeactivated", "HTTP 400 BlockedActor", "HTTP 400 BlockedByActor"}
+THREAD_DEPTH = 10  # reply levels read below each own post
 
 
 def classify(exc: BaseException) -> Fault | None:
@@ -48,10 +60,20 @@ def classify(exc: BaseException) -> Fault | None:
             return Fault("rate_limit", "HTTP 429", float(reset) if reset else None)
         if status is not None and status >= 500:
             return Fault("transient", f"HTTP {status}")
+        if status == 400 and (name := _xrpc_error(response)):
+            return Fault("fatal", f"HTTP 400 {name}")
         return Fault("fatal", f"HTTP {status}" if status else type(exc).__name__)
     if isinstance(exc, atp.AtProtocolError):
         return Fault("fatal", type(exc).__name__)
     return None
+
+
+def _xrpc_error(response: Any) -> str | None:
+    """The XRPC error name of a 400 answer (e.g. "InvalidRequest"): a fixed word, never the
+    free-text message."""
+    content = getattr(response, "content", None)
+    name = content.get("error") if isinstance(content, dict) else getattr(content, "error", None)
+    return name if isinstance(name, str) and name.isalnum() else None
 
 
 def _ts(value: str) -> datetime:
@@ -73,6 +95,31 @@ def sort_at(view: dict[str, Any]) -> datetime | None:
     return min(times) if times else None
 
 
+def _cursorable(view: dict[str, Any]) -> bool:
+    return bool(view.get("uri")) and sort_at(view) is not None
+
+
+def _newer(view: dict[str, Any], floor: list[Any] | None) -> bool:
+    """Newer than the author-feed floor [sort time, URIs stored at that time]."""
+    if not floor:
+        return True
+    moment, uris = _ts(floor[0]), floor[1]
+    at = sort_at(view)
+    return at is not None and (at > moment or (at == moment and view["uri"] not in uris))
+
+
+def _top(top: list[Any] | None, views: list[dict[str, Any]]) -> list[Any] | None:
+    for view in views:
+        at = sort_at(view)
+        if at is None:
+            continue
+        if top is None or at > _ts(top[0]):
+            top = [_iso(at), [view["uri"]]]
+        elif at == _ts(top[0]) and view["uri"] not in top[1]:
+            top = [top[0], sorted([*top[1], view["uri"]])]
+    return top
+
+
 class BlueskySource(Source):
     platform = "bluesky"
 
@@ -82,6 +129,7 @@ class BlueskySource(Source):
         credentials: Credentials,
         *,
         name: str = "bluesky",
+        kind: Literal["search", "hygiene"] = "search",
         max_pages: int = 10,
         page_size: int = 100,
         retrier: Retrier | None = None,
@@ -91,6 +139,7 @@ class BlueskySource(Source):
         # Kept inside Credentials (whose repr hides values) until login.
         self._credentials = credentials
         self.name = name
+        self.kind = kind
         self.max_pages = max_pages
         self.page_size = page_size
         self.retrier = retrier or Retrier(classify)
@@ -102,8 +151,14 @@ class BlueskySource(Source):
             f"mentions:{a.handle.lstrip('@')}" for a in config.accounts
             if a.platform == "bluesky"
         ]
+        # Hygiene: (handle, actor) per registered account; the DID when known, as handles move.
+        self.accounts = [(a.handle.lstrip("@"), a.platform_id or a.handle.lstrip("@"))
+                         for a in config.accounts if a.platform == "bluesky"]
 
     def pages(self, checkpoint: str | None) -> Iterator[Page]:
+        if self.kind == "hygiene":
+            return read_streams(self.accounts, self._unless_gone, checkpoint,
+                                max_pages=self.max_pages, source=self.name)
         return read_streams(self.queries, self._stream, checkpoint, max_pages=self.max_pages,
                             source=self.name)
 
@@ -149,6 +204,79 @@ class BlueskySource(Source):
             if not cursor:
                 return
 
+    def _unless_gone(self, account: tuple[str, str], state: Checkpoint
+                     ) -> Iterator[tuple[Page, Checkpoint]]:
+        """A registered account that is gone is itself a hygiene fact: reported, and the other
+        accounts are still read."""
+        try:
+            for page, reached in self._author_feed(account, state):
+                state = reached
+                yield page, reached
+        except RequestRefused as exc:
+            if exc.detail not in ACCOUNT_GONE:
+                raise
+            error = LineError(self.name, 0, account[0],
+                              f"registered account not available ({exc.detail})")
+            log.warning("%s", error)
+            yield Page(posts=[], checkpoint=None, errors=[error]), state
+
+    def _author_feed(self, account: tuple[str, str], state: Checkpoint
+                     ) -> Iterator[tuple[Page, Checkpoint]]:
+        self._ensure_login()
+        handle, actor = account
+        key = f"author:{handle}"
+        sweep = state.get(key)
+        cursor, top = sweep.resume, sweep.top
+        while True:
+            params = models.AppBskyFeedGetAuthorFeed.Params(
+                actor=actor, filter="posts_with_replies", limit=self.page_size, cursor=cursor)
+            response = self.retrier.call(
+                self.client.invoke_query, "app.bsky.feed.getAuthorFeed", params=params)
+            body = response.content if isinstance(response.content, dict) else {}
+            items = [i for i in body.get("feed") or [] if isinstance(i, dict)]
+            # A repost (`reason`) is someone else's post; only the account's own count here.
+            own = [i["post"] for i in items if isinstance(i.get("post"), dict)
+                   and not i.get("reason")]
+            fresh = [v for v in own if not _cursorable(v) or _newer(v, sweep.floor)]
+            reached_floor = any(_cursorable(v) and not _newer(v, sweep.floor) for v in own)
+            views = fresh + [r for v in fresh if (v.get("replyCount") or 0) > 0
+                             for r in self._replies(v)]
+            posts, errors = convert_items(
+                views, partial(_post, profiles=self._profiles(views), hygiene_account=handle),
+                source=self.name, item_id=lambda v: v.get("uri"))
+            top = _top(top, [v for v in fresh if _cursorable(v)])
+            cursor = body.get("cursor")
+            if cursor and items and not reached_floor:
+                sweep = Sweep(floor=sweep.floor, top=top, resume=cursor)
+            else:
+                sweep = Sweep(floor=top or sweep.floor)
+                cursor = None
+            state = state.with_stream(key, sweep)
+            yield Page(posts=posts, checkpoint=state.dumps(), errors=errors), state
+            if not cursor:
+                return
+
+    def _replies(self, view: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every reply in the thread below one own post (blocked and deleted ones left out)."""
+        params = models.AppBskyFeedGetPostThread.Params(
+            uri=view["uri"], depth=THREAD_DEPTH, parent_height=0)
+        try:
+            response = self.retrier.call(
+                self.client.invoke_query, "app.bsky.feed.getPostThread", params=params)
+        except RequestRefused as exc:
+            if exc.detail != "HTTP 400 NotFound":
+                raise
+            return []  # deleted since the feed was read
+        body = response.content if isinstance(response.content, dict) else {}
+        found: list[dict[str, Any]] = []
+        queue = list((body.get("thread") or {}).get("replies") or [])
+        while queue:
+            node = queue.pop(0)
+            if isinstance(node, dict) and isinstance(node.get("post"), dict):
+                found.append(node["post"])
+                queue += node.get("replies") or []
+        return found
+
     def _profiles(self, views: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         dids = sorted({str(d) for v in views if (d := (v.get("author") or {}).get("did"))})
         found: dict[str, dict[str, Any]] = {}
@@ -161,7 +289,8 @@ class BlueskySource(Source):
         return found
 
 
-def _post(view: dict[str, Any], *, profiles: dict[str, dict[str, Any]]) -> Post:
+def _post(view: dict[str, Any], *, profiles: dict[str, dict[str, Any]],
+          hygiene_account: str | None = None) -> Post:
     uri = required(view, "uri")
     record = required(view, "record")
     basic = required(view, "author")
@@ -176,6 +305,9 @@ def _post(view: dict[str, Any], *, profiles: dict[str, dict[str, Any]]) -> Post:
         if record.get(key):
             extra[key] = record[key]
     extra["indexed_at"] = view.get("indexedAt")
+    if hygiene_account:
+        extra["collected_for"] = "account_hygiene"
+        extra["hygiene_account"] = hygiene_account
     return Post.model_validate({
         **extra,
         "platform": "bluesky",

@@ -21,6 +21,8 @@ CREDENTIAL_KEYS: dict[str, tuple[str, ...]] = {
     "bluesky": ("handle", "app_password"),
     "mastodon": ("access_token", "instance"),
 }
+# Platforms whose collector reads the registry accounts' own posts and replies (`kind: hygiene`).
+HYGIENE_PLATFORMS = ("x", "reddit", "bluesky", "mastodon")
 CONNECTION_FIELDS: dict[str, dict[str, str]] = {
     "x": {"password": "bearer_token"},
     "reddit": {"login": "client_id", "password": "client_secret"},
@@ -58,8 +60,9 @@ def build_collector(
         CREDENTIAL_KEYS[platform], source=spec.name, given=given,
         env_prefix=spec.env_prefix or f"CRESTWATCH_{platform.upper()}",
     )
-    if spec.kind == "hygiene" and platform not in ("x", "mastodon"):
-        raise ValueError(f"source {spec.name!r}: account hygiene is collected for x and mastodon")
+    if spec.kind == "hygiene" and platform not in HYGIENE_PLATFORMS:
+        raise ValueError(f"source {spec.name!r}: account hygiene is collected for "
+                         f"{', '.join(HYGIENE_PLATFORMS)}")
     if platform == "x":
         import pipeline.sources.x as x
 
@@ -69,13 +72,13 @@ def build_collector(
         import pipeline.sources.reddit as reddit
 
         return reddit.RedditSource(
-            config, creds, name=spec.name, max_pages=spec.max_pages,
+            config, creds, name=spec.name, kind=spec.kind, max_pages=spec.max_pages,
             retrier=Retrier(reddit.classify, on_rate_limit=spec.on_rate_limit))
     if platform == "bluesky":
         import pipeline.sources.bluesky as bluesky
 
         return bluesky.BlueskySource(
-            config, creds, name=spec.name, max_pages=spec.max_pages,
+            config, creds, name=spec.name, kind=spec.kind, max_pages=spec.max_pages,
             retrier=Retrier(bluesky.classify, on_rate_limit=spec.on_rate_limit))
     import pipeline.sources.mastodon as mastodon
 

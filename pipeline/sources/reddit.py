@@ -6,6 +6,13 @@ floor is the newest `created_utc` stored plus the ids seen at that second (sever
 share one), so a rerun stops exactly where the last one ended; a page mid-pass saves the
 `after` to resume from (see _sweep.py). The checkpoint is JSON and survives restarts.
 
+`kind="hygiene"` reads, for every registered Reddit account, its Redditor listings (its own
+newest submissions and comments, `/user/<name>/submitted` and `/user/<name>/comments`, the same
+listings praw's `Redditor.submissions` and `Redditor.comments` page through) and the replies they
+received: the comment tree of each own submission, the replies under each own comment. Both
+listings page newest first with `after`, so they use the same floor-and-resume marks as search.
+A registered account that no longer exists (404) is reported, and the others are still read.
+
 praw authenticates as a read-only script app (client credentials); prawcore itself retries a
 5xx twice before this module's own back-off sees it.
 """
@@ -15,7 +22,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Literal
 
 import praw
 import prawcore
@@ -23,10 +32,11 @@ import requests
 from praw.models import Comment, Submission
 
 from pipeline.config import OrgConfig
+from pipeline.jsonl import LineError
 from pipeline.models import Author, Media, Post
 from pipeline.sources._items import convert_items, from_epoch, required
 from pipeline.sources._queries import reddit_query
-from pipeline.sources._retry import Fault, Retrier
+from pipeline.sources._retry import Fault, RequestRefused, Retrier
 from pipeline.sources._secrets import Credentials, redact_client_logs
 from pipeline.sources._sweep import Checkpoint, Sweep, read_streams
 from pipeline.sources.base import Page, Source
@@ -89,6 +99,24 @@ def _top(top: list[Any] | None, items: list[dict[str, Any]]) -> list[Any] | None
     return top
 
 
+@dataclass(frozen=True)
+class Stream:
+    key: str  # the checkpoint's stream key
+    path: str  # the listing's API path
+    account: str | None = None  # hygiene: the registered account the listing belongs to
+
+
+def hygiene_streams(config: OrgConfig) -> list[Stream]:
+    """Each registered Reddit account's own submissions, then its own comments."""
+    streams = []
+    for account in config.accounts:
+        if account.platform == "reddit":
+            name = account.handle.strip().lstrip("@").removeprefix("u/").removeprefix("/u/")
+            streams += [Stream(f"u/{name} submitted", f"/user/{name}/submitted", name),
+                        Stream(f"u/{name} comments", f"/user/{name}/comments", name)]
+    return streams
+
+
 class RedditSource(Source):
     platform = "reddit"
 
@@ -98,6 +126,7 @@ class RedditSource(Source):
         credentials: Credentials,
         *,
         name: str = "reddit",
+        kind: Literal["search", "hygiene"] = "search",
         max_pages: int = 10,
         page_size: int = 100,
         with_comments: bool = True,
@@ -108,6 +137,7 @@ class RedditSource(Source):
             "client_id", "client_secret", "user_agent",
             hint="a Reddit script app's id and secret, and a descriptive user agent")
         self.name = name
+        self.kind = kind
         self.max_pages = max_pages
         self.page_size = page_size
         self.with_comments = with_comments
@@ -120,29 +150,55 @@ class RedditSource(Source):
         search = config.search.get("reddit")
         self.query = reddit_query(config)
         subs = "+".join(search.subreddits) if search and search.subreddits else None
-        # (stream key, path): the configured subreddits, then all of Reddit.
-        self.streams = ([(f"r/{subs}", f"/r/{subs}/search")] if subs else []) + \
-            [("all", "/search")]
+        # The configured subreddits, then all of Reddit.
+        self.streams = ([Stream(f"r/{subs}", f"/r/{subs}/search")] if subs else []) + \
+            [Stream("all", "/search")]
+        if kind == "hygiene":
+            self.streams = hygiene_streams(config)
 
     def pages(self, checkpoint: str | None) -> Iterator[Page]:
-        return read_streams(self.streams, self._stream, checkpoint, max_pages=self.max_pages,
+        return read_streams(self.streams, self._read, checkpoint, max_pages=self.max_pages,
                             source=self.name)
 
-    def _stream(self, stream: tuple[str, str], state: Checkpoint
-                ) -> Iterator[tuple[Page, Checkpoint]]:
-        key, path = stream
+    def _read(self, stream: Stream, state: Checkpoint) -> Iterator[tuple[Page, Checkpoint]]:
+        if stream.account is None:
+            return self._stream(stream, state)
+        return self._unless_gone(stream, state)
+
+    def _unless_gone(self, stream: Stream, state: Checkpoint
+                     ) -> Iterator[tuple[Page, Checkpoint]]:
+        """A registered account that no longer exists (404) is itself a hygiene fact: it is
+        reported once (on its submissions listing), and the other accounts are still read."""
+        try:
+            for page, reached in self._stream(stream, state):
+                state = reached
+                yield page, reached
+        except RequestRefused as exc:
+            if exc.detail != "HTTP 404":
+                raise
+            if stream.key.endswith(" submitted"):
+                error = LineError(self.name, 0, f"u/{stream.account}",
+                                  "registered account not found (404)")
+                log.warning("%s", error)
+                yield Page(posts=[], checkpoint=None, errors=[error]), state
+
+    def _stream(self, stream: Stream, state: Checkpoint) -> Iterator[tuple[Page, Checkpoint]]:
+        key, path = stream.key, stream.path
         sweep = state.get(key)
         after = sweep.resume
         top = sweep.top
         while True:
-            params: dict[str, str | int] = {"q": self.query, "sort": "new", "t": "all",
-                                            "limit": self.page_size, "raw_json": 1}
-            if path != "/search":
-                params["restrict_sr"] = "on"
+            params: dict[str, str | int] = {"sort": "new", "limit": self.page_size,
+                                            "raw_json": 1}
+            if stream.account is None:
+                params.update(q=self.query, t="all")
+                if path != "/search":
+                    params["restrict_sr"] = "on"
             if after:
                 params["after"] = after
             listing = self.retrier.call(self.reddit.get, path, params=params)
-            things = [t for t in getattr(listing, "children", []) if isinstance(t, Submission)]
+            kinds = (Submission, Comment) if stream.account else (Submission,)
+            things = [t for t in getattr(listing, "children", []) if isinstance(t, kinds)]
             fields = [_fields(t) for t in things]
             # A malformed item goes on to be reported (convert_items); it never moves a mark.
             fresh = [(t, f) for t, f in zip(things, fields, strict=True)
@@ -151,10 +207,12 @@ class RedditSource(Source):
             items: list[dict[str, Any]] = [f for _, f in fresh]
             if self.with_comments:
                 for thing, f in fresh:
-                    if f.get("num_comments"):
+                    if isinstance(thing, Comment):
+                        items += self._replies(f)
+                    elif f.get("num_comments"):
                         items += self._comments(thing)
-            posts, errors = convert_items(items, _post, source=self.name,
-                                          item_id=lambda f: f.get("name"))
+            posts, errors = convert_items(items, partial(_post, hygiene_account=stream.account),
+                                          source=self.name, item_id=lambda f: f.get("name"))
             top = _top(top, [f for _, f in fresh if _cursorable(f)])
             after = getattr(listing, "after", None)
             if after and not reached_floor and things:
@@ -174,6 +232,21 @@ class RedditSource(Source):
             return [c for c in forest.list() if isinstance(c, Comment)]
 
         return [_fields(c) for c in self.retrier.call(fetch)]
+
+    def _replies(self, own: dict[str, Any]) -> list[dict[str, Any]]:
+        """The replies under one of the account's own comments (its thread below it)."""
+        link, ident = own.get("link_id"), own.get("id")
+        if not (isinstance(link, str) and isinstance(ident, str)):
+            return []  # a malformed comment is reported by convert_items, not fetched around
+        path = f"/comments/{link.removeprefix('t3_')}/_/{ident}"
+        answer = self.retrier.call(self.reddit.get, path, params={"raw_json": 1})
+        # [the submission's listing, the comment's own listing with its replies nested]
+        listing = answer[1] if isinstance(answer, list) and len(answer) > 1 else None
+        found: list[dict[str, Any]] = []
+        for comment in getattr(listing, "children", []):
+            if isinstance(comment, Comment) and comment.id == ident:
+                found += [_fields(c) for c in comment.replies.list() if isinstance(c, Comment)]
+        return found
 
 
 def _author(fields: dict[str, Any]) -> Author:
@@ -205,7 +278,7 @@ def _media(fields: dict[str, Any]) -> list[Media]:
     return [Media(url=u, type="image") for u in dict.fromkeys(urls)]
 
 
-def _post(fields: dict[str, Any]) -> Post:
+def _post(fields: dict[str, Any], *, hygiene_account: str | None = None) -> Post:
     name = required(fields, "name")
     is_comment = name.startswith("t1_")
     text = fields.get("body", "") if is_comment else "\n\n".join(
@@ -215,6 +288,9 @@ def _post(fields: dict[str, Any]) -> Post:
     extra["subreddit"] = str(fields.get("subreddit") or extra.get("subreddit_name_prefixed", ""))
     if not is_comment and fields.get("url"):
         extra["link_url"] = fields["url"]
+    if hygiene_account:
+        extra["collected_for"] = "account_hygiene"
+        extra["hygiene_account"] = hygiene_account
     return Post.model_validate({
         **extra,
         "platform": "reddit",

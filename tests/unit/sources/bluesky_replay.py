@@ -1,5 +1,7 @@
 """A replay of the Bluesky XRPC endpoints the collector calls, in the lexicon's wire format:
-com.atproto.server.createSession, app.bsky.feed.searchPosts, app.bsky.actor.getProfiles.
+com.atproto.server.createSession, app.bsky.feed.searchPosts, app.bsky.actor.getProfiles, and for
+account hygiene app.bsky.feed.getAuthorFeed (newest first, opaque cursor; an unknown actor gets
+400 InvalidRequest "Profile not found") and app.bsky.feed.getPostThread (replies nested).
 
 searchPosts serves `posts` newest first by sort time, honours `since` (inclusive), `until`
 (exclusive), `limit` and an opaque `cursor`, like the AppView.
@@ -83,9 +85,17 @@ class BlueskyReplay:
         self.logins: list[dict[str, Any]] = []
         self.faults: dict[int, tuple[int, dict[str, str]]] = {}
         self.auth: list[str | None] = []
+        # Account hygiene: feed items per actor (handle or DID), reply views per post URI.
+        self.feeds: dict[str, list[dict]] = {}
+        self.threads: dict[str, list[dict]] = {}
+        self.feed_calls: list[dict[str, str]] = []
+        self.thread_calls: list[str] = []
+        self.feed_faults: dict[int, tuple[int, dict[str, str]]] = {}
         router.post(f"{XRPC}/com.atproto.server.createSession").mock(side_effect=self._login)
         router.get(f"{XRPC}/app.bsky.feed.searchPosts").mock(side_effect=self._search)
         router.get(f"{XRPC}/app.bsky.actor.getProfiles").mock(side_effect=self._profiles)
+        router.get(f"{XRPC}/app.bsky.feed.getAuthorFeed").mock(side_effect=self._feed)
+        router.get(f"{XRPC}/app.bsky.feed.getPostThread").mock(side_effect=self._thread)
 
     def _login(self, request: httpx.Request) -> httpx.Response:
         self.logins.append(json.loads(request.content))
@@ -122,3 +132,45 @@ class BlueskyReplay:
         wanted = request.url.params.get_list("actors")
         return httpx.Response(200, json={"profiles": [
             p for p in self.profiles if p["did"] in wanted]})
+
+    def _feed(self, request: httpx.Request) -> httpx.Response:
+        params = dict(request.url.params)
+        self.feed_calls.append(params)
+        if len(self.feed_calls) in self.feed_faults:
+            status, headers = self.feed_faults[len(self.feed_calls)]
+            return httpx.Response(status, headers=headers, json={
+                "error": "RateLimitExceeded", "message": "Rate Limit Exceeded"})
+        if params["actor"] not in self.feeds:
+            return httpx.Response(400, json={"error": "InvalidRequest",
+                                             "message": "Profile not found"})
+        items = sorted(self.feeds[params["actor"]], key=lambda i: sort_at(i["post"]),
+                       reverse=True)
+        start = int(params.get("cursor", "0"))
+        limit = int(params.get("limit", 50))
+        body: dict[str, Any] = {"feed": items[start:start + limit]}
+        if start + limit < len(items):
+            body["cursor"] = str(start + limit)
+        return httpx.Response(200, json=body)
+
+    def _thread(self, request: httpx.Request) -> httpx.Response:
+        uri = request.url.params["uri"]
+        self.thread_calls.append(uri)
+        own = next((i["post"] for items in self.feeds.values() for i in items
+                    if i["post"]["uri"] == uri), None)
+        if own is None:
+            return httpx.Response(400, json={"error": "NotFound",
+                                             "message": f"Post not found: {uri}"})
+
+        def node(view: dict) -> dict:
+            return {"$type": "app.bsky.feed.defs#threadViewPost", "post": view,
+                    "replies": [node(r) for r in self.threads.get(view["uri"], [])]}
+
+        return httpx.Response(200, json={"thread": node(own)})
+
+
+def feed_item(view: dict, *, repost_by: dict | None = None) -> dict:
+    item: dict[str, Any] = {"post": view}
+    if repost_by:
+        item["reason"] = {"$type": "app.bsky.feed.defs#reasonRepost", "by": repost_by,
+                          "indexedAt": view["indexedAt"]}
+    return item

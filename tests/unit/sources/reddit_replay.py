@@ -1,6 +1,8 @@
 """A replay of the Reddit API endpoints praw calls here, in Reddit's JSON wire format:
 the OAuth token endpoint, `/r/{subs}/search` and `/search` Listings (newest first, `after`
-paging), and `/comments/{id}` (the submission plus its comment tree).
+paging), `/comments/{id}` (the submission plus its comment tree), and for account hygiene
+the Redditor listings `/user/{name}/submitted` and `/user/{name}/comments` (404 for an unknown
+account) and `/comments/{link}/_/{comment}` (one comment with its replies nested).
 """
 
 from __future__ import annotations
@@ -37,13 +39,16 @@ def submission(n: int, *, sub: str = "QMUL", author: str | None = "ana_student",
     return {"kind": "t3", "data": data}
 
 
-def comment(ident: str, parent: str, link: str, body: str, *, n: int = 0) -> dict:
-    return {"kind": "t1", "data": {
-        "id": ident, "name": f"t1_{ident}", "body": body, "author": "bob_reply",
-        "author_fullname": "t2_bob01", "created_utc": T0 + 3600 + n, "parent_id": parent,
+def comment(ident: str, parent: str, link: str, body: str, *, n: int = 0,
+            author: str = "bob_reply", **extra: Any) -> dict:
+    data = {
+        "id": ident, "name": f"t1_{ident}", "body": body, "author": author,
+        "author_fullname": f"t2_{author[:6]}", "created_utc": T0 + 3600 + n, "parent_id": parent,
         "link_id": link, "subreddit": "QMUL", "score": 2, "depth": 0, "replies": "",
         "permalink": f"/r/QMUL/comments/{link[3:]}/x/{ident}/", "stickied": False,
-    }}
+    }
+    data.update(extra)
+    return {"kind": "t1", "data": data}
 
 
 def listing(children: list[dict], after: str | None = None) -> dict:
@@ -62,6 +67,10 @@ class RedditReplay:
     def __init__(self, rsps: responses.RequestsMock, things: list[dict]) -> None:
         self.things = things
         self.comments: dict[str, list[dict]] = {}
+        # Account hygiene: each account's own submissions and comments; replies per comment id.
+        self.users: dict[str, list[dict]] = {}
+        self.replies: dict[str, list[dict]] = {}
+        self.user_calls: list[tuple[str, dict[str, str]]] = []
         self.searches: list[tuple[str, dict[str, str]]] = []
         self.faults: dict[int, tuple[int, dict[str, str]]] = {}
         self.token_requests = 0
@@ -70,6 +79,9 @@ class RedditReplay:
                           callback=self._search)
         rsps.add_callback(responses.GET, re.compile(rf"{OAUTH}/comments/\w+/?.*"),
                           callback=self._comments)
+        rsps.add_callback(responses.GET,
+                          re.compile(rf"{OAUTH}/user/[^/]+/(submitted|comments)/?.*"),
+                          callback=self._user)
 
     def _token(self, request: Any) -> tuple[int, dict[str, str], str]:
         self.token_requests += 1
@@ -95,8 +107,39 @@ class RedditReplay:
         after = page[-1]["data"]["name"] if start + limit < len(found) and page else None
         return 200, {"content-type": "application/json"}, json.dumps(listing(page, after))
 
+    def _user(self, request: Any) -> tuple[int, dict[str, str], str]:
+        url = urlparse(request.url)
+        params = {k: v[0] for k, v in parse_qs(url.query).items()}
+        self.user_calls.append((url.path, params))
+        _, name, which = url.path.strip("/").split("/")[:3]
+        if name not in self.users:
+            return 404, {"content-type": "application/json"}, json.dumps(
+                {"message": "Not Found", "error": 404})
+        kind = "t3" if which == "submitted" else "t1"
+        found = sorted((t for t in self.users[name] if t["kind"] == kind), key=_created,
+                       reverse=True)
+        start = 0
+        if "after" in params:
+            start = [t["data"]["name"] for t in found].index(params["after"]) + 1
+        limit = int(params.get("limit", 25))
+        page = found[start:start + limit]
+        after = page[-1]["data"]["name"] if start + limit < len(found) and page else None
+        return 200, {"content-type": "application/json"}, json.dumps(listing(page, after))
+
     def _comments(self, request: Any) -> tuple[int, dict[str, str], str]:
-        ident = urlparse(request.url).path.strip("/").split("/")[1]
+        parts = urlparse(request.url).path.strip("/").split("/")
+        ident = parts[1]
+        if len(parts) >= 4 and parts[2] == "_":
+            return self._thread(ident, parts[3])
         thing = next(t for t in self.things if t["data"]["id"] == ident)
         body = [listing([thing]), listing(self.comments.get(ident, []))]
+        return 200, {"content-type": "application/json"}, json.dumps(body)
+
+    def _thread(self, link: str, ident: str) -> tuple[int, dict[str, str], str]:
+        own = next(t for things in self.users.values() for t in things
+                   if t["data"]["name"] == f"t1_{ident}")
+        nested = {"kind": "t1", "data": {**own["data"],
+                                         "replies": listing(self.replies.get(ident, []))}}
+        link_thing = submission(0, id=link, name=f"t3_{link}", author="someone_else")
+        body = [listing([link_thing]), listing([nested])]
         return 200, {"content-type": "application/json"}, json.dumps(body)

@@ -15,7 +15,14 @@ from pipeline.sources import build_source
 from pipeline.sources._retry import Retrier
 from pipeline.sources._secrets import Credentials
 from pipeline.sources.bluesky import BlueskySource, classify
-from tests.unit.sources.bluesky_replay import XRPC, BlueskyReplay, author, post_view
+from tests.unit.sources.bluesky_replay import (
+    XRPC,
+    BlueskyReplay,
+    author,
+    feed_item,
+    post_view,
+    profile,
+)
 from tests.unit.sources.conftest import run, run_twice, stored_ids
 
 PASSWORD = "abcd-efgh-ijkl-mnop"
@@ -33,14 +40,14 @@ def one_query(config: OrgConfig) -> OrgConfig:
 
 
 def make(cfg: OrgConfig, *, sleeps: list[float] | None = None, mode: str = "defer",
-         page_size: int = 10) -> BlueskySource:
+         page_size: int = 10, kind: str = "search") -> BlueskySource:
     def sleep(seconds: float) -> None:
         if sleeps is not None:
             sleeps.append(seconds)
 
     creds = Credentials({"handle": "crestwatch.bsky.social", "app_password": PASSWORD},
                         source="bluesky")
-    return BlueskySource(cfg, creds, page_size=page_size,
+    return BlueskySource(cfg, creds, page_size=page_size, kind=kind,  # type: ignore[arg-type]
                          retrier=Retrier(classify, on_rate_limit=mode, sleep=sleep))  # type: ignore[arg-type]
 
 
@@ -169,3 +176,84 @@ def test_queries_cover_terms_hashtags_and_account_mentions(config):
     assert "#QMUL" in source.queries and "Queen Mary University" in source.queries
     assert "mentions:qmul.ac.uk" in source.queries
     assert "mentions:qmulcareers.bsky.social" in source.queries
+
+
+QMUL_DID = "did:plc:qmulofficial0000000000"
+
+
+def hygiene_config(config: OrgConfig) -> OrgConfig:
+    cfg = one_query(config)
+    registered = [a for a in config.accounts if a.platform == "bluesky"]
+    # The careers account comes first and is gone: the official one is still read after it.
+    cfg.accounts = sorted(registered, key=lambda a: a.handle != "qmulcareers.bsky.social")
+    return cfg
+
+
+def own_feed(replay: BlueskyReplay) -> list[dict]:
+    qmul = author(QMUL_DID, "qmul.ac.uk")
+    own = [post_view(n, who=qmul, text=f"Term notice {n}") for n in range(1, 8)]
+    own[0]["replyCount"] = 1
+    broken = own[3]
+    del broken["record"]["createdAt"]  # malformed: reported and skipped
+    reshared = post_view(30, text="Someone else's post, reposted")
+    replay.feeds[QMUL_DID] = [feed_item(v) for v in own] + [
+        feed_item(reshared, repost_by=qmul)]
+    reply = post_view(20, text="Is the library open on Sunday?", reply={
+        "root": {"uri": own[0]["uri"], "cid": own[0]["cid"]},
+        "parent": {"uri": own[0]["uri"], "cid": own[0]["cid"]}})
+    nested = post_view(21, who=qmul, text="Yes, 10 to 6", reply={
+        "root": {"uri": own[0]["uri"], "cid": own[0]["cid"]},
+        "parent": {"uri": reply["uri"], "cid": reply["cid"]}})
+    replay.threads = {own[0]["uri"]: [reply], reply["uri"]: [nested]}
+    replay.profiles = [profile(), profile(QMUL_DID, "qmul.ac.uk")]
+    return own
+
+
+def test_account_hygiene_reads_own_posts_and_replies_and_second_run_adds_nothing(
+        config, sqlite_store, router, monkeypatch):
+    cfg = hygiene_config(config)
+    replay = BlueskyReplay(router, [])
+    own = own_feed(replay)
+    monkeypatch.setenv("CRESTWATCH_BLUESKY_HANDLE", "crestwatch.bsky.social")
+    monkeypatch.setenv("CRESTWATCH_BLUESKY_APP_PASSWORD", PASSWORD)
+    built = build_source(cfg, SourceConfig(name="bluesky-hygiene", platform="bluesky",
+                                           kind="hygiene"))
+    assert isinstance(built, BlueskySource) and built.kind == "hygiene"
+    runs = run_twice(lambda: make(cfg, kind="hygiene", page_size=3), sqlite_store, cfg)
+    # 6 well-formed own posts + a reply and the account's answer to it; no repost.
+    assert runs.first.posts_read == 8 and len(runs.after_first) == 8
+    assert runs.second.posts_read == 0 and runs.after_second == runs.after_first
+    assert runs.first.ok
+    assert runs.first.skipped[0] == ("bluesky:0: qmulcareers.bsky.social: registered account "
+                                     "not available (HTTP 400 InvalidRequest)")
+    assert "malformed item skipped" in runs.first.skipped[1] and own[3]["uri"] in \
+        runs.first.skipped[1]
+    posts = [sqlite_store.get_post(i) for i in runs.after_first]
+    assert {p.model_extra["collected_for"] for p in posts} == {"account_hygiene"}
+    assert {p.model_extra["hygiene_account"] for p in posts} == {"qmul.ac.uk"}
+    assert all("reposted" not in p.text for p in posts)
+    reply = next(p for p in posts if p.text == "Is the library open on Sunday?")
+    assert reply.in_reply_to == own[0]["uri"] and reply.author.handle == "ana.bsky.social"
+    assert reply.author.followers == 310  # completed with getProfiles
+    qmul_calls = [c for c in replay.feed_calls if c["actor"] == QMUL_DID]
+    assert [c.get("cursor") for c in qmul_calls] == [None, "3", "6", None]
+    assert qmul_calls[0]["filter"] == "posts_with_replies"
+    assert replay.thread_calls == [own[0]["uri"]]  # only the post that has replies
+    saved = json.loads(sqlite_store.get_checkpoint("bluesky"))
+    assert saved == {"author:qmul.ac.uk": {"floor": ["2026-11-20T09:07:00.000Z",
+                                                     [own[6]["uri"]]]}}
+
+
+def test_hygiene_rate_limit_defers_and_the_next_run_resumes(config, sqlite_store, router):
+    cfg = hygiene_config(config)
+    cfg.accounts = [a for a in cfg.accounts if a.handle == "qmul.ac.uk"]
+    replay = BlueskyReplay(router, [])
+    own_feed(replay)
+    replay.feed_faults = {2: (429, {"ratelimit-reset": str(int(time.time()) + 600)})}
+    first = run(make(cfg, kind="hygiene", page_size=3), sqlite_store, cfg)
+    assert not first.ok and "rate limited (HTTP 429" in first.errors[0]
+    assert first.posts_read == 2  # the first page: the newest three, one of them a repost
+    saved = json.loads(sqlite_store.get_checkpoint("bluesky"))
+    assert saved["author:qmul.ac.uk"]["resume"] == "3"
+    rest = run(make(cfg, kind="hygiene", page_size=3), sqlite_store, cfg)
+    assert rest.ok and len(stored_ids(sqlite_store)) == 8

@@ -32,14 +32,14 @@ def small(config: OrgConfig) -> OrgConfig:
 
 
 def make(cfg: OrgConfig, *, mode: str = "defer", sleeps: list[float] | None = None,
-         page_size: int = 10) -> RedditSource:
+         page_size: int = 10, kind: str = "search") -> RedditSource:
     def sleep(seconds: float) -> None:
         if sleeps is not None:
             sleeps.append(seconds)
 
     creds = Credentials({"client_id": "cw-client-id", "client_secret": SECRET,
                          "user_agent": "crestwatch-tests/0.1"}, source="reddit")
-    return RedditSource(cfg, creds, page_size=page_size,
+    return RedditSource(cfg, creds, page_size=page_size, kind=kind,  # type: ignore[arg-type]
                         retrier=Retrier(classify, on_rate_limit=mode, sleep=sleep))  # type: ignore[arg-type]
 
 
@@ -176,3 +176,94 @@ def test_secret_never_in_errors_or_logs(config, sqlite_store, rsps, caplog, monk
     summary = run(source, sqlite_store, cfg)
     assert summary.errors and "HTTP 401" in summary.errors[0]
     assert SECRET not in " ".join(summary.errors) and SECRET not in caplog.text
+
+
+def hygiene_config(config: OrgConfig) -> OrgConfig:
+    cfg = small(config)
+    official = next(a for a in config.accounts if a.platform == "reddit")
+    # A registered account that no longer exists comes first: the next one is still read.
+    cfg.accounts = [official.model_copy(update={"handle": "u/QMUL_Gone"}), official]
+    return cfg
+
+
+def own_posts(replay: RedditReplay) -> None:
+    mine = [submission(n, author="QMUL_Official") for n in range(1, 8)]
+    mine[0]["data"]["num_comments"] = 1
+    replay.things = mine
+    replay.comments["1g00001"] = [comment("r01", "t3_1g00001", "t3_1g00001", "When is it?")]
+    own = [comment(f"o0{n}", "t3_9zother", "t3_9zother", f"Thanks, we will look into it {n}",
+                   n=600 + n, author="QMUL_Official") for n in range(1, 4)]
+    replay.users["QMUL_Official"] = mine + own
+    replay.replies["o01"] = [
+        comment("r02", "t1_o01", "t3_9zother", "You said that last term", n=700,
+                replies={"kind": "Listing", "data": {"children": [comment(
+                    "r03", "t1_r02", "t3_9zother", "Agreed", n=701)]}})]
+
+
+def test_account_hygiene_reads_own_posts_and_replies_and_second_run_adds_nothing(
+        config, sqlite_store, rsps, monkeypatch):
+    cfg = hygiene_config(config)
+    replay = RedditReplay(rsps, [])
+    own_posts(replay)
+    for key, value in {"CLIENT_ID": "cw-client-id", "CLIENT_SECRET": SECRET,
+                       "USER_AGENT": "crestwatch-tests/0.1"}.items():
+        monkeypatch.setenv(f"CRESTWATCH_REDDIT_{key}", value)
+    built = build_source(cfg, SourceConfig(name="reddit-hygiene", platform="reddit",
+                                           kind="hygiene"))
+    assert isinstance(built, RedditSource) and built.kind == "hygiene"
+    runs = run_twice(lambda: make(cfg, kind="hygiene", page_size=3), sqlite_store, cfg)
+    # 7 own submissions + 1 comment on them, 3 own comments + a reply and a reply to it.
+    assert runs.first.posts_read == 13 and len(runs.after_first) == 13
+    assert runs.second.posts_read == 0 and runs.after_second == runs.after_first
+    assert runs.first.skipped == ["reddit:0: u/QMUL_Gone: registered account not found (404)"]
+    assert runs.first.ok
+    posts = [sqlite_store.get_post(i) for i in runs.after_first]
+    assert {p.model_extra["collected_for"] for p in posts} == {"account_hygiene"}
+    assert {p.model_extra["hygiene_account"] for p in posts} == {"QMUL_Official"}
+    reply = sqlite_store.get_post("reddit:t1_r03")
+    assert reply.in_reply_to == "t1_r02" and reply.author.handle == "bob_reply"
+    submitted = [params for path, params in replay.user_calls
+                 if path == "/user/QMUL_Official/submitted"]
+    assert [c.get("after") for c in submitted[:3]] == [None, "t3_1g00005", "t3_1g00002"]
+    assert submitted[0]["sort"] == "new" and "q" not in submitted[0]
+    saved = json.loads(sqlite_store.get_checkpoint("reddit"))
+    assert saved["u/QMUL_Official submitted"] == {"floor": [T0 + 60 * 7, ["t3_1g00007"]]}
+    assert saved["u/QMUL_Official comments"] == {"floor": [T0 + 3600 + 603, ["t1_o03"]]}
+    assert SECRET not in json.dumps(saved)
+
+
+def test_hygiene_skips_a_malformed_item_and_resumes_an_unfinished_pass(
+        config, sqlite_store, rsps):
+    cfg = hygiene_config(config)
+    cfg.accounts = cfg.accounts[1:]
+    replay = RedditReplay(rsps, [])
+    own_posts(replay)
+    replay.users["QMUL_Official"].append(submission(9, author="QMUL_Official", permalink=None,
+                                                    created_utc="yesterday"))
+    # The first run stops after one page per listing (as a crash would): marks to resume from.
+    cut = make(cfg, kind="hygiene", page_size=3)
+    cut.max_pages = 1
+    first = run(cut, sqlite_store, cfg)
+    assert first.ok and first.posts_read == 3 + 3 + 2  # 3 submissions; 3 comments, 2 replies
+    saved = json.loads(sqlite_store.get_checkpoint("reddit"))
+    assert saved["u/QMUL_Official submitted"]["resume"] == "t3_1g00005"
+    rest = run(make(cfg, kind="hygiene", page_size=3), sqlite_store, cfg)
+    assert rest.posts_read == 5  # submissions 4..1 and the comment on 1; nothing skipped
+    assert len(rest.skipped) == 1 and "t3_1g00009" in rest.skipped[0]
+    assert "malformed item skipped" in rest.skipped[0]
+    assert len(stored_ids(sqlite_store)) == 13
+    assert run(make(cfg, kind="hygiene", page_size=3), sqlite_store, cfg).posts_read == 0
+
+
+def test_hygiene_rate_limit_defers_the_rest(config, sqlite_store, rsps):
+    cfg = hygiene_config(config)
+    cfg.accounts = cfg.accounts[1:]
+    replay = RedditReplay(rsps, [])
+    own_posts(replay)
+    calls = []
+    rsps.add_callback(responses.GET, "https://oauth.reddit.com/user/QMUL_Official/comments",
+                      callback=lambda request: calls.append(request) or (
+                          429, {"x-ratelimit-reset": "120"}, "{}"))
+    summary = run(make(cfg, kind="hygiene", page_size=3), sqlite_store, cfg)
+    assert not summary.ok and "rate limited (HTTP 429" in summary.errors[0]
+    assert summary.posts_read == 8  # the submissions listing was read and stored
