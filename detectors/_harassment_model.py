@@ -78,6 +78,7 @@ def new_classifier(labels: Sequence[str] = MODEL_LABELS) -> Any:
 
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # the fresh heads are expected to be missing
+    hf_logging.disable_progress_bar()  # Crestwatch reports its own progress
     try:
         return AutoModelForSequenceClassification.from_pretrained(
             base_encoder_dir(),
@@ -217,7 +218,9 @@ class TextScorer:
     ) -> TextScorer:
         """Any local Hugging Face sequence-classification model (never fetched from a hub)."""
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # Crestwatch reports its own progress
         if not (model_dir / "config.json").is_file():
             raise FileNotFoundError(f"{model_dir}: not a Hugging Face model directory")
         tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)

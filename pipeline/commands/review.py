@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 review_app = typer.Typer(help="Review hits: list, show, change status, assign, note.",
                          no_args_is_help=True)
 feedback_app = typer.Typer(help="Reviewed hits as labelled data.", no_args_is_help=True)
-out = Console(soft_wrap=True)
+# Tables stay readable when the output goes to a pipe or a file.
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
 
 Config = Annotated[Path | None, typer.Option("--config", "-c", help="Organisation config.")]
