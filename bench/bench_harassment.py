@@ -8,7 +8,7 @@ In one run, on the same 2,000 posts:
 It prints posts per second, the speed-up ratio, peak memory, and, with --data, macro-F1 of the
 "offensive" label on OLID held-out tweets for both, so a speed-up that costs quality shows.
 
-    .venv/bin/python bench/bench_harassment.py --data /work/shared/data/text
+    .venv/bin/python bench/bench_harassment.py --data ../shared/data/text
 (without --data it scores 2,000 generated posts and reports speed only).
 """
 
