@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from pipeline.config import BrandedAccount, OrgConfig
-from pipeline.models import Category, Hit, Post, Status
+from pipeline.config import OrgConfig
+from pipeline.hygiene import AccountHygiene, account_hygiene
+from pipeline.models import Category, Hit, Status
 from pipeline.store.base import Store
 
 ESCALATED = {Status.escalated, Status.takedown_requested}
 REVIEWED = {Status.escalated, Status.takedown_requested, Status.resolved, Status.false_positive,
             Status.whitelisted}
-STALE_DAYS = 30
-UNUSED_DAYS = 90
 
 _WORD = re.compile(r"[#@]?[^\W\d_][\w'’-]{2,}", re.UNICODE)
 _STOPWORDS = frozenset("""
@@ -65,19 +64,6 @@ class Change:
     @property
     def percent(self) -> float | None:
         return None if self.last_week == 0 else 100.0 * self.delta / self.last_week
-
-
-@dataclass
-class AccountHygiene:
-    platform: str
-    handle: str
-    owner: str
-    official: bool
-    last_post_at: datetime | None
-    posts_this_week: int
-    replies_received: int
-    replies_unanswered: int
-    state: str  # active, stale, unused
 
 
 @dataclass
@@ -136,54 +122,6 @@ def _terms(texts: list[str]) -> tuple[Counter[str], Counter[str]]:
             elif not lowered.startswith("@") and lowered not in _STOPWORDS:
                 terms[lowered] += 1
     return terms, hashtags
-
-
-def _hygiene(config: OrgConfig, store: Store, start: datetime,
-             end: datetime) -> list[AccountHygiene]:
-    """Registry accounts' activity from the posts collected for them (and any other posts)."""
-    # keyed by plain strings: a stored Post's platform is any str, not the config's Literal
-    accounts: dict[tuple[str, str], BrandedAccount] = {
-        (a.platform, a.handle.lstrip("@").casefold()): a for a in config.accounts}
-    by_id: dict[tuple[str, str], BrandedAccount] = {
-        (a.platform, a.platform_id): a for a in config.accounts if a.platform_id}
-
-    def owner_of(post: Post) -> BrandedAccount | None:
-        return by_id.get((post.platform, post.author.id)) or accounts.get(
-            (post.platform, post.author.handle.lstrip("@").casefold()))
-
-    last_post: dict[tuple[str, str], datetime] = {}
-    own_ids: dict[tuple[str, str], set[str]] = defaultdict(set)
-    answered: set[str] = set()  # ids of posts an account replied to
-    week_posts: Counter[tuple[str, str]] = Counter()
-    replies: list[Post] = []
-    for post in store.iter_posts(end - timedelta(days=UNUSED_DAYS), end):
-        account = owner_of(post)
-        if account is not None:
-            key = (account.platform, account.handle)
-            last_post[key] = max(last_post.get(key, post.created_at), post.created_at)
-            own_ids[key].add(post.id)
-            if post.in_reply_to:
-                answered.add(post.in_reply_to)
-            if start <= post.created_at < end:
-                week_posts[key] += 1
-        elif post.in_reply_to and start <= post.created_at < end:
-            replies.append(post)
-    result = []
-    for account in config.accounts:
-        key = (account.platform, account.handle)
-        received = [r for r in replies if r.in_reply_to in own_ids[key]]
-        last = last_post.get(key)
-        if last is None or last < end - timedelta(days=UNUSED_DAYS):
-            state = "unused"
-        elif last < end - timedelta(days=STALE_DAYS):
-            state = "stale"
-        else:
-            state = "active"
-        result.append(AccountHygiene(
-            account.platform, account.handle, account.owner, account.official, last,
-            week_posts[key], len(received), sum(r.id not in answered for r in received), state,
-        ))
-    return result
 
 
 def build_weekly_report(store: Store, config: OrgConfig, week: str) -> WeeklyReport:
@@ -248,7 +186,7 @@ def build_weekly_report(store: Store, config: OrgConfig, week: str) -> WeeklyRep
         median_review_minutes=statistics.median(minutes) if minutes else None,
         reviewed_share=len(reviewed) / len(now_hits) if now_hits else None,
         false_positive_rate=fp,
-        hygiene=_hygiene(config, store, start, end),
+        hygiene=account_hygiene(config, store, start, end),
     )
 
 

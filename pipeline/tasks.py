@@ -299,3 +299,22 @@ def weekly_report(
         sent = f"report:{label}" in result.sent
     return {"week": label, "hits": report.total.this_week, "html": str(files["html"]),
             "emailed": sent}
+
+
+def flag_account_hygiene(
+    config_path: str | Path, *, now: datetime | None = None, store_url: str | None = None
+) -> dict[str, object]:
+    """Upsert one `account_hygiene` hit per registry account that is stale, unused or leaves
+    replies unanswered. Accounts the reviewers whitelisted (e.g. deliberately dormant) are
+    skipped; a rerun updates the same hits."""
+    from pipeline.hygiene import flag_accounts
+
+    config = load_config(config_path)
+    with open_task_store(config, store_url=store_url) as store:
+        whitelist = store.whitelist()
+        hits = [h for h in flag_accounts(config, store, now or utcnow())
+                if ("account", f"{h.platform}:{h.author_id}") not in whitelist]
+        result = store.upsert_hits(hits)
+    if result.failed:
+        raise RuntimeError(f"store refused {len(result.failed)} account-hygiene hits")
+    return {"flagged": result.written, "accounts": sorted(h.author_handle for h in hits)}
