@@ -309,3 +309,14 @@ def weekly_report_message(settings: Notifications, report: Any,
                    settings.digest_recipients or settings.recipients,
                    f"[Crestwatch] Weekly report {report.week}", "\n".join(lines),
                    [str(p) for p in files.values()])
+
+
+def send_weekly_report(config: OrgConfig, report: Any, files: dict[str, Path]) -> DeliveryReport:
+    """Queue the weekly report e-mail (once per week: its key is the week) and deliver the
+    outbox; what could not be sent stays queued for the next delivery."""
+    outbox = outbox_for(config)
+    try:
+        outbox.queue(weekly_report_message(config.notifications, report, files))
+        return deliver(outbox, config.notifications)
+    finally:
+        outbox.close()

@@ -276,7 +276,7 @@ def weekly_report(
 ) -> dict[str, object]:
     """Build the weekly trend report (default: the last complete ISO week) into
     <data>/reports/ and e-mail it to the digest recipients through the outbox."""
-    from pipeline.notify import deliver, outbox_for, weekly_report_message
+    from pipeline.notify import send_weekly_report
     from pipeline.report import build_weekly_report, week_label
     from pipeline.report_render import write_report
 
@@ -287,12 +287,7 @@ def weekly_report(
     files = write_report(report, config.data_path() / "reports" / label, pdf=pdf)
     sent = False
     if email and (config.notifications.digest_recipients or config.notifications.recipients):
-        outbox = outbox_for(config)
-        try:
-            outbox.queue(weekly_report_message(config.notifications, report, files))
-            result = deliver(outbox, config.notifications)
-        finally:
-            outbox.close()
+        result = send_weekly_report(config, report, files)
         if result.failed:
             raise RuntimeError("weekly report e-mail not sent yet, kept queued: "
                                + "; ".join(result.failed.values()))

@@ -46,14 +46,9 @@ def report_command(
     err.print(f"{report.total.this_week} hits in {label}; report written to {files['html']}"
               + (f" and {files['pdf']}" if "pdf" in files else ""))
     if email:
-        from pipeline.notify import deliver, outbox_for, weekly_report_message
+        from pipeline.notify import send_weekly_report
 
-        outbox = outbox_for(cfg)
-        try:
-            outbox.queue(weekly_report_message(cfg.notifications, report, files))
-            result = deliver(outbox, cfg.notifications)
-        finally:
-            outbox.close()
+        result = send_weekly_report(cfg, report, files)
         if result.failed:
             err.print(f"[yellow]e-mail not sent yet (kept for the next run): "
                       f"{'; '.join(result.failed.values())}[/yellow]")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import tasks
+from tests.dags.runs import task_states, without_retries
 from tests.dags.scenario import MARKED, write_scenario
 
 # A made-up password: the local node ignores it (security is off on loopback), so the test can
@@ -46,19 +47,6 @@ def _counts(es_client, prefix: str) -> tuple[int, int]:  # type: ignore[no-untyp
             es_client.count(index=f"{prefix}-hits")["count"])
 
 
-def _without_retries(dag):  # type: ignore[no-untyped-def]
-    """The DAG as parsed, but a failing task fails the run at once instead of waiting out the
-    production backoff (dag.test() honours retry delays)."""
-    for task in dag.tasks:
-        task.retries = 0
-    return dag
-
-
-def _states(run) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
-    states: dict[str, list[str]] = {}
-    for ti in run.get_task_instances():
-        states.setdefault(ti.task_id, []).append(str(ti.state))
-    return states
 
 
 def test_connection_fields_come_from_airflow(deployment: Path, es_url: str) -> None:
@@ -84,11 +72,11 @@ def test_source_credentials_come_from_the_sources_connection(
 def test_ingest_dag_writes_to_elasticsearch_and_a_second_run_adds_nothing(
     dagbag, deployment: Path, es_client, es_prefix: str, caplog: pytest.LogCaptureFixture,
 ) -> None:  # type: ignore[no-untyped-def]
-    dag = _without_retries(dagbag.get_dag("ingest"))
+    dag = without_retries(dagbag.get_dag("ingest"))
     with caplog.at_level(logging.INFO):
         first = dag.test()
-    assert str(first.state) == "success", _states(first)
-    states = _states(first)
+    assert str(first.state) == "success", task_states(first)
+    states = task_states(first)
     assert states["ingest_jsonl"] == ["success"]  # one mapped instance: the one enabled source
     assert states["ingest_x"] == ["skipped"]  # no X source configured
     [mapped] = [ti for ti in first.get_task_instances() if ti.task_id == "ingest_jsonl"]
@@ -98,7 +86,7 @@ def test_ingest_dag_writes_to_elasticsearch_and_a_second_run_adds_nothing(
     assert {h["_source"]["post_id"] for h in hits} == {f"x:{n}" for n in MARKED}
 
     second = dag.test()
-    assert str(second.state) == "success", _states(second)
+    assert str(second.state) == "success", task_states(second)
     assert second.run_id != first.run_id
     assert _counts(es_client, es_prefix) == (6, len(MARKED))
     assert "source replay: {'posts_read': 6" in caplog.text  # the task logs were captured
@@ -110,8 +98,8 @@ def test_a_failing_source_fails_its_task_and_raises_the_alert(
 ) -> None:  # type: ignore[no-untyped-def]
     (deployment.parent / "posts.jsonl").unlink()
     with caplog.at_level(logging.INFO):
-        run = _without_retries(dagbag.get_dag("ingest")).test()
-    states = _states(run)
+        run = without_retries(dagbag.get_dag("ingest")).test()
+    states = task_states(run)
     assert str(run.state) == "failed"
     assert states["ingest_jsonl"] == ["failed"] and states["ingest_x"] == ["skipped"]
     alerts = [r for r in caplog.records if r.name == "pipeline.alerts"]
@@ -157,8 +145,8 @@ def test_retention_dag_purges_posts_past_retention(
 ) -> None:  # type: ignore[no-untyped-def]
     tasks.ingest_source(deployment, "replay")
     assert _counts(es_client, es_prefix) == (6, len(MARKED))
-    run = _without_retries(dagbag.get_dag("retention")).test()
-    assert str(run.state) == "success", _states(run)
+    run = without_retries(dagbag.get_dag("retention")).test()
+    assert str(run.state) == "success", task_states(run)
     # Post 6 was created 400 days before the scenario's date, beyond 180 days of retention.
     assert _counts(es_client, es_prefix) == (5, len(MARKED))
     assert es_client.exists(index=f"{es_prefix}-posts", id="x:5")

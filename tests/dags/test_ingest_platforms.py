@@ -26,6 +26,7 @@ import yaml
 
 from detectors.base import available
 from pipeline import tasks
+from tests.dags.runs import task_states, without_retries
 from tests.unit.sources import bluesky_replay, mastodon_replay, reddit_replay, x_replay
 from tests.unit.sources.bluesky_replay import BlueskyReplay
 from tests.unit.sources.mastodon_replay import MastodonReplay
@@ -141,17 +142,6 @@ def deployment(
     return path
 
 
-def _without_retries(dag):  # type: ignore[no-untyped-def]
-    for task in dag.tasks:
-        task.retries = 0
-    return dag
-
-
-def _states(run) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
-    states: dict[str, list[str]] = {}
-    for ti in run.get_task_instances():
-        states.setdefault(ti.task_id, []).append(str(ti.state))
-    return states
 
 
 def _stored(es_client, prefix: str) -> tuple[dict[str, int], int]:  # type: ignore[no-untyped-def]
@@ -166,10 +156,10 @@ def test_mapped_platform_ingest_stores_every_platform_and_a_second_run_adds_noth
     dagbag, deployment: Path, replays: Replays, es_client, es_prefix: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:  # type: ignore[no-untyped-def]
-    dag = _without_retries(dagbag.get_dag("ingest"))
+    dag = without_retries(dagbag.get_dag("ingest"))
     with caplog.at_level(logging.INFO):
         first = dag.test()
-    states = _states(first)
+    states = task_states(first)
     assert str(first.state) == "success", states
     for platform, name in PLATFORM_SOURCES.items():
         assert states[f"ingest_{platform}"] == ["success"], (platform, states)
@@ -192,7 +182,7 @@ def test_mapped_platform_ingest_stores_every_platform_and_a_second_run_adds_noth
 
     calls_before = len(replays.x.calls)
     second = dag.test()
-    assert str(second.state) == "success", _states(second)
+    assert str(second.state) == "success", task_states(second)
     assert second.run_id != first.run_id
     # The second run asked the platforms again, from the saved checkpoints...
     assert len(replays.x.calls) > calls_before

@@ -10,8 +10,8 @@ import yaml
 
 from pipeline import tasks
 from pipeline.review import Reviewer
+from tests.dags.runs import task_states, without_retries
 from tests.dags.scenario import write_scenario
-from tests.dags.test_ingest_dag import _states, _without_retries
 from tests.unit.notify.conftest import smtp_server  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.slow
@@ -44,9 +44,9 @@ def test_notifications_dag_mails_each_critical_hit_once(dagbag, deployment, smtp
         assert len(hits) == 2
         Reviewer(store, "amira").set_risk(hits[0].id, "critical")
         store.update_hit(hits[0].id, {"status": "new"}, actor="amira", action="reopen")
-    dag = _without_retries(dagbag.get_dag("notifications"))
+    dag = without_retries(dagbag.get_dag("notifications"))
     run = dag.test()
-    assert set(_states(run)["notify"]) == {"success"}
+    assert set(task_states(run)["notify"]) == {"success"}
     critical = [m for m in smtp_server.inbox.messages if "Critical" in m["Subject"]]
     assert len(critical) == 1 and critical[0]["To"] == "alerts@example.ac.uk"
     dag.test()
@@ -54,8 +54,8 @@ def test_notifications_dag_mails_each_critical_hit_once(dagbag, deployment, smtp
 
 
 def test_weekly_report_dag_writes_and_mails_the_report(dagbag, deployment, smtp_server):  # noqa: F811
-    run = _without_retries(dagbag.get_dag("weekly_report")).test()
-    assert set(_states(run)["build_and_send"]) == {"success"}
+    run = without_retries(dagbag.get_dag("weekly_report")).test()
+    assert set(task_states(run)["build_and_send"]) == {"success"}
     reports = list((deployment.parent / "data" / "reports").glob("*/crestwatch-*.html"))
     assert len(reports) == 1
     (mail,) = [m for m in smtp_server.inbox.messages if "Weekly report" in m["Subject"]]
