@@ -8,7 +8,16 @@ import cv2
 import numpy as np
 import pytest
 
-from detectors._logo_match import LogoMatcher, MatchSettings, feature_extractor, plausible_quad
+from detectors._logo_match import (
+    LogoMatch,
+    LogoMatcher,
+    MatchSettings,
+    appearance_agreement,
+    feature_extractor,
+    judge_by_appearance,
+    plausible_quad,
+    score_for,
+)
 from detectors._logo_refs import ReferenceError, load_reference
 
 from .conftest import composite
@@ -210,3 +219,59 @@ def test_the_variant_with_matching_colours_is_named(
     assert {m.reference.variant for m in found} == {"colour", "mono"}
     assert found[0].reference.variant == ("mono" if mono else "colour")
     assert found[0].score == max(m.score for m in found)
+
+
+# ---- appearance: the check that decides matches with few inliers ---------------------------
+
+
+def _bare(photo: np.ndarray) -> np.ndarray:
+    """The photo as `composite` sizes it, without a logo: the same pixels around the outline."""
+    return cv2.cvtColor(cv2.resize(photo, (800, 600), interpolation=cv2.INTER_AREA),
+                        cv2.COLOR_RGB2BGR)
+
+
+@pytest.mark.parametrize("alter", [None, _inverted, _monochrome],
+                         ids=["original", "inverted", "monochrome"])
+def test_appearance_agrees_with_a_real_logo_and_not_with_the_photo_under_it(
+    matcher: LogoMatcher, drawn_logos: list[np.ndarray], photo: np.ndarray, alter: object,
+) -> None:
+    logo = drawn_logos[0] if alter is None else alter(drawn_logos[0])  # type: ignore[operator]
+    image = composite(photo, logo, width=200, angle=20)
+    best = matcher.match(image)[0]
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    on_logo = appearance_agreement(grey, best)
+    # Same outline, same place, but the photo without the logo: what a chance match sees.
+    off_logo = appearance_agreement(cv2.cvtColor(_bare(photo), cv2.COLOR_BGR2GRAY), best)
+    assert on_logo >= 0.6
+    assert off_logo < SETTINGS.min_appearance - 0.1
+    assert on_logo > off_logo + 0.25
+
+
+def test_weak_matches_are_confirmed_or_demoted_by_appearance(
+    matcher: LogoMatcher, drawn_logos: list[np.ndarray], photo: np.ndarray,
+) -> None:
+    image = composite(photo, drawn_logos[0], width=200)
+    found = matcher.match(image)[0]
+
+    def weak() -> LogoMatch:
+        # What RANSAC reports for a small or blurred logo: 6 inliers, under the 0.5 line.
+        return LogoMatch(found.reference, score_for(6, SETTINGS.min_inliers), 6, 20,
+                         found.polygon, "features")
+
+    confirmed = weak()
+    judge_by_appearance(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), confirmed, SETTINGS)
+    assert confirmed.score >= 0.5
+    assert confirmed.details["appearance"] >= SETTINGS.min_appearance
+
+    demoted = weak()
+    judge_by_appearance(cv2.cvtColor(_bare(photo), cv2.COLOR_BGR2GRAY), demoted, SETTINGS)
+    assert demoted.score < weak().score
+    assert demoted.score < 0.25
+
+
+def test_a_strong_match_is_not_second_guessed(
+    matcher: LogoMatcher, drawn_logos: list[np.ndarray], photo: np.ndarray,
+) -> None:
+    best = matcher.match(composite(photo, drawn_logos[0], width=300))[0]
+    assert best.inliers >= SETTINGS.appearance_below
+    assert "appearance" not in best.details
