@@ -38,17 +38,19 @@ def _posts(data: Path | None, n: int) -> tuple[list[str], list[bool | None]]:
         return texts, [None] * n
     from pipeline.training.harassment import TrainSettings, training_split
 
-    _, heldout = training_split(data, TrainSettings())
+    heldout = training_split(data, TrainSettings()).heldout
     examples = (heldout["olid"] + heldout.get("davidson", []))[:n]
     return [e.text for e in examples], [
         e.offensive if e.source == "olid" else None for e in examples
     ]
 
 
-def _macro_f1(truth: list[bool | None], scores: list[float]) -> float | None:
+def _macro_f1(
+    truth: list[bool | None], scores: list[float], threshold: float = 0.5
+) -> float | None:
     from sklearn.metrics import f1_score
 
-    pairs = [(t, s >= 0.5) for t, s in zip(truth, scores, strict=True) if t is not None]
+    pairs = [(t, s >= threshold) for t, s in zip(truth, scores, strict=True) if t is not None]
     if not pairs:
         return None
     return float(f1_score([t for t, _ in pairs], [p for _, p in pairs], average="macro"))
@@ -90,7 +92,10 @@ def main() -> None:
     ]
     log.info("%d posts, %d threads", len(posts), args.threads)
 
-    model, _ = load_artefact(ARTEFACT_DIR)
+    model, meta = load_artefact(ARTEFACT_DIR)
+    # A user of the plain pipeline would apply the decision threshold training chose for the
+    # float32 model; the detector applies its own mode's threshold by shifting its scores.
+    plain_threshold = float(meta.get("thresholds", {}).get("float32", {}).get("offensive", 0.5))
     tokenizer = AutoTokenizer.from_pretrained(base_encoder_dir(), local_files_only=True)
     plain = pipeline("text-classification", model=model, tokenizer=tokenizer, device="cpu")
     started = time.perf_counter()
@@ -104,7 +109,7 @@ def main() -> None:
     config = load_config()
     rate_plain = len(posts) / plain_seconds
     log.info("plain pipeline loop : %7.1f posts/s (%.1f s)", rate_plain, plain_seconds)
-    f1_plain = _macro_f1(truth, plain_scores)
+    f1_plain = _macro_f1(truth, plain_scores, plain_threshold)
     for int8 in (False, True):
         config.detectors["harassment"].options["int8"] = int8
         detector = HarassmentDetector(config)

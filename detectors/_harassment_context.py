@@ -112,6 +112,12 @@ FRIENDLY_CUES = (
     r"\b(?:my|i) (?:own )?(?:stupid|dumb|idiot)\b",
     r"\b(?:you|u) (?:absolute |fucking |bloody )?(?:legend|legends|genius|star|beauty)\b",
     r"\bfuck my life\b",
+    # Hyperbole about oneself: "this essay is going to kill me", "these deadlines are killing me".
+    r"\b(?:going to|gonna|about to|will|'ll|’ll) (?:kill|murder|destroy|finish) me\b",
+    r"\b(?:killing|murdering|destroying) me\b",
+    # A jibe taken back in the same breath: "I hate them (I love them)", "idiots (jk)".
+    r"\((?:i |we )?(?:love|adore) (?:them|him|her|you|u|yall|y'all|'em)\)",
+    r"\((?:jk|j/k|just kidding|kidding|not really)\)",
 )
 
 SECOND_PERSON = re.compile(r"\b(?:you|u|ur|your|you're|youre|ya|yall|y'all)\b|@\w+", re.I)

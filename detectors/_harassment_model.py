@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import math
 import re
 import warnings
 from collections.abc import Mapping, Sequence
@@ -176,6 +177,8 @@ class TextScorer:
         max_length: int = 128,
         max_windows: int = 4,
         batch_size: int = 64,
+        max_tokens: int = 1024,
+        thresholds: Mapping[str, float] | None = None,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
@@ -183,6 +186,7 @@ class TextScorer:
         self.max_length = max_length
         self.max_windows = max(1, max_windows)
         self.batch_size = max(1, batch_size)
+        self.max_tokens = max(1, max_tokens)
         names = [str(model.config.id2label[i]) for i in range(model.config.num_labels)]
         mapping = dict(label_map) if label_map else {n: n for n in names}
         unknown = set(mapping) - set(names)
@@ -194,16 +198,38 @@ class TextScorer:
         # Column index -> Crestwatch label; unmapped model labels (e.g. "non-toxic") are dropped.
         self.columns = [(i, mapping[n]) for i, n in enumerate(names) if n in mapping]
         self.labels = sorted({label for _, label in self.columns})
+        # Decision thresholds chosen at training time (per Crestwatch label): the logits are
+        # shifted so that a score of 0.5 means "at the threshold", whatever the scoring mode.
+        self.thresholds = dict(thresholds or {})
+        if self.thresholds and activation != "sigmoid":
+            raise ValueError("decision thresholds need a sigmoid (multi-label) model")
+        self._shift = [0.0] * len(names)
+        for column, label in self.columns:
+            t = self.thresholds.get(label)
+            if t is not None:
+                if not 0.0 < t < 1.0:
+                    raise ValueError(f"threshold for {label!r} must be between 0 and 1, not {t}")
+                self._shift[column] = math.log(t / (1.0 - t))
 
     @classmethod
     def from_artefact(
-        cls, artefact_dir: Path = ARTEFACT_DIR, *, int8: bool = True, **kwargs: Any
+        cls,
+        artefact_dir: Path = ARTEFACT_DIR,
+        *,
+        int8: bool = True,
+        calibrated: bool = True,
+        **kwargs: Any,
     ) -> TextScorer:
+        """The bundled classifier; `calibrated` applies the thresholds training chose for this
+        scoring mode (int8 or float32), so 0.5 is the decision point in both."""
         from transformers import AutoTokenizer
 
         model, meta = load_artefact(artefact_dir)
         tokenizer = AutoTokenizer.from_pretrained(base_encoder_dir(), local_files_only=True)
         kwargs.setdefault("max_length", int(meta.get("max_length", 128)))
+        if calibrated:
+            kwargs.setdefault("thresholds", meta.get("thresholds", {}).get(
+                "int8" if int8 else "float32"))
         return cls(quantize(model) if int8 else model, tokenizer, **kwargs)
 
     @classmethod
@@ -266,6 +292,26 @@ class TextScorer:
             owners.append(owner)
         return windows, owners
 
+    def _batches(self, windows: Sequence[Sequence[int]]) -> list[list[int]]:
+        """Window indices grouped shortest first, each batch holding at most `batch_size`
+        windows and `max_tokens` tokens once padded: long windows travel in small batches, so a
+        page of short posts with a few long ones is not padded to the longest."""
+        order = sorted(range(len(windows)), key=lambda k: len(windows[k]))
+        batches: list[list[int]] = []
+        current: list[int] = []
+        for k in order:
+            # Sorted ascending, so this window is the widest of the batch it joins.
+            if current and (
+                len(current) >= self.batch_size
+                or (len(current) + 1) * len(windows[k]) > self.max_tokens
+            ):
+                batches.append(current)
+                current = []
+            current.append(k)
+        if current:
+            batches.append(current)
+        return batches
+
     def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
         """Normalise and score `texts`; an empty text scores 0 for every label."""
         import torch
@@ -273,11 +319,9 @@ class TextScorer:
         cleaned = [normalise(t or "") for t in texts]
         results: list[dict[str, float]] = [dict.fromkeys(self.labels, 0.0) for _ in texts]
         windows, owners = self._windows(cleaned)
-        order = sorted(range(len(windows)), key=lambda k: len(windows[k]))
         pad = self.tokenizer.pad_token_id or 0
         with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                chunk = order[start : start + self.batch_size]
+            for chunk in self._batches(windows):
                 width = max(len(windows[k]) for k in chunk)
                 ids = torch.full((len(chunk), width), pad, dtype=torch.long)
                 mask = torch.zeros((len(chunk), width), dtype=torch.long)
@@ -285,6 +329,8 @@ class TextScorer:
                     ids[row, : len(windows[k])] = torch.tensor(windows[k])
                     mask[row, : len(windows[k])] = 1
                 logits = self.model(input_ids=ids, attention_mask=mask).logits.float()
+                if self.thresholds:
+                    logits = logits - torch.tensor(self._shift)
                 probs = (
                     torch.sigmoid(logits)
                     if self.activation == "sigmoid"

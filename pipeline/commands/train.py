@@ -29,10 +29,10 @@ def harassment_command(
     datasets: Annotated[
         str, typer.Option(help="Comma-separated: olid, davidson.")
     ] = "olid,davidson",
-    epochs: Annotated[float, typer.Option(min=0.01)] = 1.0,
+    epochs: Annotated[float, typer.Option(min=0.01)] = 2.0,
     trained_layers: Annotated[
         int, typer.Option(min=0, max=6, help="Top encoder layers tuned.")
-    ] = 2,
+    ] = 6,
     learning_rate: Annotated[float, typer.Option()] = 5e-5,
     max_davidson: Annotated[int, typer.Option(help="Cap on Davidson training tweets.")] = 3000,
     seed: Annotated[int, typer.Option()] = 13,
@@ -43,6 +43,14 @@ def harassment_command(
             "--baseline",
             help="Only measure the frozen-encoder + logistic regression reference, in and "
             "across data sets; writes no artefact.",
+        ),
+    ] = False,
+    recalibrate: Annotated[
+        bool,
+        typer.Option(
+            "--recalibrate",
+            help="Do not train: choose the decision thresholds of the artefact in --out again "
+            "(same split as its recipe) and measure it.",
         ),
     ] = False,
     heldout_dir: Annotated[
@@ -58,6 +66,8 @@ def harassment_command(
     from pipeline.training.harassment import (
         TrainSettings,
         export_heldout,
+        measure,
+        recipe_of,
         train_harassment,
         training_split,
     )
@@ -89,9 +99,12 @@ def harassment_command(
         return
     try:
         if heldout_dir:
-            _, heldout = training_split(data, settings)
-            for path in export_heldout(heldout, heldout_dir):
+            for path in export_heldout(training_split(data, settings).heldout, heldout_dir):
                 err.print(f"held-out set written to {path}")
+        if recalibrate:
+            metrics = measure(target, training_split(data, recipe_of(target)))
+            sys.stdout.write(json.dumps(metrics, indent=2) + "\n")
+            return
         result = train_harassment(data, target, settings, progress=progress)
     except (OSError, ValueError) as exc:
         err.print(f"[red]cannot train:[/red] {exc}", highlight=False, soft_wrap=True)

@@ -1,21 +1,25 @@
 """Training the harassment classifier: fine-tune the bundled MiniLM's top layers with three heads.
 
 Recipe (the defaults of `crestwatch train harassment`): each data set is split 90/10 by
-`labelled_text.split` (seed 13, stratified). The training parts are mixed (Davidson capped, keeping
-all its hate speech and "neither" tweets, since 77% of it is offensive) and the model learns the
-labels each set knows, with a masked binary cross-entropy. The held-out parts are scored with the
-saved artefact exactly as the detector loads it (int8 and float32), and the figures are written
-into the artefact's model.json.
+`labelled_text.split` (seed 13, stratified) into training and held-out parts, and a further 10% of
+each training part is set aside for calibration. The training parts are mixed (Davidson capped,
+keeping all its hate speech and "neither" tweets, since 77% of it is offensive) and the model
+learns the labels each set knows, with a masked binary cross-entropy. The calibration part then
+chooses, per label and per scoring mode (int8, float32), the decision threshold with the best
+macro-F1; the detector shifts its scores so that threshold reads as 0.5. The held-out parts, used
+for nothing else, are scored with the saved artefact exactly as the detector loads it, and the
+figures are written into the artefact's model.json.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,12 +41,13 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TrainSettings:
-    epochs: float = 1.0
-    trained_layers: int = 2
+    epochs: float = 2.0
+    trained_layers: int = 6
     learning_rate: float = 5e-5
     batch_size: int = 32
     max_length: int = 64
     heldout: float = 0.1
+    calibration: float = 0.1  # of each training part, for the decision thresholds
     seed: int = 13
     datasets: tuple[str, ...] = DATASETS
     max_davidson: int | None = 3000
@@ -67,20 +72,32 @@ def _cap_davidson(examples: list[Example], cap: int | None, seed: int) -> list[E
     return keep + rest[: max(0, cap - len(keep))]
 
 
+@dataclass
+class Splits:
+    train: list[Example]
+    calibration: list[Example]  # chooses the decision thresholds, never trained on
+    heldout: dict[str, list[Example]]  # per data set; only ever measured
+
+
 def training_split(
     data_dir: Path, settings: TrainSettings, report: ReadReport | None = None
-) -> tuple[list[Example], dict[str, list[Example]]]:
-    """The training examples and, per data set, its held-out examples."""
+) -> Splits:
+    """Training, calibration and (per data set) held-out examples, disjoint and reproducible."""
     sets = read_datasets(data_dir, settings.datasets, report)
-    train: list[Example] = []
-    heldout: dict[str, list[Example]] = {}
+    splits = Splits([], [], {})
     for name, examples in sets.items():
         part, held = split(examples, heldout=settings.heldout, seed=settings.seed)
+        part, calibration = split(part, heldout=settings.calibration, seed=settings.seed + 1)
         if name == "davidson":
+            # Calibrate on the mix the model was trained on, not on Davidson's 77% offensive.
             part = _cap_davidson(part, settings.max_davidson, settings.seed)
-        train.extend(part)
-        heldout[name] = held
-    return train, heldout
+            calibration = _cap_davidson(
+                calibration, round(settings.max_davidson * settings.calibration)
+                if settings.max_davidson is not None else None, settings.seed)
+        splits.train.extend(part)
+        splits.calibration.extend(calibration)
+        splits.heldout[name] = held
+    return splits
 
 
 def _frozen_prefix(model: Any, encoded: list[list[int]], first: int, batch_size: int) -> list[Any]:
@@ -211,6 +228,59 @@ def fine_tune(
     return model
 
 
+def fit_thresholds(
+    scorer: TextScorer, examples: Sequence[Example], labels: Sequence[str] = MODEL_LABELS
+) -> dict[str, float]:
+    """Per label, the decision threshold with the best macro-F1 on `examples` (raw scores).
+
+    A quantised or differently trained model keeps its ranking (ROC-AUC) but moves its scores;
+    re-choosing the threshold for each scoring mode keeps that shift from costing F1.
+    """
+    from sklearn.metrics import f1_score
+
+    if scorer.thresholds:
+        raise ValueError("fit thresholds on raw scores: build the scorer without thresholds")
+    scores = scorer.score([e.text for e in examples])
+    chosen: dict[str, float] = {}
+    for label in labels:
+        pairs = [
+            (bool(e.target(label)), s.get(label, 0.0))
+            for e, s in zip(examples, scores, strict=True)
+            if e.target(label) is not None
+        ]
+        if len({t for t, _ in pairs}) < 2:
+            continue
+        truth = [t for t, _ in pairs]
+        values = [v for _, v in pairs]
+        candidates = [i / 100 for i in range(5, 96)]
+        # Ties go to the threshold nearest 0.5, so a flat stretch does not drift to an edge.
+        best = max(
+            candidates,
+            key=lambda t: (
+                round(float(f1_score(truth, [v >= t for v in values], average="macro")), 4),
+                -abs(t - 0.5),
+            ),
+        )
+        chosen[label] = best
+    return chosen
+
+
+def calibrate(out_dir: Path, calibration: Sequence[Example]) -> dict[str, dict[str, float]]:
+    """Fit and store the thresholds of both scoring modes in the artefact's model.json."""
+    thresholds = {
+        mode: fit_thresholds(
+            TextScorer.from_artefact(out_dir, int8=mode == "int8", calibrated=False), calibration
+        )
+        for mode in ("int8", "float32")
+    }
+    meta_path = out_dir / "model.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["thresholds"] = thresholds
+    meta["calibration_examples"] = len(calibration)
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return thresholds
+
+
 def heldout_metrics(
     scorer: TextScorer, heldout: dict[str, list[Example]], *, threshold: float = 0.5
 ) -> dict[str, dict[str, Any]]:
@@ -243,8 +313,6 @@ def heldout_metrics(
 
 def export_heldout(heldout: dict[str, list[Example]], out_dir: Path) -> list[Path]:
     """Held-out tweets as labelled JSONL for `crestwatch eval --detector harassment`."""
-    import json
-
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, examples in heldout.items():
@@ -277,15 +345,13 @@ def train_harassment(
     progress: Callable[[int, int, float], None] | None = None,
 ) -> TrainResult:
     """Read, split, fine-tune, save the artefact, and measure it on the held-out parts."""
-    import json
-
     settings = settings or TrainSettings()
     report = ReadReport()
     started = time.monotonic()
-    train, heldout = training_split(data_dir, settings, report)
-    if not train:
+    splits = training_split(data_dir, settings, report)
+    if not splits.train:
         raise ValueError(f"{data_dir}: no usable training examples")
-    model = fine_tune(train, settings, progress=progress)
+    model = fine_tune(splits.train, settings, progress=progress)
     seconds = time.monotonic() - started
     recipe = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(settings).items()}
     save_artefact(
@@ -296,16 +362,47 @@ def train_harassment(
             "max_length": 128,
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "recipe": recipe,
-            "train_examples": len(train),
+            "train_examples": len(splits.train),
             "train_seconds": round(seconds),
         },
     )
+    metrics = measure(out_dir, splits)
+    return TrainResult(
+        out_dir, len(splits.train), seconds, metrics, [str(e) for e in report.errors]
+    )
+
+
+def recipe_of(artefact_dir: Path) -> TrainSettings:
+    """The settings an artefact was trained with (its split is rebuilt from them)."""
+    meta_path = artefact_dir / "model.json"
+    if not meta_path.is_file():
+        raise FileNotFoundError(f"{meta_path}: missing; not a trained artefact")
+    recipe = dict(json.loads(meta_path.read_text(encoding="utf-8")).get("recipe", {}))
+    known = {f.name for f in fields(TrainSettings)}
+    if "datasets" in recipe:
+        recipe["datasets"] = tuple(recipe["datasets"])
+    recipe.setdefault("calibration", 0.0)  # artefacts from before the calibration split
+    return TrainSettings(**{k: v for k, v in recipe.items() if k in known})
+
+
+def measure(out_dir: Path, splits: Splits) -> dict[str, Any]:
+    """Calibrate the artefact in `out_dir`, then measure it on the held-out parts (both modes).
+
+    Also what `crestwatch train harassment --recalibrate` runs on an existing artefact.
+    """
+    if not splits.calibration:
+        raise ValueError(
+            f"{out_dir}: its recipe set no calibration part aside; train it again to calibrate"
+        )
+    calibrate(out_dir, splits.calibration)
     metrics = {
-        "int8": heldout_metrics(TextScorer.from_artefact(out_dir, int8=True), heldout),
-        "float32": heldout_metrics(TextScorer.from_artefact(out_dir, int8=False), heldout),
+        mode: heldout_metrics(
+            TextScorer.from_artefact(out_dir, int8=mode == "int8"), splits.heldout
+        )
+        for mode in ("int8", "float32")
     }
     meta_path = out_dir / "model.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     meta["heldout"] = metrics
     meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    return TrainResult(out_dir, len(train), seconds, metrics, [str(e) for e in report.errors])
+    return metrics

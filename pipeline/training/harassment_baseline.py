@@ -48,7 +48,8 @@ def frozen_baseline(data_dir: Path, settings: TrainSettings | None = None) -> di
     from sklearn.metrics import f1_score, roc_auc_score
 
     settings = settings or TrainSettings()
-    train, heldout = training_split(data_dir, settings)
+    splits = training_split(data_dir, settings)
+    train, heldout = splits.train, splits.heldout
     names = list(heldout)
     train_by = {n: [e for e in train if e.source == n] for n in names}
     everything = [e for n in names for e in train_by[n]] + [e for n in names for e in heldout[n]]

@@ -153,6 +153,16 @@ LABELLED_CASES = [
         "Scunthorpe problem (surnames)",
     ),
     ("this exam is killing me lol", False, "figurative violence"),
+    (
+        "This bloody essay on tort law is going to kill me. Send snacks.",
+        False,
+        "figurative violence about oneself (demo samples)",
+    ),
+    (
+        "Lost the pub quiz to the Physics PhDs. They are nerds and I hate them (I love them).",
+        False,
+        "banter taken back (demo samples)",
+    ),
     ("Lovely sunny day at Mile End campus", False, "plain benign"),
 ]
 

@@ -132,11 +132,24 @@ def test_train_command_writes_a_small_loadable_artefact(tmp_path: Path) -> None:
     assert meta["trained_layers"] == 1 and meta["recipe"]["seed"] == 13
     # One layer, pooler and heads in float16: about 3.6 MB; the word embeddings are not copied.
     assert (out / WEIGHTS_FILE).stat().st_size < 5_000_000
+    assert set(meta["thresholds"]) == {"int8", "float32"}
+    assert meta["calibration_examples"] > 0
     scorer = TextScorer.from_artefact(out)
+    assert scorer.thresholds == meta["thresholds"]["int8"]
     (scores,) = scorer.score(["you are a stupid idiot"])
     assert set(scores) == {"offensive", "targeted", "identity_attack"}
     posts = read_labelled(heldout / "olid_heldout.jsonl")
     assert len(posts) == 3 and any("offensive" in p.labels for p in posts)
+
+    # --recalibrate chooses the thresholds again from the artefact's own recipe, no training.
+    weights = (out / WEIGHTS_FILE).read_bytes()
+    again = CliRunner().invoke(
+        app, ["train", "harassment", "--data", str(data), "--out", str(out), "--recalibrate"]
+    )
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout) == metrics
+    assert (out / WEIGHTS_FILE).read_bytes() == weights
+    assert json.loads((out / "model.json").read_text())["thresholds"] == meta["thresholds"]
 
 
 def test_cli_reports_missing_data_clearly(tmp_path: Path) -> None:
