@@ -275,3 +275,36 @@ def test_a_strong_match_is_not_second_guessed(
     best = matcher.match(composite(photo, drawn_logos[0], width=300))[0]
     assert best.inliers >= SETTINGS.appearance_below
     assert "appearance" not in best.details
+
+
+def test_ratio_test_votes_per_reference_on_arrays(
+    logo_files: dict[str, Path], drawn_logos: list[np.ndarray], tmp_path: Path,
+) -> None:
+    other = tmp_path / "other.png"
+    cv2.imwrite(str(other), cv2.cvtColor(drawn_logos[1], cv2.COLOR_RGBA2BGRA))
+    refs = [_reference(logo_files["png"], None),
+            _reference(logo_files["svg"], None, variant="badge"),
+            load_reference("other", "logo", other, features=feature_extractor(SETTINGS),
+                           feature_key="sift:test", side=400, cache_dir=None)]
+    m = LogoMatcher(refs, SETTINGS)
+    start = np.cumsum([0] + [len(r.points) for r in refs])
+
+    def feature(ref: int, local: int) -> int:  # index in the shared index
+        return int(start[ref] + local)
+
+    a, c, g = 0, 1, 2
+    d = 0
+    b, h = 0, 1
+    indices = np.asarray([
+        [feature(0, a), feature(2, b), feature(2, h)],  # clear winner: votes ref 0 / a
+        [feature(0, c), feature(1, d), feature(2, h)],  # same brand, other variant: both vote
+        [feature(0, g), feature(0, g), feature(0, g)],  # no rival at all: distinctiveness unknown
+        [feature(0, g), feature(2, b), feature(2, h)],  # ambiguous: 190 is not < 0.8 * 200
+        [feature(0, a), feature(2, b), feature(2, h)],  # a closer image feature for ref 0 / a
+    ], dtype=np.int64)
+    distances = np.asarray([
+        [100, 200, 210], [100, 110, 300], [50, 50, 50], [190, 200, 210], [50, 200, 210],
+    ], dtype=np.float32)
+    votes = m._ratio_test(indices, distances)
+    # Reference 0: a pairs with query 4 (50 beats query 0's 100), then c with query 1.
+    assert votes == {0: [(a, 4), (c, 1)], 1: [(d, 1)]}
