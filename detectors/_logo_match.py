@@ -62,16 +62,17 @@ class LogoMatch:
     details: dict[str, float] = field(default_factory=dict)
 
 
-def feature_extractor(settings: MatchSettings, contrast: float | None = None) -> object:
-    """`contrast` raises SIFT's contrast threshold above its default (0.04): fewer, stronger
-    keypoints, so a cheaper search of a posted image; references keep the default."""
+SIFT_CONTRAST = 0.04  # OpenCV's default contrast threshold
+
+
+def feature_extractor(settings: MatchSettings, contrast: float = SIFT_CONTRAST) -> object:
+    """`contrast` above SIFT's default keeps fewer, stronger keypoints: a cheaper search of a
+    posted image. References and the tiled pass for small logos keep the default."""
     import cv2
 
     if settings.features == "sift":
-        if contrast is not None:
-            return cv2.SIFT_create(  # type: ignore[attr-defined]
-                nfeatures=settings.max_features, contrastThreshold=contrast)
-        return cv2.SIFT_create(nfeatures=settings.max_features)  # type: ignore[attr-defined]
+        return cv2.SIFT_create(  # type: ignore[attr-defined]
+            nfeatures=settings.max_features, contrastThreshold=contrast)
     if settings.features == "orb":
         return cv2.ORB_create(  # type: ignore[attr-defined]
             nfeatures=settings.max_features, scaleFactor=1.2, nlevels=10,

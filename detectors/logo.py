@@ -31,6 +31,7 @@ import numpy as np
 
 from detectors._image import DEFAULT_MAX_PIXELS, ImageError, load_image
 from detectors._logo_match import (
+    SIFT_CONTRAST,
     LogoMatch,
     LogoMatcher,
     MatchSettings,
@@ -114,7 +115,8 @@ class LogoDetector(Detector):
         if not references and self.config.logos:
             log.error("no usable reference logo; the logo detector will find nothing")
         self.matcher = LogoMatcher(references, self.match_settings)
-        self._working_extractor = feature_extractor(self.match_settings, self.contrast or None)
+        self._working_extractor = feature_extractor(
+            self.match_settings, self.contrast or SIFT_CONTRAST)
         if self.workers > 1:
             import cv2
 

@@ -198,3 +198,19 @@ def test_a_logo_hit_round_trips_through_the_store(
     assert stored.evidence["image_path"] == finding.evidence["image_path"]
     assert stored.evidence["reference"] == "uni/crest"
     assert len(sqlite_store.search_hits()) == 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("options", "working", "tiles"), [
+    ({}, 0.06, 0.04),                     # the defaults: a cheaper working pass
+    ({"contrast": 0.05}, 0.05, 0.04),
+    ({"contrast": 0}, 0.04, 0.04),        # 0 = OpenCV's default everywhere
+])
+def test_contrast_option_sets_the_working_pass_only(
+    logo_config: OrgConfig, options: dict[str, float], working: float, tiles: float
+) -> None:
+    detector = LogoDetector(logo_config, DetectorSettings(options=options))
+    detector.load()
+    assert detector.max_side == 640
+    assert detector._working_extractor.getContrastThreshold() == pytest.approx(working)  # type: ignore[attr-defined]
+    assert detector.matcher is not None
+    assert detector.matcher.extractor.getContrastThreshold() == pytest.approx(tiles)  # type: ignore[attr-defined]
