@@ -34,6 +34,7 @@ from detectors._harassment_model import (
     trained_parameter_names,
 )
 from pipeline.jsonl import ReadReport
+from pipeline.training.batches import length_bucketed, pad
 from pipeline.training.labelled_text import DATASETS, Example, read_datasets, split
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class TrainSettings:
     trained_layers: int = 6
     learning_rate: float = 5e-5
     batch_size: int = 32
-    max_length: int = 64
+    max_length: int = 96
     heldout: float = 0.1
     calibration: float = 0.1  # of each training part, for the decision thresholds
     seed: int = 13
@@ -92,8 +93,12 @@ def training_split(
             # Calibrate on the mix the model was trained on, not on Davidson's 77% offensive.
             part = _cap_davidson(part, settings.max_davidson, settings.seed)
             calibration = _cap_davidson(
-                calibration, round(settings.max_davidson * settings.calibration)
-                if settings.max_davidson is not None else None, settings.seed)
+                calibration,
+                round(settings.max_davidson * settings.calibration)
+                if settings.max_davidson is not None
+                else None,
+                settings.seed,
+            )
         splits.train.extend(part)
         splits.calibration.extend(calibration)
         splits.heldout[name] = held
@@ -117,25 +122,13 @@ def _frozen_prefix(model: Any, encoded: list[list[int]], first: int, batch_size:
         with torch.inference_mode():
             for start in range(0, len(order), batch_size * 4):
                 chunk = order[start : start + batch_size * 4]
-                ids, mask = _pad([encoded[i] for i in chunk])
+                ids, mask = pad([encoded[i] for i in chunk])
                 hidden = model.bert(input_ids=ids, attention_mask=mask).last_hidden_state
                 for row, i in enumerate(chunk):
                     cached[i] = hidden[row, : len(encoded[i])].clone()
     finally:
         model.bert.encoder.layer = layers
     return cached
-
-
-def _pad(rows: Sequence[Sequence[int]]) -> tuple[Any, Any]:
-    import torch
-
-    width = max(len(r) for r in rows)
-    ids = torch.zeros((len(rows), width), dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, r in enumerate(rows):
-        ids[i, : len(r)] = torch.tensor(list(r))
-        mask[i, : len(r)] = 1
-    return ids, mask
 
 
 def top_logits(model: Any, hidden: Any, mask: Any, first: int) -> Any:
@@ -180,8 +173,7 @@ def fine_tune(
         [nan if e.target(label) is None else float(bool(e.target(label))) for label in labels]
         for e in examples
     ]
-    order = list(range(len(examples)))
-    steps_per_epoch = math.ceil(len(order) / settings.batch_size)
+    steps_per_epoch = math.ceil(len(examples) / settings.batch_size)
     total = max(1, round(steps_per_epoch * settings.epochs))
     warmup = max(1, total // 16)
     optimiser = torch.optim.AdamW(
@@ -196,11 +188,9 @@ def fine_tune(
     step = 0
     running = 0.0
     while step < total:
-        rng.shuffle(order)
-        for start in range(0, len(order), settings.batch_size):
+        for batch in length_bucketed(encoded, settings.batch_size, rng):
             if step >= total:
                 break
-            batch = order[start : start + settings.batch_size]
             width = max(len(encoded[i]) for i in batch)
             hidden = torch.zeros((len(batch), width, model.config.hidden_size))
             mask = torch.zeros((len(batch), width), dtype=torch.long)

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from detectors._harassment_model import base_encoder_dir, normalise, quantize
-from pipeline.training.harassment import TrainSettings, _pad, training_split
+from pipeline.training.batches import pad
+from pipeline.training.harassment import TrainSettings, training_split
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def embed(texts: Sequence[str], *, batch_size: int = 64, max_length: int = 64) -
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            ids, mask = _pad([encoded[i] for i in chunk])
+            ids, mask = pad([encoded[i] for i in chunk])
             hidden = model(input_ids=ids, attention_mask=mask).last_hidden_state
             pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
             pooled = torch.nn.functional.normalize(pooled, dim=-1)

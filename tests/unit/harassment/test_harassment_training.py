@@ -80,13 +80,14 @@ def test_cached_top_layers_equal_the_full_model() -> None:
     from transformers import AutoTokenizer
 
     from detectors._harassment_model import base_encoder_dir, new_classifier
-    from pipeline.training.harassment import _frozen_prefix, _pad, top_logits
+    from pipeline.training.batches import pad
+    from pipeline.training.harassment import _frozen_prefix, top_logits
 
     tokenizer = AutoTokenizer.from_pretrained(base_encoder_dir(), local_files_only=True)
     model = new_classifier().eval()
     encoded = tokenizer(["hello there", "a longer sentence about the university"])["input_ids"]
     cached = _frozen_prefix(model, encoded, 4, 8)
-    ids, mask = _pad(encoded)
+    ids, mask = pad(encoded)
     hidden = torch.zeros((2, ids.shape[1], model.config.hidden_size))
     for i, e in enumerate(encoded):
         hidden[i, : len(e)] = cached[i]
