@@ -4,9 +4,11 @@ In one run, on the same 2,000 posts:
   (a) `transformers.pipeline("text-classification")` called post by post, as a user would write
       it, with the same fine-tuned float32 model;
   (b) the detector (length-bucketed batches, plus its cue layer), in float32 and with dynamic
-      int8 quantisation.
+      int8 quantisation, and int8 once more with the cue layer off.
 It prints posts per second, the speed-up ratio, peak memory, and, with --data, macro-F1 of the
-"offensive" label on OLID held-out tweets for both, so a speed-up that costs quality shows.
+"offensive" label on OLID held-out tweets for each, so a speed-up that costs quality shows. The
+cue layer changes what the model reads (quotes removed, look-alike names masked), and OLID counts
+a quoted insult as offensive, so the run without it isolates what the speed-ups cost.
 
     .venv/bin/python bench/bench_harassment.py --data ../shared/data/text
 (without --data it scores 2,000 generated posts and reports speed only).
@@ -108,10 +110,11 @@ def main() -> None:
 
     config = load_config()
     rate_plain = len(posts) / plain_seconds
-    log.info("plain pipeline loop : %7.1f posts/s (%.1f s)", rate_plain, plain_seconds)
+    log.info("plain pipeline loop      : %7.1f posts/s (%.1f s)", rate_plain, plain_seconds)
     f1_plain = _macro_f1(truth, plain_scores, plain_threshold)
-    for int8 in (False, True):
+    for int8, context in ((False, True), (True, True), (True, False)):
         config.detectors["harassment"].options["int8"] = int8
+        config.detectors["harassment"].options["context"] = context
         detector = HarassmentDetector(config)
         detector.ensure_loaded()
         started = time.perf_counter()
@@ -122,9 +125,9 @@ def main() -> None:
         by_post = {f.post_id: f.evidence["labels"]["offensive"] for f in findings}
         scores = [by_post.get(p.doc_id, 0.0) for p in posts]
         rate = len(posts) / seconds
-        name = "detector, int8" if int8 else "detector, float32"
+        name = "detector, " + ("int8" if int8 else "float32") + ("" if context else ", no cues")
         log.info(
-            "%-20s: %7.1f posts/s (%.1f s), %.2fx the plain loop",
+            "%-25s: %7.1f posts/s (%.1f s), %.2fx the plain loop",
             name,
             rate,
             seconds,
@@ -143,7 +146,7 @@ def main() -> None:
                 100 * (f1 - f1_plain),
             )
     log.info(
-        "peak RSS            : %7.0f MB after the plain loop, %.0f MB at the end",
+        "peak RSS                 : %7.0f MB after the plain loop, %.0f MB at the end",
         plain_peak,
         _peak_mb(),
     )
