@@ -34,7 +34,7 @@ def harassment_command(
         int, typer.Option(min=0, max=6, help="Top encoder layers tuned.")
     ] = 6,
     learning_rate: Annotated[float, typer.Option()] = 5e-5,
-    max_davidson: Annotated[int, typer.Option(help="Cap on Davidson training tweets.")] = 3000,
+    max_davidson: Annotated[int, typer.Option(help="Cap on Davidson training tweets.")] = 8000,
     seed: Annotated[int, typer.Option()] = 13,
     threads: Annotated[int, typer.Option(min=1)] = 2,
     baseline: Annotated[

@@ -51,7 +51,7 @@ class TrainSettings:
     calibration: float = 0.1  # of each training part, for the decision thresholds
     seed: int = 13
     datasets: tuple[str, ...] = DATASETS
-    max_davidson: int | None = 3000
+    max_davidson: int | None = 8000
     threads: int = 2
 
 
