@@ -26,6 +26,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+import emoji
+
 log = logging.getLogger(__name__)
 
 ARTEFACT_DIR = Path(__file__).resolve().parent / "models" / "harassment"
@@ -56,8 +58,6 @@ def _spell_emoji(text: str) -> str:
     A middle finger or a knife is often the whole insult or threat; 11% of OLID's tweets carried
     an [UNK] before this. Runs of one emoji count once, so a row of ten stays a few tokens.
     """
-    import emoji
-
     if not emoji.emoji_count(text):
         return text
     marked = emoji.replace_emoji(

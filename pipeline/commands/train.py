@@ -10,6 +10,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+# One recipe: the command's defaults are TrainSettings' (the bundled artefact's recipe).
+from pipeline.training.harassment import TrainSettings
+
 train_app = typer.Typer(help="Train a detector's model on labelled data.", no_args_is_help=True)
 
 
@@ -28,15 +31,17 @@ def harassment_command(
     ] = None,
     datasets: Annotated[
         str, typer.Option(help="Comma-separated: olid, davidson.")
-    ] = "olid,davidson",
-    epochs: Annotated[float, typer.Option(min=0.01)] = 2.0,
+    ] = ",".join(TrainSettings.datasets),
+    epochs: Annotated[float, typer.Option(min=0.01)] = TrainSettings.epochs,
     trained_layers: Annotated[
         int, typer.Option(min=0, max=6, help="Top encoder layers tuned.")
-    ] = 6,
-    learning_rate: Annotated[float, typer.Option()] = 5e-5,
-    max_davidson: Annotated[int, typer.Option(help="Cap on Davidson training tweets.")] = 8000,
-    seed: Annotated[int, typer.Option()] = 13,
-    threads: Annotated[int, typer.Option(min=1)] = 2,
+    ] = TrainSettings.trained_layers,
+    learning_rate: Annotated[float, typer.Option()] = TrainSettings.learning_rate,
+    max_davidson: Annotated[
+        int | None, typer.Option(help="Cap on Davidson training tweets.")
+    ] = TrainSettings.max_davidson,
+    seed: Annotated[int, typer.Option()] = TrainSettings.seed,
+    threads: Annotated[int, typer.Option(min=1)] = TrainSettings.threads,
     baseline: Annotated[
         bool,
         typer.Option(
@@ -64,7 +69,6 @@ def harassment_command(
     """Fine-tune the bundled encoder's top layers and heads; print held-out figures as JSON."""
     from detectors._harassment_model import ARTEFACT_DIR
     from pipeline.training.harassment import (
-        TrainSettings,
         export_heldout,
         measure,
         recipe_of,
