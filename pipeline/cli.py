@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -261,6 +262,8 @@ def _print_summary(summary: RunSummary, *, total_hits: int) -> None:
         err.print(f"... and {len(summary.skipped) - 20} more skipped items")
     for problem in summary.errors:
         err.print(f"[red]error[/red] {problem}", highlight=False)
+    for note in summary.off:
+        err.print(f"[yellow]{escape(note)}[/yellow]", highlight=False)
     for name, outcome in summary.sources.items():
         log.info("source %s: %s", name, outcome)
 

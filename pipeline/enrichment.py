@@ -4,11 +4,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from pipeline.config import OrgConfig
 from pipeline.models import Post
 
+if TYPE_CHECKING:
+    from pipeline.runner import RunSummary
+
 Enricher = Callable[[list[Post]], None]
+
+
+@runtime_checkable
+class ReportsToSummary(Protocol):
+    """An enricher with something for the run summary: a part of the pass it turned off (and how
+    to turn it on), items it could not handle. The runner asks after every page."""
+
+    def report(self, summary: RunSummary) -> None: ...
 
 
 def build_enrichers(config: OrgConfig, *, offline: bool = False) -> list[Enricher]:

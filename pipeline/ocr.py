@@ -4,23 +4,43 @@ Running Tesseract on every photo would be slow and mostly useless, so a cheap Op
 first: text lines are short, wide, dense strips of strong horizontal gradients. Only images with
 enough of them (screenshots, photographed documents) are read, with a time cap per image. What
 Tesseract reads lands in ``media.ocr_text`` (Post.all_text() joins it, so every text detector sees
-it); an image that cannot be read gets ``media.ocr_error`` and the batch goes on.
+it); an image that cannot be read gets ``media.ocr_error`` and the batch goes on. Without a
+Tesseract binary the enricher turns itself off for the run and says so in the run summary.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pipeline.models import Media, Post
+from pipeline.paths import SYSTEM_DEPS_HINT
+
+if TYPE_CHECKING:
+    from pipeline.runner import RunSummary
 
 log = logging.getLogger(__name__)
+
+
+def tesseract_command() -> str:
+    """The command pytesseract runs (a name looked up on PATH, or a configured path)."""
+    import pytesseract
+
+    return str(pytesseract.pytesseract.tesseract_cmd)
+
+
+def find_tesseract() -> str | None:
+    """Where the Tesseract binary is, or None. A PATH lookup only: asking Tesseract its version
+    would start a process just to learn what the first image would tell us anyway."""
+    return shutil.which(tesseract_command())
 
 
 @contextmanager
@@ -80,7 +100,12 @@ def text_likelihood(image: np.ndarray, *, work_width: int = 960) -> TextLikeliho
 
 
 class OcrEnricher:
-    """Reads text in a page's local images. Safe to rerun: images already read are skipped."""
+    """Reads text in a page's local images. Safe to rerun: images already read are skipped.
+
+    Looks for Tesseract once, on first use; without it OCR is off for the run. The cheap checks
+    still judge each image (undecodable, too large, a photo with no text: facts that hold with
+    Tesseract too), but an image that would be read is left untouched, so a later run with
+    Tesseract installed still reads it."""
 
     def __init__(
         self,
@@ -92,12 +117,35 @@ class OcrEnricher:
         self.languages = languages
         self.seconds_per_image = seconds_per_image
         self.max_pixels = max_pixels
+        self.off_note: str | None = None  # why OCR is off for this run, and how to turn it on
+        self._looked_for_tesseract = False
+        self._skipped: list[str] = []  # images that could not be read, not yet reported
 
     def __call__(self, posts: list[Post]) -> None:
+        self._look_for_tesseract()
         for post in posts:
             for media in post.media:
-                if self._wanted(media):
-                    self.read(media)
+                if self._wanted(media) and (error := self.read(media)):
+                    self._skipped.append(f"OCR on {post.doc_id}: {error}")
+
+    def report(self, summary: RunSummary) -> None:
+        """Hand what this enricher turned off and skipped to the run summary (once each)."""
+        if self.off_note is not None:
+            summary.turned_off(self.off_note)
+        summary.skipped.extend(self._skipped)
+        self._skipped.clear()
+
+    def _look_for_tesseract(self) -> None:
+        if self._looked_for_tesseract:
+            return
+        self._looked_for_tesseract = True
+        if find_tesseract() is None:
+            self._turn_off(f"{tesseract_command()} not found")
+
+    def _turn_off(self, reason: str) -> None:
+        if self.off_note is None:
+            self.off_note = f"OCR off: {reason}; {SYSTEM_DEPS_HINT}"
+            log.info("%s", self.off_note)
 
     @staticmethod
     def _wanted(media: Media) -> bool:
@@ -109,19 +157,23 @@ class OcrEnricher:
             and "ocr_error" not in extra
         )
 
-    def read(self, media: Media) -> None:
-        """Set `ocr_text` (possibly empty), or `ocr_error` when the image cannot be read."""
+    def read(self, media: Media) -> str | None:
+        """Set `ocr_text` (possibly empty), or `ocr_error` when the image cannot be read, and
+        return that error. An image OCR is off for is left as it was."""
         try:
             text = self.read_path(Path(str(media.path)))
+        except OcrUnavailable as exc:
+            self._turn_off(str(exc))
+            return None
         except OcrError as exc:
             log.warning("OCR skipped %s: %s", media.path, exc)
             _set_extra(media, "ocr_error", str(exc))
-            return
+            return str(exc)
         _set_extra(media, "ocr_text", text)
+        return None
 
     def read_path(self, path: Path) -> str:
         import cv2
-        import pytesseract
 
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if image is None:
@@ -136,18 +188,33 @@ class OcrEnricher:
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         if gray.mean() < 110:  # dark-mode screenshots: Tesseract reads dark text on light best
             gray = cv2.bitwise_not(gray)
+        text = self._tesseract(gray, path.name)
+        return "\n".join(line.strip() for line in text.splitlines() if line.strip())
+
+    def _tesseract(self, gray: np.ndarray, name: str) -> str:
+        """Tesseract over one image. Whatever goes wrong with this image is an OcrError; only a
+        missing binary (OcrUnavailable) concerns the whole run."""
+        import pytesseract
+
+        if self.off_note is not None:  # known missing: no process started per image
+            raise OcrUnavailable(self.off_note)
         try:
             with _one_tesseract_thread():
-                text = pytesseract.image_to_string(
+                return str(pytesseract.image_to_string(
                     gray, lang=self.languages, timeout=self.seconds_per_image, config="--psm 4"
-                )
-        except RuntimeError as exc:  # pytesseract's timeout
-            raise OcrError(
-                f"{path.name}: OCR took longer than {self.seconds_per_image:g} s"
-            ) from exc
+                ))
+        except pytesseract.TesseractNotFoundError as exc:
+            raise OcrUnavailable(f"{tesseract_command()} not found") from exc
+        # TesseractError is a RuntimeError too, so it is caught before the timeout.
         except pytesseract.TesseractError as exc:
-            raise OcrError(f"{path.name}: Tesseract failed: {exc.message.strip()[:200]}") from exc
-        return "\n".join(line.strip() for line in text.splitlines() if line.strip())
+            detail = str(exc.message).strip()[:200] or "no message"
+            raise OcrError(f"{name}: Tesseract failed (exit {exc.status}): {detail}") from exc
+        except RuntimeError as exc:  # pytesseract's timeout
+            raise OcrError(f"{name}: OCR took longer than {self.seconds_per_image:g} s") from exc
+        except UnicodeDecodeError as exc:
+            raise OcrError(f"{name}: Tesseract wrote text that is not UTF-8") from exc
+        except OSError as exc:  # exited 0 but wrote no output file, or the temp file failed
+            raise OcrError(f"{name}: Tesseract wrote no text: {exc.strerror or exc}") from exc
 
 
 def _set_extra(media: Media, key: str, value: str) -> None:
@@ -157,3 +224,7 @@ def _set_extra(media: Media, key: str, value: str) -> None:
 
 class OcrError(Exception):
     """An image whose text cannot be read; recorded on the media, never fatal to a batch."""
+
+
+class OcrUnavailable(Exception):
+    """No Tesseract to run: OCR is off for the run, and no image is blamed for it."""

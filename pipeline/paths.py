@@ -7,3 +7,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES_DIR = PROJECT_ROOT / "samples"
 CONFIG_DIR = PROJECT_ROOT / "config"
+
+# What to tell someone whose machine lacks a system package the project uses (Tesseract,
+# Chromium): scripts/install-system-deps.sh, run by this make target, installs them.
+SYSTEM_DEPS_HINT = "make system-deps installs it"

@@ -1,5 +1,6 @@
 """Renders a WeeklyReport as one self-contained HTML file (charts and thumbnails inline), CSV
-files for each table, and a PDF printed from the HTML by headless Chromium."""
+files for each table, and a PDF printed from the HTML by headless Chromium. Without Chromium the
+HTML and CSVs are still written and the PDF is skipped, with the reason."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
+from pipeline.paths import SYSTEM_DEPS_HINT
 from pipeline.report import Change, WeeklyReport, evidence_exists
 
 if TYPE_CHECKING:
@@ -30,8 +32,19 @@ CATEGORY_COLOURS = {
 }
 
 
+# The names Chromium is installed under (Debian, Ubuntu's snap shim, Google's package).
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
+
+
 class ReportError(RuntimeError):
     pass
+
+
+class ReportFiles(dict[str, Path]):
+    """The files written, by name ("html", "pdf", one per CSV table); a plain dict to everything
+    that reads it. `pdf_skipped` says why a PDF that was asked for is not among them."""
+
+    pdf_skipped: str | None = None
 
 
 def _png(figure: Figure) -> str:
@@ -163,11 +176,18 @@ def write_csvs(report: WeeklyReport, out_dir: Path) -> list[Path]:
     return written
 
 
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
+def find_chromium() -> str | None:
+    """The first Chromium on PATH, or None."""
+    for name in CHROMIUM_NAMES:
         if found := shutil.which(name):
             return found
-    raise ReportError("no Chromium found to print the PDF (Debian package `chromium`)")
+    return None
+
+
+def chromium() -> str:
+    if found := find_chromium():
+        return found
+    raise ReportError(f"chromium not found to print the PDF; {SYSTEM_DEPS_HINT}")
 
 
 def chromium_args(profile: str) -> list[str]:
@@ -178,25 +198,41 @@ def chromium_args(profile: str) -> list[str]:
 
 
 def print_pdf(html_path: Path, pdf_path: Path, *, timeout: float = 120) -> None:
+    """Chromium prints the HTML; a Chromium that fails or hangs is one ReportError, not a
+    traceback (the HTML and CSVs are already written by then)."""
     with tempfile.TemporaryDirectory() as profile:
-        subprocess.run(
-            [*chromium_args(profile), "--no-pdf-header-footer",
-             f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()],
-            check=True, capture_output=True, timeout=timeout,
-        )
+        try:
+            subprocess.run(
+                [*chromium_args(profile), "--no-pdf-header-footer",
+                 f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()],
+                check=True, capture_output=True, timeout=timeout,
+            )
+        except subprocess.CalledProcessError as exc:
+            stderr = exc.stderr.decode(errors="replace").strip()[-300:] if exc.stderr else ""
+            raise ReportError(f"Chromium failed printing the PDF (exit {exc.returncode})"
+                              + (f": {stderr}" if stderr else "")) from exc
+        except subprocess.TimeoutExpired as exc:
+            raise ReportError(f"Chromium took longer than {timeout:g} s printing the PDF") from exc
     if not pdf_path.is_file() or pdf_path.stat().st_size == 0:
         raise ReportError(f"Chromium wrote no PDF to {pdf_path}")
 
 
-def write_report(report: WeeklyReport, out_dir: Path, *, pdf: bool = True) -> dict[str, Path]:
+def write_report(report: WeeklyReport, out_dir: Path, *, pdf: bool = True) -> ReportFiles:
+    """HTML and CSVs always; the PDF when asked for and Chromium is installed. A machine without
+    Chromium (no system packages) still gets the report, with `pdf_skipped` saying why."""
     out_dir.mkdir(parents=True, exist_ok=True)
     html_path = out_dir / f"crestwatch-{report.week}.html"
     html_path.write_text(render_html(report), encoding="utf-8")
-    files = {"html": html_path}
+    files = ReportFiles(html=html_path)
     for path in write_csvs(report, out_dir):
         files[path.stem] = path
-    if pdf:
-        pdf_path = out_dir / f"crestwatch-{report.week}.pdf"
-        print_pdf(html_path, pdf_path)
-        files["pdf"] = pdf_path
+    if not pdf:
+        return files
+    if find_chromium() is None:
+        files.pdf_skipped = f"PDF skipped: chromium not found; {SYSTEM_DEPS_HINT}"
+        log.info("%s", files.pdf_skipped)
+        return files
+    pdf_path = out_dir / f"crestwatch-{report.week}.pdf"
+    print_pdf(html_path, pdf_path)
+    files["pdf"] = pdf_path
     return files

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from detectors.base import Detector
-from pipeline.enrichment import Enricher
+from pipeline.enrichment import Enricher, ReportsToSummary
 from pipeline.models import Finding, Hit, Post
 from pipeline.policy import Policy
 from pipeline.redaction import redact_post
@@ -30,10 +30,18 @@ class RunSummary:
     skipped: list[str] = field(default_factory=list)  # bad input items, with where and why
     errors: list[str] = field(default_factory=list)  # failures that stopped a source or batch
     sources: dict[str, str] = field(default_factory=dict)  # source name -> outcome
+    # Parts of the pass that were off (a missing system package), each with how to turn it on;
+    # the run went on without them, so they are neither errors nor skipped items.
+    off: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def turned_off(self, note: str) -> None:
+        """Record a part of the pass that is off; told once however many pages ask."""
+        if note not in self.off:
+            self.off.append(note)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -44,6 +52,7 @@ class RunSummary:
             "skipped": len(self.skipped),
             "errors": list(self.errors),
             "sources": dict(self.sources),
+            "off": list(self.off),
         }
 
 
@@ -85,6 +94,8 @@ def process_page(
     summary.skipped.extend(str(e) for e in page.errors)
     for enrich in enrichers:
         enrich(page.posts)
+        if isinstance(enrich, ReportsToSummary):
+            enrich.report(summary)
     by_id = {p.doc_id: p for p in page.posts}
     findings = policy.apply(run_detectors(page.posts, detectors, summary), by_id)
     # Secrets and personal details any detector found are masked in everything stored.

@@ -199,6 +199,8 @@ def ingest_source(
         store.refresh()
     result = summary.as_dict()
     log.info("source %s: %s", source_name, result)
+    for note in summary.off:  # the pass went on without it; whoever runs the workers should know
+        log.warning("source %s: %s", source_name, note)
     if not summary.ok:
         shown = "; ".join(summary.errors[:5])
         more = f" (and {len(summary.errors) - 5} more)" if len(summary.errors) > 5 else ""
@@ -285,6 +287,8 @@ def weekly_report(
     with open_task_store(config, store_url=store_url) as store:
         report = build_weekly_report(store, config, label)
     files = write_report(report, config.data_path() / "reports" / label, pdf=pdf)
+    if files.pdf_skipped:  # the report still goes out, as HTML and CSVs
+        log.warning("weekly report %s: %s", label, files.pdf_skipped)
     sent = False
     if email and (config.notifications.digest_recipients or config.notifications.recipients):
         result = send_weekly_report(config, report, files)

@@ -63,6 +63,35 @@ def _block_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "getaddrinfo", _guarded_getaddrinfo)
 
 
+def path_without(names: set[str], into: Path) -> Path:
+    """A folder of symlinks to every executable on PATH except `names`, first one found wins
+    (as a PATH lookup would): a machine without those system packages, everything else as is."""
+    into.mkdir(parents=True, exist_ok=True)
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        if not folder or not os.path.isdir(folder):
+            continue
+        for entry in os.scandir(folder):
+            link = into / entry.name
+            if entry.name in names or link.exists() or link.is_symlink():
+                continue
+            if entry.is_file() and os.access(entry.path, os.X_OK):
+                link.symlink_to(entry.path)
+    return into
+
+
+@pytest.fixture()
+def no_system_deps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """PATH without Tesseract and Chromium, under every name the code looks them up by, really
+    hidden (not mocked). Returns the PATH folder, so a test can put a fake binary in it."""
+    from pipeline.ocr import tesseract_command
+    from pipeline.report_render import CHROMIUM_NAMES
+
+    hidden = {"tesseract", Path(tesseract_command()).name, *CHROMIUM_NAMES}
+    folder = path_without(hidden, tmp_path / "path-without-system-deps")
+    monkeypatch.setenv("PATH", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def example_config() -> OrgConfig:
     return load_config(PROJECT_ROOT / "config" / "example.yaml")

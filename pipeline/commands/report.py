@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 
 def register(app: typer.Typer) -> None:
@@ -19,7 +20,8 @@ def report_command(
         help="ISO week, e.g. 2026-W47 (default: the last complete week).")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the files.")] = Path(
         "reports"),
-    pdf: Annotated[bool, typer.Option(help="Also print a PDF (needs Chromium).")] = True,
+    pdf: Annotated[bool, typer.Option(
+        help="Also print a PDF (needs Chromium; skipped, and said so, without it).")] = True,
     email: Annotated[bool, typer.Option(help="E-mail it to notifications.digest_recipients "
                                         "through the outbox.")] = False,
     config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
@@ -45,6 +47,8 @@ def report_command(
         raise typer.Exit(2) from None
     err.print(f"{report.total.this_week} hits in {label}; report written to {files['html']}"
               + (f" and {files['pdf']}" if "pdf" in files else ""))
+    if files.pdf_skipped:
+        err.print(f"[yellow]{escape(files.pdf_skipped)}[/yellow]", highlight=False)
     if email:
         from pipeline.notify import send_weekly_report
 

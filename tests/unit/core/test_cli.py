@@ -1,8 +1,10 @@
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -71,3 +73,28 @@ def test_console_script_is_installed():
     out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True)
     for command in ("run", "scan", "setup", "eval"):
         assert command in out.stdout
+
+
+@pytest.mark.slow
+def test_demo_runs_on_a_machine_without_tesseract_or_chromium(tmp_path: Path, no_system_deps):
+    """What `make demo` does, with the system packages really missing from PATH."""
+    exe = Path(sys.executable).parent / "crestwatch"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    out = subprocess.run([str(exe), "run", "--demo", "--data-dir", str(tmp_path / "data")],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    lines = out.stderr.splitlines()
+    assert lines.count("OCR off: tesseract not found; make system-deps installs it") == 1
+    assert "Traceback" not in out.stderr
+    from pipeline.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "data" / "crestwatch.sqlite")
+    try:
+        assert store.count_hits() > 0
+        posts = list(store.iter_posts())
+        # Every demo post is stored, those with images too, and no image is blamed for OCR off.
+        media = [m for p in posts for m in p.media if m.path]
+        assert len(posts) == 248 and media
+        assert not any("ocr_error" in (m.model_extra or {}) for m in media)
+    finally:
+        store.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import cv2
@@ -11,6 +12,7 @@ import pytest
 from pipeline.enrichment import build_enrichers
 from pipeline.models import Media
 from pipeline.ocr import OcrEnricher, text_likelihood
+from pipeline.runner import RunSummary, process_page
 from tests.factories import make_post
 from tests.unit.leaks.conftest import render_text_image
 
@@ -145,3 +147,98 @@ def test_tesseract_thread_limit_does_not_leak_into_the_process(
     monkeypatch.delenv("OMP_THREAD_LIMIT", raising=False)
     OcrEnricher()([make_post(1, media=[Media(url="https://x/s.png", path=str(screenshot))])])
     assert "OMP_THREAD_LIMIT" not in os.environ
+
+
+# -- machines without Tesseract, and a Tesseract that misbehaves ---------------------------------
+
+OCR_OFF = "OCR off: tesseract not found; make system-deps installs it"
+
+
+def _pages_through_runner(posts_per_page: list[list[object]], store: object, config: object,
+                          enricher: OcrEnricher) -> RunSummary:
+    """Pages through the real runner with the confidential detector, into the given store."""
+    from detectors.base import build_detectors
+    from pipeline.policy import Policy
+    from pipeline.sources.base import Page
+
+    detectors = build_detectors(config, ["confidential"])  # type: ignore[arg-type]
+    summary = RunSummary()
+    for posts in posts_per_page:
+        assert process_page(
+            Page(posts=posts),  # type: ignore[arg-type]
+            store=store,  # type: ignore[arg-type]
+            detectors=detectors,
+            policy=Policy(config),  # type: ignore[arg-type]
+            summary=summary,
+            enrichers=[enricher],
+        )
+    store.refresh()  # type: ignore[attr-defined]
+    return summary
+
+
+def test_without_tesseract_ocr_turns_off_once_and_the_posts_are_still_stored(
+    screenshot: Path, no_system_deps: Path, sqlite_store: object, config: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pytesseract
+
+    assert shutil.which("tesseract") is None  # really hidden, not mocked
+    monkeypatch.setattr(pytesseract, "image_to_string", lambda *a, **k: pytest.fail("OCR tried"))
+    image = Media(url="https://x/s.png", path=str(screenshot))
+    pages = [
+        [make_post(1, text="look at this", media=[image])],
+        [make_post(2, text="Strictly confidential: the Senate paper on closures",
+                   media=[Media(url="https://x/t.png", path=str(screenshot))])],
+    ]
+    summary = _pages_through_runner(pages, sqlite_store, config, OcrEnricher())
+    assert summary.off == [OCR_OFF]  # told once for the run, not once per page or image
+    assert summary.ok and summary.skipped == [] and summary.as_dict()["off"] == [OCR_OFF]
+    # The media are left unread, not marked failed, so a run with Tesseract still reads them.
+    assert "ocr_text" not in (image.model_extra or {}) and "ocr_error" not in (
+        image.model_extra or {})
+    assert summary.posts_stored == 2 and summary.hits_written == 1
+    assert sqlite_store.get_post("x:1") is not None  # type: ignore[attr-defined]
+    (hit,) = sqlite_store.search_hits()  # type: ignore[attr-defined]
+    assert hit.post_id == "x:2" and hit.detector == "confidential"
+
+
+# Call by call: a failure, a hang, non-UTF-8 output, a crash, no output file, then good text.
+FAKE_TESSERACT = """#!/bin/sh
+n=$(cat "{state}" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > "{state}"
+case "$n" in
+  1) echo "simulated failure" >&2; exit 1 ;;
+  2) exec sleep 30 ;;
+  3) printf '\\377\\376\\375' > "$2.txt" ;;
+  4) kill -SEGV $$ ;;
+  5) exit 0 ;;
+  *) printf 'STRICTLY CONFIDENTIAL board paper\\n' > "$2.txt" ;;
+esac
+"""
+
+
+def test_a_tesseract_that_fails_on_an_image_costs_only_that_image(
+    screenshot: Path, no_system_deps: Path, sqlite_store: object, config: object, tmp_path: Path,
+) -> None:
+    fake = no_system_deps / "tesseract"
+    fake.write_text(FAKE_TESSERACT.format(state=tmp_path / "calls"))
+    fake.chmod(0o755)
+    posts = [make_post(n, media=[Media(url=f"https://x/{n}.png", path=str(screenshot))])
+             for n in range(1, 7)]
+    summary = _pages_through_runner([posts], sqlite_store, config,
+                                    OcrEnricher(seconds_per_image=1))
+    errors = [post.media[0].model_extra.get("ocr_error") for post in posts]
+    assert "Tesseract failed (exit 1): simulated failure" in str(errors[0])
+    assert "took longer than 1 s" in str(errors[1])
+    assert "not UTF-8" in str(errors[2])
+    assert "Tesseract failed (exit -11)" in str(errors[3])
+    assert "wrote no text" in str(errors[4])
+    assert errors[5] is None
+    assert posts[5].media[0].model_extra["ocr_text"] == "STRICTLY CONFIDENTIAL board paper"
+    # Each bad image is a skipped item of its post; the run itself has no error and nothing off.
+    assert summary.ok and summary.off == []
+    assert [s.split(": ")[0] for s in summary.skipped] == [f"OCR on x:{n}" for n in range(1, 6)]
+    assert summary.posts_stored == 6
+    (hit,) = sqlite_store.search_hits()  # type: ignore[attr-defined]
+    assert hit.post_id == "x:6"  # found in the text the fake read from the image
+    stored = sqlite_store.get_post("x:2")  # type: ignore[attr-defined]
+    assert "longer than" in stored.media[0].model_extra["ocr_error"]

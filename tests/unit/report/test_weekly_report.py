@@ -131,3 +131,53 @@ def test_report_command(tmp_path: Path, monkeypatch):
     assert f"2 hits in {WEEK}" in good.stderr
     assert "Crestwatch weekly report — 2026-W47" in (
         tmp_path / "r" / f"crestwatch-{WEEK}.html").read_text()
+
+
+PDF_SKIPPED = "PDF skipped: chromium not found; make system-deps installs it"
+
+
+def test_without_chromium_the_report_is_html_and_csv_and_says_the_pdf_was_skipped(
+    seeded, config, tmp_path: Path, no_system_deps
+):
+    import shutil
+
+    from pipeline.report_render import CHROMIUM_NAMES
+
+    assert not any(shutil.which(name) for name in CHROMIUM_NAMES)  # really hidden
+    files = write_report(build_weekly_report(seeded, config, WEEK), tmp_path / "direct")
+    assert files.pdf_skipped == PDF_SKIPPED and "pdf" not in files
+    assert files["html"].is_file() and (tmp_path / "direct" / f"{WEEK}-by_category.csv").is_file()
+
+
+def test_report_command_without_chromium_writes_html_and_csv_and_exits_0(
+    tmp_path: Path, monkeypatch, no_system_deps
+):
+    from pipeline.cli import app
+    from pipeline.store.sqlite import SQLiteStore
+
+    monkeypatch.setenv("CRESTWATCH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CRESTWATCH_HASH_SALT", "test-salt")
+    store = SQLiteStore(tmp_path / "data" / "crestwatch.sqlite")
+    store.setup()
+    store.upsert_hits([hit(1, Category.harassment, days=2), hit(2, Category.harassment, days=3)])
+    store.close()
+    out = tmp_path / "r"
+    result = CliRunner().invoke(app, ["report", "--week", WEEK, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines().count(PDF_SKIPPED) == 1
+    assert (out / f"crestwatch-{WEEK}.html").is_file()
+    assert "harassment,2,0,2" in (out / f"{WEEK}-by_category.csv").read_text()
+    assert not list(out.glob("*.pdf"))
+
+
+def test_a_chromium_that_fails_is_one_clear_error_not_a_traceback(
+    seeded, config, tmp_path: Path, no_system_deps
+):
+    from pipeline.report_render import ReportError
+
+    fake = no_system_deps / "chromium"
+    fake.write_text("#!/bin/sh\necho 'simulated crash' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    with pytest.raises(ReportError, match=r"Chromium failed printing the PDF \(exit 3\): simul"):
+        write_report(build_weekly_report(seeded, config, WEEK), tmp_path / "r")
+    assert (tmp_path / "r" / f"crestwatch-{WEEK}.html").is_file()  # written before the PDF
