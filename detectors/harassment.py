@@ -9,11 +9,11 @@ that look like slurs) and finds the target: a University account or protected pe
 named or replied to raises the severity.
 
 Options (config ``detectors.harassment.options``):
-  model_dir     a Hugging Face sequence-classification directory (default: the bundled model)
+  model_dir     a model directory exported by `crestwatch export harassment` from any Hugging
+                Face sequence classifier (default: the bundled model)
   label_map     {model label: offensive|targeted|identity_attack|threat}
-  activation    sigmoid or softmax (default: from the model's problem_type)
-  int8          dynamic int8 quantisation: faster, but costs macro-F1 (default false)
-  batch_size    windows per forward pass (default 64)
+  activation    sigmoid or softmax (default: the exported model's)
+  threads       windows scored at once, one ONNX Runtime thread each (default: CPUs, at most 4)
   max_windows   128-token windows read per post (default 4)
   allow_names   extra names that look like slurs but are not (places, surnames)
   min_score     below this nothing is reported, not even to `eval` (default 0.05)
@@ -69,11 +69,9 @@ class HarassmentDetector(Detector):
 
     def load(self) -> None:
         options = self.settings.options
-        common: dict[str, Any] = {
-            "batch_size": int(options.get("batch_size", 64)),
-            "max_tokens": int(options.get("max_tokens", 1024)),
-            "max_windows": int(options.get("max_windows", 4)),
-        }
+        common: dict[str, Any] = {"max_windows": int(options.get("max_windows", 4))}
+        if options.get("threads") is not None:
+            common["threads"] = int(options["threads"])
         model_dir = options.get("model_dir")
         if model_dir:
             path = self.config.resolve(Path(str(model_dir)))
@@ -86,23 +84,17 @@ class HarassmentDetector(Detector):
                     f"detectors.harassment.options.label_map: unknown labels {sorted(unknown)}; "
                     f"use {', '.join(LABELS)}"
                 )
-            self._scorer = TextScorer.from_model_dir(
+            self._scorer = TextScorer.from_dir(
                 path,
                 label_map=label_map,
                 activation=options.get("activation"),
-                int8=bool(options.get("int8", False)),
                 **common,
             )
             self.model_name = path.name
         else:
             artefact = options.get("artefact_dir")
             path = self.config.resolve(Path(str(artefact))) if artefact else ARTEFACT_DIR
-            # int8 by default: about 2x the float32 detector on CPU; the artefact carries a
-            # decision threshold chosen for each scoring mode, so quantising costs little F1
-            # (0.19 points measured on OLID; see docs/harassment.md).
-            self._scorer = TextScorer.from_artefact(
-                path, int8=bool(options.get("int8", True)), **common
-            )
+            self._scorer = TextScorer.from_dir(path, **common)
             self.model_name = "bundled MiniLM, fine-tuned"
         self._loaded = True
 

@@ -18,6 +18,7 @@ train_app = typer.Typer(help="Train a detector's model on labelled data.", no_ar
 
 def register(app: typer.Typer) -> None:
     app.add_typer(train_app, name="train")
+    app.add_typer(export_app, name="export")
 
 
 @train_app.command("harassment")
@@ -120,3 +121,33 @@ def harassment_command(
         f"artefact in {result.out_dir}"
     )
     sys.stdout.write(json.dumps(result.metrics, indent=2) + "\n")
+
+
+export_app = typer.Typer(
+    help="Export a detector's model to the file format it runs.", no_args_is_help=True
+)
+
+
+@export_app.command("harassment")
+def export_harassment_command(
+    model_dir: Annotated[
+        Path,
+        typer.Option(
+            "--model-dir", help="A Hugging Face sequence-classification directory (local)."
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="Where the exported model directory goes.")],
+    float32: Annotated[
+        bool, typer.Option("--float32", help="Keep float32 weights instead of int8.")
+    ] = False,
+) -> None:
+    """Write an ONNX model directory that `detectors.harassment.options.model_dir` can name."""
+    err = Console(stderr=True)
+    try:
+        from pipeline.training.harassment_model import export_model_dir
+
+        export_model_dir(model_dir, out, int8=not float32)
+    except (OSError, ValueError, RuntimeError) as exc:
+        err.print(f"[red]cannot export:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    err.print(f"exported {model_dir} to {out}", highlight=False)

@@ -6,9 +6,10 @@ each training part is set aside for calibration. The training parts are mixed (D
 keeping all its hate speech and "neither" tweets, since 77% of it is offensive) and the model
 learns the labels each set knows, with a masked binary cross-entropy. The calibration part then
 chooses, per label and per scoring mode (int8, float32), the decision threshold with the best
-macro-F1; the detector shifts its scores so that threshold reads as 0.5. The held-out parts, used
-for nothing else, are scored with the saved artefact exactly as the detector loads it, and the
-figures are written into the artefact's model.json.
+macro-F1; the detector shifts its scores so that threshold reads as 0.5. The artefact is then
+exported to the int8 ONNX file the detector runs ("int8"); the float32 torch model ("float32") is
+measured beside it as the reference. The held-out parts, used for nothing else, are scored with
+both exactly as the detector scores, and the figures are written into the artefact's model.json.
 """
 
 from __future__ import annotations
@@ -24,17 +25,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from detectors._harassment_model import (
-    MODEL_LABELS,
-    TextScorer,
-    base_encoder_dir,
-    new_classifier,
-    normalise,
-    save_artefact,
-    trained_parameter_names,
-)
+from detectors._harassment_model import MODEL_LABELS, TextScorer, normalise
 from pipeline.jsonl import ReadReport
 from pipeline.training.batches import length_bucketed, pad
+from pipeline.training.harassment_model import (
+    base_tokenizer,
+    export_artefact,
+    new_classifier,
+    save_artefact,
+    torch_scorer,
+    trained_parameter_names,
+)
 from pipeline.training.labelled_text import DATASETS, Example, read_datasets, split
 
 log = logging.getLogger(__name__)
@@ -105,46 +106,6 @@ def training_split(
     return splits
 
 
-def _frozen_prefix(model: Any, encoded: list[list[int]], first: int, batch_size: int) -> list[Any]:
-    """Hidden states after the frozen lower layers, computed once (they never change).
-
-    Each training step then runs only the trained top layers, which is what makes fine-tuning
-    affordable on two shared CPU cores.
-    """
-    import torch
-
-    layers = model.bert.encoder.layer
-    model.eval()
-    cached: list[Any] = [None] * len(encoded)
-    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
-    try:
-        model.bert.encoder.layer = layers[:first]
-        with torch.inference_mode():
-            for start in range(0, len(order), batch_size * 4):
-                chunk = order[start : start + batch_size * 4]
-                ids, mask = pad([encoded[i] for i in chunk])
-                hidden = model.bert(input_ids=ids, attention_mask=mask).last_hidden_state
-                for row, i in enumerate(chunk):
-                    cached[i] = hidden[row, : len(encoded[i])].clone()
-    finally:
-        model.bert.encoder.layer = layers
-    return cached
-
-
-def top_logits(model: Any, hidden: Any, mask: Any, first: int) -> Any:
-    """Logits from cached hidden states: the layers from `first` up, the pooler and heads."""
-    attention, _ = model.bert._create_attention_masks(
-        attention_mask=mask,
-        encoder_attention_mask=None,
-        embedding_output=hidden,
-        encoder_hidden_states=None,
-        past_key_values=None,
-    )
-    for layer in model.bert.encoder.layer[first:]:
-        hidden = layer(hidden, attention)
-    return model.classifier(model.dropout(model.bert.pooler(hidden)))
-
-
 def fine_tune(
     examples: Sequence[Example],
     settings: TrainSettings,
@@ -152,22 +113,23 @@ def fine_tune(
     labels: Sequence[str] = MODEL_LABELS,
     progress: Callable[[int, int, float], None] | None = None,
 ) -> Any:
-    """Fine-tune the top `trained_layers` encoder layers and the heads; returns the model."""
+    """Fine-tune the top `trained_layers` encoder layers and the heads; returns the model.
+
+    Frozen parameters do not require gradients, so autograd stops below the lowest trained
+    layer; every step goes through the model's public forward.
+    """
     import torch
-    from transformers import AutoTokenizer
 
     torch.manual_seed(settings.seed)
     torch.set_num_threads(settings.threads)
-    tokenizer = AutoTokenizer.from_pretrained(base_encoder_dir(), local_files_only=True)
+    tokenizer = base_tokenizer()
     model = new_classifier(labels)
-    first = model.config.num_hidden_layers - settings.trained_layers
     trainable = set(trained_parameter_names(model, settings.trained_layers))
     for name, param in model.named_parameters():
         param.requires_grad = name in trainable
 
     texts = [normalise(e.text) for e in examples]
     encoded = tokenizer(texts, truncation=True, max_length=settings.max_length)["input_ids"]
-    cached = _frozen_prefix(model, encoded, first, settings.batch_size)
     nan = float("nan")
     targets = [
         [nan if e.target(label) is None else float(bool(e.target(label))) for label in labels]
@@ -191,15 +153,10 @@ def fine_tune(
         for batch in length_bucketed(encoded, settings.batch_size, rng):
             if step >= total:
                 break
-            width = max(len(encoded[i]) for i in batch)
-            hidden = torch.zeros((len(batch), width, model.config.hidden_size))
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, i in enumerate(batch):
-                hidden[row, : len(encoded[i])] = cached[i]
-                mask[row, : len(encoded[i])] = 1
+            ids, mask = pad([encoded[i] for i in batch])
             y = torch.tensor([targets[i] for i in batch])
             known = ~torch.isnan(y)
-            logits = top_logits(model, hidden, mask, first)
+            logits = model(input_ids=ids, attention_mask=mask).logits
             losses = torch.nn.functional.binary_cross_entropy_with_logits(
                 logits, torch.nan_to_num(y), reduction="none"
             )
@@ -255,13 +212,20 @@ def fit_thresholds(
     return chosen
 
 
+MODES = ("int8", "float32")  # the exported ONNX file the detector runs; the torch reference
+
+
+def scorer_for(out_dir: Path, mode: str, *, calibrated: bool = True) -> TextScorer:
+    if mode == "int8":
+        return TextScorer.from_dir(out_dir, calibrated=calibrated)
+    return torch_scorer(out_dir, calibrated=calibrated)
+
+
 def calibrate(out_dir: Path, calibration: Sequence[Example]) -> dict[str, dict[str, float]]:
     """Fit and store the thresholds of both scoring modes in the artefact's model.json."""
     thresholds = {
-        mode: fit_thresholds(
-            TextScorer.from_artefact(out_dir, int8=mode == "int8", calibrated=False), calibration
-        )
-        for mode in ("int8", "float32")
+        mode: fit_thresholds(scorer_for(out_dir, mode, calibrated=False), calibration)
+        for mode in MODES
     }
     meta_path = out_dir / "model.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -376,7 +340,8 @@ def recipe_of(artefact_dir: Path) -> TrainSettings:
 
 
 def measure(out_dir: Path, splits: Splits) -> dict[str, Any]:
-    """Calibrate the artefact in `out_dir`, then measure it on the held-out parts (both modes).
+    """Export the artefact in `out_dir` to ONNX, calibrate both scoring modes, then measure them
+    on the held-out parts.
 
     Also what `crestwatch train harassment --recalibrate` runs on an existing artefact.
     """
@@ -384,13 +349,9 @@ def measure(out_dir: Path, splits: Splits) -> dict[str, Any]:
         raise ValueError(
             f"{out_dir}: its recipe set no calibration part aside; train it again to calibrate"
         )
+    export_artefact(out_dir)
     calibrate(out_dir, splits.calibration)
-    metrics = {
-        mode: heldout_metrics(
-            TextScorer.from_artefact(out_dir, int8=mode == "int8"), splits.heldout
-        )
-        for mode in ("int8", "float32")
-    }
+    metrics = {mode: heldout_metrics(scorer_for(out_dir, mode), splits.heldout) for mode in MODES}
     meta_path = out_dir / "model.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     meta["heldout"] = metrics

@@ -12,21 +12,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from detectors._harassment_model import base_encoder_dir, normalise, quantize
+from detectors._harassment_model import normalise
 from pipeline.training.batches import pad
 from pipeline.training.harassment import TrainSettings, training_split
+from pipeline.training.harassment_model import base_encoder_dir
 
 log = logging.getLogger(__name__)
 
 
 def embed(texts: Sequence[str], *, batch_size: int = 64, max_length: int = 64) -> Any:
-    """Mean-pooled, L2-normalised sentence embeddings from the int8 bundled encoder."""
+    """Mean-pooled, L2-normalised sentence embeddings from the frozen bundled encoder."""
     import numpy as np
     import torch
     from transformers import AutoModel, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(base_encoder_dir(), local_files_only=True)
-    model = quantize(AutoModel.from_pretrained(base_encoder_dir(), local_files_only=True).eval())
+    model = AutoModel.from_pretrained(base_encoder_dir(), local_files_only=True).eval()
     encoded = tokenizer([normalise(t) for t in texts], truncation=True, max_length=max_length)[
         "input_ids"
     ]

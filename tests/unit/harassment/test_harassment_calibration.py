@@ -10,8 +10,9 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from detectors._harassment_model import TextScorer, base_encoder_dir
+from detectors._harassment_model import TextScorer
 from pipeline.training.harassment import TrainSettings, fit_thresholds, training_split
+from pipeline.training.harassment_model import TorchSession, base_tokenizer
 from pipeline.training.labelled_text import Example
 
 from .test_harassment_training import _write_data
@@ -69,19 +70,22 @@ def test_fit_thresholds_refuses_an_already_calibrated_scorer() -> None:
         fit_thresholds(scorer, [_example("a", True)])  # type: ignore[arg-type]
 
 
+LABELS = ("offensive", "targeted")
+
+
 @pytest.fixture(scope="module")
 def tiny_classifier() -> tuple[object, object]:
-    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+    from transformers import BertConfig, BertForSequenceClassification
 
     torch.manual_seed(1)
-    tokenizer = AutoTokenizer.from_pretrained(base_encoder_dir(), local_files_only=True)
+    tokenizer = base_tokenizer()
     config = BertConfig(
         vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1,
         num_attention_heads=2, intermediate_size=64, num_labels=2,
         id2label={0: "offensive", 1: "targeted"}, label2id={"offensive": 0, "targeted": 1},
         problem_type="multi_label_classification",
     )
-    return BertForSequenceClassification(config).eval(), tokenizer
+    return TorchSession(BertForSequenceClassification(config).eval()), tokenizer.backend_tokenizer
 
 
 def test_threshold_shift_makes_the_threshold_read_as_one_half(
@@ -89,9 +93,11 @@ def test_threshold_shift_makes_the_threshold_read_as_one_half(
 ) -> None:
     model, tokenizer = tiny_classifier
     texts = ["you idiot", "a calm post about the library", "see you at the seminar"]
-    raw = TextScorer(model, tokenizer).score(texts)
+    raw = TextScorer(model, tokenizer, model_labels=LABELS).score(texts)
     for t in (0.2, 0.35, 0.7):
-        shifted = TextScorer(model, tokenizer, thresholds={"offensive": t}).score(texts)
+        shifted = TextScorer(
+            model, tokenizer, model_labels=LABELS, thresholds={"offensive": t}
+        ).score(texts)
         for before, after in zip(raw, shifted, strict=True):
             expected = 1 / (1 + math.exp(-(math.log(before["offensive"] / (1 - before["offensive"]))
                                            - math.log(t / (1 - t)))))
@@ -107,7 +113,7 @@ def test_thresholds_outside_zero_one_are_refused(
 ) -> None:
     model, tokenizer = tiny_classifier
     with pytest.raises(ValueError, match="between 0 and 1"):
-        TextScorer(model, tokenizer, thresholds={"offensive": bad})
+        TextScorer(model, tokenizer, model_labels=LABELS, thresholds={"offensive": bad})
 
 
 def test_the_bundled_artefact_carries_thresholds_for_both_modes() -> None:

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from detectors._harassment_model import base_encoder_dir, normalise
+from detectors._harassment_model import ARTEFACT_DIR, load_tokenizer, normalise
 from pipeline.training.batches import length_bucketed
 
 
@@ -36,12 +36,41 @@ def test_normalise_survives_lone_surrogates_and_caps_length() -> None:
 
 
 def test_emoji_no_longer_reach_the_encoder_as_unknown_tokens() -> None:
+    tokenizer = load_tokenizer(ARTEFACT_DIR)
+    unknown = tokenizer.token_to_id("[UNK]")
+    text = "@USER 🖕 🤡 🔪 😡"
+    assert unknown in tokenizer.encode(text).ids
+    assert unknown not in tokenizer.encode(normalise(text)).ids
+
+
+WINDOW_TEXTS = [
+    "hello you idiot",
+    " ".join(["word"] * 1000),
+    "émoji 🤡 text, Привет, 你好 " * 80,
+    "a",
+    "@USER " * 300 + "you are pathetic",
+]
+
+
+def test_windows_are_the_ones_transformers_tokenizer_makes() -> None:
+    """The detector runs the saved tokenizer.json through `tokenizers`; transformers' own
+    tokenizer, asked for the same truncation, stride and overflow, must give the same windows."""
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(base_encoder_dir(), local_files_only=True)
-    text = "@USER 🖕 🤡 🔪 😡"
-    assert tokenizer.unk_token_id in tokenizer(text)["input_ids"]
-    assert tokenizer.unk_token_id not in tokenizer(normalise(text))["input_ids"]
+    from detectors._harassment_model import TextScorer
+
+    scorer = TextScorer.from_dir(max_windows=100)
+    windows, owners = scorer._windows(WINDOW_TEXTS)
+    reference = AutoTokenizer.from_pretrained(ARTEFACT_DIR, local_files_only=True)(
+        WINDOW_TEXTS,
+        truncation=True,
+        max_length=128,
+        stride=32,
+        return_overflowing_tokens=True,
+    )
+    assert windows == [list(ids) for ids in reference["input_ids"]]
+    assert owners == list(reference["overflow_to_sample_mapping"])
+    assert owners.count(1) > 4  # the long text really was read in several windows
 
 
 def test_length_bucketed_batches_cover_every_example_once_and_pad_little() -> None:
@@ -70,7 +99,6 @@ def test_the_bundled_model_reads_emoji_insults() -> None:
 
     insults = ["@USER you 🤡", "@USER 💩"]
     benign = ["great lecture today 👏👏", "exam results out 🎉", "@USER 😂😂 love this"]
-    scores = [s["offensive"] for s in TextScorer.from_artefact().score(insults + benign)]
-    # int8 scores move a little with the batch they share (activations are scaled per batch).
+    scores = [s["offensive"] for s in TextScorer.from_dir().score(insults + benign)]
     assert min(scores[: len(insults)]) > 0.4
     assert max(scores[len(insults) :]) < 0.15

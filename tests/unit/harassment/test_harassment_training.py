@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from detectors._harassment_model import WEIGHTS_FILE, TextScorer
+from detectors._harassment_model import ONNX_FILE, TextScorer
 from pipeline.evaluation import read_labelled
 from pipeline.jsonl import ReadReport
+from pipeline.training.harassment_model import WEIGHTS_FILE
 from pipeline.training.labelled_text import read_davidson, read_olid, split
 
 RUDE = ["you are a stupid idiot", "shut up you moron", "what a pathetic loser you are"]
@@ -75,26 +76,24 @@ def test_split_is_seeded_stratified_and_disjoint(tmp_path: Path) -> None:
     assert [e.id for e in other] != [e.id for e in held]
 
 
-def test_cached_top_layers_equal_the_full_model() -> None:
+def test_fine_tuning_changes_only_the_trained_layers(tmp_path: Path) -> None:
+    """Frozen layers keep the shipped weights; the trained ones and the heads move."""
     import torch
-    from transformers import AutoTokenizer
 
-    from detectors._harassment_model import base_encoder_dir, new_classifier
-    from pipeline.training.batches import pad
-    from pipeline.training.harassment import _frozen_prefix, top_logits
+    from pipeline.training.harassment import TrainSettings, fine_tune, training_split
+    from pipeline.training.harassment_model import new_classifier
 
-    tokenizer = AutoTokenizer.from_pretrained(base_encoder_dir(), local_files_only=True)
-    model = new_classifier().eval()
-    encoded = tokenizer(["hello there", "a longer sentence about the university"])["input_ids"]
-    cached = _frozen_prefix(model, encoded, 4, 8)
-    ids, mask = pad(encoded)
-    hidden = torch.zeros((2, ids.shape[1], model.config.hidden_size))
-    for i, e in enumerate(encoded):
-        hidden[i, : len(e)] = cached[i]
-    with torch.no_grad():
-        full = model(input_ids=ids, attention_mask=mask).logits
-        top = top_logits(model, hidden, mask, 4)
-    assert torch.allclose(full, top, atol=1e-4)
+    settings = TrainSettings(epochs=1, trained_layers=1, threads=1, heldout=0.2)
+    shipped = dict(new_classifier().named_parameters())
+    tuned = dict(fine_tune(training_split(_write_data(tmp_path), settings).train, settings)
+                 .named_parameters())
+    assert torch.equal(tuned["bert.encoder.layer.0.output.dense.weight"],
+                       shipped["bert.encoder.layer.0.output.dense.weight"])
+    assert torch.equal(tuned["bert.embeddings.word_embeddings.weight"],
+                       shipped["bert.embeddings.word_embeddings.weight"])
+    assert not torch.equal(tuned["bert.encoder.layer.5.output.dense.weight"],
+                           shipped["bert.encoder.layer.5.output.dense.weight"])
+    assert not torch.equal(tuned["classifier.weight"], shipped["classifier.weight"])
 
 
 @pytest.mark.slow
@@ -135,7 +134,10 @@ def test_train_command_writes_a_small_loadable_artefact(tmp_path: Path) -> None:
     assert (out / WEIGHTS_FILE).stat().st_size < 5_000_000
     assert set(meta["thresholds"]) == {"int8", "float32"}
     assert meta["calibration_examples"] > 0
-    scorer = TextScorer.from_artefact(out)
+    # The exported int8 model the detector runs: the whole classifier, embeddings included.
+    assert meta["quantisation"] == "int8"
+    assert 15_000_000 < (out / ONNX_FILE).stat().st_size < 25_000_000
+    scorer = TextScorer.from_dir(out)
     assert scorer.thresholds == meta["thresholds"]["int8"]
     (scores,) = scorer.score(["you are a stupid idiot"])
     assert set(scores) == {"offensive", "targeted", "identity_attack"}
