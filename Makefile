@@ -5,13 +5,19 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup system-deps demo test test-fast lint bench clean es-start es-stop
+export PYTHON
 
-$(BIN)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+.PHONY: setup system-deps demo test test-fast test-latest lint lock bench fresh-check clean \
+	es-start es-stop
+
+# Installs come from the hashed locks in requirements/ (scripts/install.sh); `make lock` writes them.
+$(BIN)/.demo-installed: pyproject.toml requirements/demo.lock scripts/install.sh
+	bash scripts/install.sh demo
 	touch $@
+
+$(BIN)/.installed: pyproject.toml requirements/test.lock scripts/install.sh
+	bash scripts/install.sh test
+	touch $@ $(BIN)/.demo-installed
 
 # Debian packages for OCR, PDF rendering, the report's screenshots and the local Elasticsearch.
 system-deps:
@@ -20,7 +26,7 @@ system-deps:
 
 setup: system-deps $(BIN)/.installed
 
-demo: $(BIN)/.installed
+demo: $(BIN)/.demo-installed
 	$(BIN)/crestwatch run --demo
 
 test: setup
@@ -28,6 +34,19 @@ test: setup
 
 test-fast: $(BIN)/.installed
 	$(BIN)/pytest -m "not integration and not slow" -q
+
+# The newest releases inside pyproject's ranges, in .venv-latest: which upgrade breaks what.
+test-latest: system-deps $(BIN)/.installed
+	bash scripts/test-latest.sh
+
+# Refresh the locks (UPGRADE=1: newest releases inside pyproject's ranges; commit that alone).
+lock:
+	bash scripts/install.sh tools
+	bash scripts/lock.sh
+
+# A clean clone with empty caches and a clean HOME: make demo, then make test, timed.
+fresh-check:
+	bash scripts/fresh-machine-check.sh
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check pipeline detectors dags dashboards tests bench
@@ -44,4 +63,4 @@ es-stop:
 
 clean:
 	bash scripts/elasticsearch.sh stop || true
-	rm -rf $(VENV) data .cache
+	rm -rf $(VENV) .venv-latest data .cache

@@ -6,4 +6,4 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 export CRESTWATCH_TEST_ES_URL="$(bash scripts/elasticsearch.sh start | tail -n 1)"
 trap 'bash scripts/elasticsearch.sh stop' EXIT
 echo "Elasticsearch for tests: $CRESTWATCH_TEST_ES_URL"
-.venv/bin/pytest "$@"
+"${PYTEST:-.venv/bin/pytest}" "$@"
