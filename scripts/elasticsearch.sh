@@ -72,6 +72,11 @@ start() {
         chown -R "$ES_USER" "$data" "$DIST/config" "$DIST/logs" 2>/dev/null || chown -R "$ES_USER" "$data" "$DIST"
         chmod o+rx "$data"
         runas=(runuser -u "$ES_USER" --)
+        if ! "${runas[@]}" test -x "$DIST/bin/elasticsearch"; then
+            echo "user $ES_USER cannot reach $DIST (a folder above it is private):" \
+                "chmod o+x the checkout's parent folders, or set CRESTWATCH_ES_STATE to a readable place" >&2
+            return 1
+        fi
     fi
     echo "$data" > "$RUN/data_dir"
     echo "http://127.0.0.1:$port" > "$RUN/url"

@@ -14,6 +14,9 @@ for arg in "$@"; do
     esac
 done
 tmp="$(mktemp -d /tmp/crestwatch-fresh.XXXXXX)"
+# Readable by others, like a normal checkout: as root the test node runs as its own user.
+chmod 755 "$tmp"
+logs="$(mktemp -d /tmp/crestwatch-fresh-logs.XXXXXX)"  # kept: the clone is removed
 cleanup() {
     [ -x "$tmp/crestwatch/scripts/elasticsearch.sh" ] \
         && (cd "$tmp/crestwatch" && bash scripts/elasticsearch.sh stop >/dev/null 2>&1 || true)
@@ -34,11 +37,11 @@ step() {  # step NAME COMMAND...: run it in the clone, keep its time and downloa
     local name="$1"; shift
     local before start status=0
     before="$(received)"; start="$(date +%s)"
-    (cd "$tmp/crestwatch" && "$@") > "$tmp/$name.log" 2>&1 || status=$?
+    (cd "$tmp/crestwatch" && "$@") > "$logs/$name.log" 2>&1 || status=$?
     local seconds=$(( $(date +%s) - start )) bytes=$(( $(received) - before ))
     report+=("$(printf '%-22s %6ss  %10s  %s' "$name" "$seconds" "$(mib "$bytes")" \
-        "$([ "$status" = 0 ] && echo ok || echo "FAILED (exit $status, log $tmp/$name.log)")")")
-    tail -n 25 "$tmp/$name.log"
+        "$([ "$status" = 0 ] && echo ok || echo "FAILED (exit $status)")")")
+    tail -n 25 "$logs/$name.log"
     return "$status"
 }
 git clone --quiet "$repo" "$tmp/crestwatch"
@@ -54,4 +57,5 @@ echo
 echo "step                     time    download  result"
 printf '%s\n' "${report[@]}"
 echo "virtualenv after make demo: $venv_demo; after make test: $venv_all"
+echo "logs: $logs"
 exit "$failed"
