@@ -26,9 +26,9 @@ import responses
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.config import load_config  # noqa: E402
-from pipeline.policy import Policy  # noqa: E402
-from pipeline.runner import run_pass  # noqa: E402
+from pipeline.core.config import load_config  # noqa: E402
+from pipeline.policy.engine import Policy  # noqa: E402
+from pipeline.run.runner import run_pass  # noqa: E402
 from pipeline.sources._retry import Retrier  # noqa: E402
 from pipeline.sources._secrets import Credentials  # noqa: E402
 from pipeline.sources.base import Page  # noqa: E402

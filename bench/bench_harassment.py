@@ -40,7 +40,7 @@ def _posts(data: Path | None, n: int) -> tuple[list[str], list[bool | None]]:
         words = "the uni library lecture exam you are great idiot love hate campus today".split()
         texts = [" ".join(rng.choices(words, k=rng.randint(4, 60))) for _ in range(n)]
         return texts, [None] * n
-    from pipeline.training.harassment import TrainSettings, training_split
+    from detectors.harassment.training.recipe import TrainSettings, training_split
 
     heldout = training_split(data, TrainSettings()).heldout
     examples = (heldout["olid"] + heldout.get("davidson", []))[:n]
@@ -75,10 +75,10 @@ def main() -> None:
     import torch
     from transformers import AutoTokenizer, pipeline
 
-    from detectors._harassment_model import ARTEFACT_DIR
-    from detectors.harassment import HarassmentDetector
-    from pipeline.config import load_config
-    from pipeline.models import Post
+    from detectors.harassment.detector import HarassmentDetector
+    from detectors.harassment.model import ARTEFACT_DIR
+    from pipeline.core.config import load_config
+    from pipeline.core.models import Post
 
     torch.set_num_threads(args.threads)
     texts, truth = _posts(args.data, args.posts)
@@ -96,7 +96,7 @@ def main() -> None:
     ]
     log.info("%d posts, %d threads", len(posts), args.threads)
 
-    from pipeline.training.harassment_model import load_artefact
+    from detectors.harassment.training.torch_model import load_artefact
 
     model, meta = load_artefact(ARTEFACT_DIR)
     # A user of the plain pipeline would apply the decision threshold training chose for the

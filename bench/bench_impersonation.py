@@ -4,7 +4,7 @@ and throughput of the text signals (accounts per second), measured in one run.
     .venv/bin/python bench/bench_impersonation.py [--lookalikes 2000] [--unrelated 10000]
 
 Accounts come from bench/impersonation_corpus.py (seeded, so every run judges the same ones).
-Scores are compared with the configured impersonation threshold, as pipeline.policy does.
+Scores are compared with the configured impersonation threshold, as pipeline.policy.engine does.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.impersonation_corpus import Account, lookalikes, unrelated_accounts  # noqa: E402
-from detectors.impersonation import ImpersonationDetector  # noqa: E402
-from pipeline.config import DetectorSettings, load_config  # noqa: E402
-from pipeline.models import Author  # noqa: E402
+from detectors.impersonation.detector import ImpersonationDetector  # noqa: E402
+from pipeline.core.config import DetectorSettings, load_config  # noqa: E402
+from pipeline.core.models import Author  # noqa: E402
 
 TARGET_RECALL = 0.95
 TARGET_FP_RATE = 0.01
@@ -105,7 +105,7 @@ def bench_images(config: object, count: int) -> None:
     import cv2
     import numpy as np
 
-    from detectors._avatar import AvatarMatcher
+    from detectors.impersonation.avatar import AvatarMatcher
 
     reference = next(config.resolve(a.avatar) for a in config.accounts if a.avatar)  # type: ignore[attr-defined]
     matcher = AvatarMatcher.from_paths({"@official": reference})

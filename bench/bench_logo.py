@@ -30,10 +30,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from detectors.logo import LogoDetector  # noqa: E402
-from pipeline import logo_bench  # noqa: E402
-from pipeline.config import DetectorSettings, OrgConfig, ReferenceLogo, load_config  # noqa: E402
-from pipeline.models import Author, Media, Post  # noqa: E402
+from detectors.logo import bench as logo_bench  # noqa: E402
+from detectors.logo.detector import LogoDetector  # noqa: E402
+from pipeline.core.config import DetectorSettings, OrgConfig, ReferenceLogo, load_config  # noqa: E402
+from pipeline.core.models import Author, Media, Post  # noqa: E402
 
 log = logging.getLogger("bench_logo")
 
@@ -145,8 +145,8 @@ def main() -> None:
 
         if args.skip_quality:
             return
-        from pipeline.evaluation import read_labelled
-        from pipeline.logo_eval import evaluate_logo
+        from detectors.logo.evaluation import evaluate_logo
+        from pipeline.evaluation.labelled import read_labelled
 
         bench = logo_bench.generate(work / "quality", logo_bench.configured_references(base),
                                     per_condition=args.per_condition)

@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PIL import Image  # noqa: E402
 
-from pipeline.media import MediaFetcher  # noqa: E402
-from pipeline.models import Post  # noqa: E402
+from pipeline.core.models import Post  # noqa: E402
+from pipeline.enrich.media import MediaFetcher  # noqa: E402
 
 HUGE = 128 * 1024 * 1024
 

@@ -26,7 +26,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 
-from pipeline.ocr import OcrEnricher, text_likelihood  # noqa: E402
+from pipeline.enrich.ocr import OcrEnricher, text_likelihood  # noqa: E402
 
 CAP_SECONDS = 2.0
 SENTENCES = [

@@ -19,10 +19,10 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from pipeline.config import load_config
-from pipeline.models import Author, Category, Finding, Hit, Post, Severity, Status
-from pipeline.report import build_weekly_report, iso_week
-from pipeline.report_render import write_report
+from pipeline.core.config import load_config
+from pipeline.core.models import Author, Category, Finding, Hit, Post, Severity, Status
+from pipeline.reporting.render import write_report
+from pipeline.reporting.report import build_weekly_report, iso_week
 from pipeline.store.base import HitQuery
 
 WEEK = "2026-W47"

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from elasticsearch import Elasticsearch, helpers
 
-from pipeline.models import Author, Media, Post
+from pipeline.core.models import Author, Media, Post
 from pipeline.store.elasticsearch import ElasticsearchStore
 
 

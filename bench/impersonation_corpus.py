@@ -110,7 +110,7 @@ CHANGES = {
 
 def target_names(config: object) -> list[tuple[str, str, str]]:
     """(name, kind, where from) for everything an impersonator would copy."""
-    from pipeline.config import OrgConfig
+    from pipeline.core.config import OrgConfig
 
     assert isinstance(config, OrgConfig)
     names = []

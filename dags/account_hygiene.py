@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from pipeline.dag_policy import DagTag, default_args
+from pipeline.airflow.dag_policy import DagTag, default_args
 
 
 @dag(
@@ -29,7 +29,7 @@ from pipeline.dag_policy import DagTag, default_args
 def account_hygiene() -> None:
     @task
     def flag_accounts() -> dict[str, object]:
-        from pipeline.tasks import config_path, flag_account_hygiene
+        from pipeline.airflow.tasks import config_path, flag_account_hygiene
 
         return flag_account_hygiene(config_path())
 

@@ -15,7 +15,7 @@ skipped.
 A source pass that ends with errors fails its task, which is retried with exponential backoff;
 its checkpoint still points at the first page the store did not acknowledge, so nothing is
 skipped, and document ids make re-reading a page harmless. Final failures are logged by
-`pipeline.alerts.task_failed`.
+`pipeline.airflow.alerts.task_failed`.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from pipeline.dag_policy import DagTag, default_args
-from pipeline.tasks import PLATFORMS
+from pipeline.airflow.dag_policy import DagTag, default_args
+from pipeline.airflow.tasks import PLATFORMS
 
 # A pool cannot vary between the instances of one mapped task, so instead of one task mapped
 # over every source, the DAG has one mapped task per platform (from the fixed platform list, so
@@ -48,7 +48,7 @@ from pipeline.tasks import PLATFORMS
 def ingest() -> None:
     @task
     def sources() -> dict[str, list[str]]:
-        from pipeline.tasks import config_path, sources_by_platform
+        from pipeline.airflow.tasks import config_path, sources_by_platform
 
         return sources_by_platform(config_path())
 
@@ -60,7 +60,7 @@ def ingest() -> None:
     def ingest_source(source_name: str) -> dict[str, object]:
         from airflow.sdk import get_current_context
 
-        from pipeline import tasks
+        from pipeline.airflow import tasks
 
         get_current_context()["source_name"] = source_name  # type: ignore[typeddict-unknown-key]
         path = tasks.config_path()

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from pipeline.dag_policy import DagTag, default_args
+from pipeline.airflow.dag_policy import DagTag, default_args
 
 
 @dag(
@@ -29,7 +29,7 @@ from pipeline.dag_policy import DagTag, default_args
 def notifications() -> None:
     @task
     def notify() -> dict[str, object]:
-        from pipeline.tasks import config_path, send_notifications
+        from pipeline.airflow.tasks import config_path, send_notifications
 
         return send_notifications(config_path())
 

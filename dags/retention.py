@@ -3,7 +3,7 @@
 
 Daily: delete posts and hits whose post is older than the config's `retention_days`, so personal
 data is kept only as long as the organisation decided. Data-subject erasure requests for one
-person are handled by `pipeline.tasks.erase_person`.
+person are handled by `pipeline.airflow.tasks.erase_person`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from pipeline.dag_policy import DagTag, default_args
+from pipeline.airflow.dag_policy import DagTag, default_args
 
 
 @dag(
@@ -29,7 +29,7 @@ from pipeline.dag_policy import DagTag, default_args
 def retention() -> None:
     @task
     def purge_expired() -> dict[str, object]:
-        from pipeline.tasks import config_path, purge_expired
+        from pipeline.airflow.tasks import config_path, purge_expired
 
         return purge_expired(config_path())
 

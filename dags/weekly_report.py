@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from pipeline.dag_policy import DagTag, default_args
+from pipeline.airflow.dag_policy import DagTag, default_args
 
 
 @dag(
@@ -29,7 +29,7 @@ from pipeline.dag_policy import DagTag, default_args
 def weekly_report() -> None:
     @task
     def build_and_send() -> dict[str, object]:
-        from pipeline.tasks import config_path, weekly_report
+        from pipeline.airflow.tasks import config_path, weekly_report
 
         return weekly_report(config_path())
 

@@ -28,7 +28,7 @@ from dashboards.saved_objects import (
     saved_search,
     table,
 )
-from pipeline.config import OrgConfig
+from pipeline.core.config import OrgConfig
 
 OPEN = "status:(new OR acknowledged OR escalated OR takedown_requested)"
 CRITICAL_OPEN = f"risk:critical AND {OPEN}"

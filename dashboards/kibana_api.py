@@ -17,7 +17,7 @@ from typing import Any
 
 from dashboards.crestwatch import alert_rules, email_connector, ids, saved_objects
 from dashboards.saved_objects import to_ndjson
-from pipeline.config import OrgConfig
+from pipeline.core.config import OrgConfig
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class InstallReport:
 
 class KibanaClient:
     def __init__(self, url: str, *, space: str | None = None, timeout: float = 30.0) -> None:
-        from pipeline.http import new_session
+        from pipeline.core.http import new_session
 
         self.base = url.rstrip("/") + (f"/s/{space}" if space else "")
         self.session = new_session()

@@ -29,8 +29,8 @@ import sample_texts as st
 from _drawing import PROJECT_ROOT
 from sample_images import extension, write_images
 
-from pipeline.config import OrgConfig, load_config
-from pipeline.models import Category, Post
+from pipeline.core.config import OrgConfig, load_config
+from pipeline.core.models import Category, Post
 
 log = logging.getLogger("make_samples")
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import OrgConfig, load_config
-from pipeline.paths import PROJECT_ROOT
+from pipeline.core.config import OrgConfig, load_config
+from pipeline.core.paths import PROJECT_ROOT
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -83,8 +83,8 @@ def path_without(names: set[str], into: Path) -> Path:
 def no_system_deps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """PATH without Tesseract and Chromium, under every name the code looks them up by, really
     hidden (not mocked). Returns the PATH folder, so a test can put a fake binary in it."""
-    from pipeline.ocr import tesseract_command
-    from pipeline.report_render import CHROMIUM_NAMES
+    from pipeline.enrich.ocr import tesseract_command
+    from pipeline.reporting.render import CHROMIUM_NAMES
 
     hidden = {"tesseract", Path(tesseract_command()).name, *CHROMIUM_NAMES}
     folder = path_without(hidden, tmp_path / "path-without-system-deps")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pipeline.models import Author, Category, Finding, Hit, Post, Severity
+from pipeline.core.models import Author, Category, Finding, Hit, Post, Severity
 
 BASE_TIME = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pipeline.config import OrgConfig, SourceConfig
-from pipeline.paths import SAMPLES_DIR
+from pipeline.core.config import OrgConfig, SourceConfig
+from pipeline.core.paths import SAMPLES_DIR
 from pipeline.sources.base import Page, Source, SourceStopped
 
 __all__ = ["Page", "Source", "SourceStopped", "build_source", "build_sources"]

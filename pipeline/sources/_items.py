@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from pipeline.jsonl import LineError
-from pipeline.models import Post
+from pipeline.core.jsonl import LineError
+from pipeline.core.models import Post
 
 log = logging.getLogger(__name__)
 

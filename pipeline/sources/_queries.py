@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pipeline.config import OrgConfig, Platform
+from pipeline.core.config import OrgConfig, Platform
 
 X_QUERY_LIMIT = 512  # characters, search/recent on the Basic and Pro tiers
 MIN_ALIAS_LENGTH = 4

@@ -1,8 +1,8 @@
 """Retries, back-off and rate limits for the platform collectors, in one place.
 
 Each collector says how to read its client library's exceptions (`classify`); the `Retrier`
-then runs the call under the project's one retry policy (`pipeline.http.retry_policy`): back-off
-with jitter on server errors and timeouts, a wait for a rate-limit window to reset or the rest
+then runs the call under the project's one retry policy (`pipeline.core.http.retry_policy`):
+back-off with jitter on server errors and timeouts, a wait for a rate-limit window to reset or the rest
 of the run deferred (SourceConfig.on_rate_limit). Anything it cannot get past becomes
 `SourceStopped`. Its messages carry HTTP statuses and times only, never
 the library's exception text, so a credential can never end up in a run summary.
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, TypeVar
 
-from pipeline.http import DEFAULT_INITIAL_WAIT, DEFAULT_MAX_WAIT, DEFAULT_TRIES, retry_policy
+from pipeline.core.http import DEFAULT_INITIAL_WAIT, DEFAULT_MAX_WAIT, DEFAULT_TRIES, retry_policy
 from pipeline.sources.base import SourceStopped
 
 log = logging.getLogger(__name__)

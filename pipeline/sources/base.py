@@ -11,8 +11,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from pipeline.jsonl import LineError
-from pipeline.models import Post
+from pipeline.core.jsonl import LineError
+from pipeline.core.models import Post
 
 
 @dataclass

@@ -28,9 +28,9 @@ from typing import Any, Literal
 from atproto import Client, models
 from atproto_client import exceptions as atp
 
-from pipeline.config import OrgConfig
-from pipeline.jsonl import LineError
-from pipeline.models import Author, Media, Post
+from pipeline.core.config import OrgConfig
+from pipeline.core.jsonl import LineError
+from pipeline.core.models import Author, Media, Post
 from pipeline.sources._items import convert_items, required
 from pipeline.sources._queries import languages, plain_queries
 from pipeline.sources._retry import Fault, RequestRefused, Retrier

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pipeline.config import OrgConfig, SourceConfig
+from pipeline.core.config import OrgConfig, SourceConfig
 from pipeline.sources._retry import Retrier
 from pipeline.sources._secrets import resolve_credentials
 from pipeline.sources.base import Source

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 
-from pipeline.jsonl import ReadReport, parse_line, resolve_media_paths
-from pipeline.models import Post
+from pipeline.core.jsonl import ReadReport, parse_line, resolve_media_paths
+from pipeline.core.models import Post
 from pipeline.sources.base import Page, Source
 
 

@@ -25,9 +25,9 @@ from urllib.parse import urlparse
 
 import mastodon as mastodon_py
 
-from pipeline.config import OrgConfig
-from pipeline.jsonl import LineError
-from pipeline.models import Author, Media, Post
+from pipeline.core.config import OrgConfig
+from pipeline.core.jsonl import LineError
+from pipeline.core.models import Author, Media, Post
 from pipeline.sources._html import html_to_text
 from pipeline.sources._items import convert_items, dict_id, numeric_ids, required
 from pipeline.sources._queries import plain_queries, search_terms

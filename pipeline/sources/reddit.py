@@ -31,9 +31,9 @@ import prawcore
 import requests
 from praw.models import Comment, Submission
 
-from pipeline.config import OrgConfig
-from pipeline.jsonl import LineError
-from pipeline.models import Author, Media, Post
+from pipeline.core.config import OrgConfig
+from pipeline.core.jsonl import LineError
+from pipeline.core.models import Author, Media, Post
 from pipeline.sources._items import convert_items, from_epoch, required
 from pipeline.sources._queries import reddit_query
 from pipeline.sources._retry import Fault, RequestRefused, Retrier

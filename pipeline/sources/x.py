@@ -16,8 +16,8 @@ from typing import Any, Literal
 import requests
 import tweepy
 
-from pipeline.config import OrgConfig
-from pipeline.models import Author, Media, Post
+from pipeline.core.config import OrgConfig
+from pipeline.core.models import Author, Media, Post
 from pipeline.sources._items import convert_items, dict_id, numeric_ids, required
 from pipeline.sources._queries import x_hygiene_queries, x_search_queries
 from pipeline.sources._retry import Fault, Retrier

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import OrgConfig
+from pipeline.core.config import OrgConfig
 from pipeline.store.base import HitQuery, Store, StoreError, UnknownHit, WriteResult
 
 __all__ = ["HitQuery", "Store", "StoreError", "UnknownHit", "WriteResult", "open_store"]

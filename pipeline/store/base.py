@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from pipeline.models import AuditEntry, Hit, Post
+from pipeline.core.models import AuditEntry, Hit, Post
 
 
 class StoreError(RuntimeError):

@@ -16,7 +16,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError, helpers
 
-from pipeline.models import AuditEntry, Hit, Post, utcnow
+from pipeline.core.models import AuditEntry, Hit, Post, utcnow
 from pipeline.store.base import (
     HitQuery,
     Store,

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.models import AuditEntry, Hit, Post, utcnow
+from pipeline.core.models import AuditEntry, Hit, Post, utcnow
 from pipeline.store.base import (
     HitQuery,
     Store,

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from pipeline.models import Category, Finding, Severity, Status
-from pipeline.policy import Policy
-from pipeline.review import TRANSITIONS, Reviewer, ReviewError, export_feedback
+from pipeline.core.models import Category, Finding, Severity, Status
+from pipeline.policy.engine import Policy
+from pipeline.review.workflow import TRANSITIONS, Reviewer, ReviewError, export_feedback
 from pipeline.store.base import UnknownHit
 from tests.factories import make_hit, make_post
 

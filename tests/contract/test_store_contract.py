@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from pipeline.models import Category, Severity, Status
+from pipeline.core.models import Category, Severity, Status
 from pipeline.store.base import HitQuery, StoreError, UnknownHit
 from tests.factories import BASE_TIME, make_hit, make_post
 

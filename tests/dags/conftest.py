@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.paths import PROJECT_ROOT
+from pipeline.core.paths import PROJECT_ROOT
 
 DAGS_FOLDER = PROJECT_ROOT / "dags"
 POOLS = ("crestwatch_x", "crestwatch_reddit", "crestwatch_bluesky", "crestwatch_mastodon",

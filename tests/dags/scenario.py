@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from detectors.base import available
+from detectors.registry import available
 
 MARKED = {"2", "5"}  # ids of the posts the confidential detector flags
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.paths import PROJECT_ROOT
-from pipeline.tasks import ELASTICSEARCH_CONNECTION, PLATFORMS
+from pipeline.airflow.tasks import ELASTICSEARCH_CONNECTION, PLATFORMS
+from pipeline.core.paths import PROJECT_ROOT
 
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
 ENV_EXAMPLE = PROJECT_ROOT / ".env.example"

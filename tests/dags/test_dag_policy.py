@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import config as config_module
-from pipeline import tasks
-from pipeline.alerts import task_failed
-from pipeline.dag_policy import OWNER, DagTag
+from pipeline.airflow import tasks
+from pipeline.airflow.alerts import task_failed
+from pipeline.airflow.dag_policy import OWNER, DagTag
+from pipeline.core import config as config_module
 from tests.dags.conftest import dag_files
 
 DAG_IDS = [p.stem for p in dag_files()]
@@ -85,7 +85,7 @@ def test_dag_doc_is_the_module_docstring(dagbag) -> None:  # type: ignore[no-unt
 
 
 def test_ingest_maps_one_pooled_task_per_platform(dagbag) -> None:  # type: ignore[no-untyped-def]
-    from pipeline.tasks import PLATFORMS
+    from pipeline.airflow.tasks import PLATFORMS
 
     dag = dagbag.get_dag("ingest")
     assert dag.schedule == timedelta(minutes=15)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import tasks
+from pipeline.airflow import tasks
 from tests.dags.runs import task_states, without_retries
 from tests.dags.scenario import MARKED, write_scenario
 
@@ -102,7 +102,7 @@ def test_a_failing_source_fails_its_task_and_raises_the_alert(
     states = task_states(run)
     assert str(run.state) == "failed"
     assert states["ingest_jsonl"] == ["failed"] and states["ingest_x"] == ["skipped"]
-    alerts = [r for r in caplog.records if r.name == "pipeline.alerts"]
+    alerts = [r for r in caplog.records if r.name == "pipeline.airflow.alerts"]
     assert len(alerts) == 1
     assert "ingest.ingest_jsonl[0] failed" in alerts[0].getMessage()
     assert "FileNotFoundError" in alerts[0].getMessage()

@@ -24,8 +24,8 @@ import responses
 import respx
 import yaml
 
-from detectors.base import available
-from pipeline import tasks
+from detectors.registry import available
+from pipeline.airflow import tasks
 from tests.dags.runs import task_states, without_retries
 from tests.unit.sources import bluesky_replay, mastodon_replay, reddit_replay, x_replay
 from tests.unit.sources.bluesky_replay import BlueskyReplay

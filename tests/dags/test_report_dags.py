@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline import tasks
-from pipeline.review import Reviewer
+from pipeline.airflow import tasks
+from pipeline.review.workflow import Reviewer
 from tests.dags.runs import task_states, without_retries
 from tests.dags.scenario import write_scenario
 from tests.unit.notify.conftest import smtp_server  # noqa: F401 - the fixture

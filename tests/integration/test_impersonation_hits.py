@@ -7,12 +7,12 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from detectors.impersonation import ImpersonationDetector
-from pipeline.config import OrgConfig
-from pipeline.models import Post
-from pipeline.paths import PROJECT_ROOT
-from pipeline.policy import Policy
-from pipeline.runner import run_pass
+from detectors.impersonation.detector import ImpersonationDetector
+from pipeline.core.config import OrgConfig
+from pipeline.core.models import Post
+from pipeline.core.paths import PROJECT_ROOT
+from pipeline.policy.engine import Policy
+from pipeline.run.runner import run_pass
 from pipeline.sources.jsonl import JsonlSource
 from pipeline.store.base import HitQuery, Store
 

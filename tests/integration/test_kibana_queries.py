@@ -17,9 +17,9 @@ from dashboards.crestwatch import (
     alert_rules,
     saved_objects,
 )
-from pipeline.config import load_config
-from pipeline.models import Category, Severity, Status
-from pipeline.paths import PROJECT_ROOT
+from pipeline.core.config import load_config
+from pipeline.core.models import Category, Severity, Status
+from pipeline.core.paths import PROJECT_ROOT
 from tests.factories import make_hit
 
 pytestmark = pytest.mark.integration

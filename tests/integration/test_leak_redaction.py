@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from detectors.base import build_detectors
-from pipeline.config import OrgConfig
-from pipeline.models import Media
-from pipeline.ocr import OcrEnricher
-from pipeline.policy import Policy
-from pipeline.runner import RunSummary, process_page
+from detectors.registry import build_detectors
+from pipeline.core.config import OrgConfig
+from pipeline.core.models import Media
+from pipeline.enrich.ocr import OcrEnricher
+from pipeline.policy.engine import Policy
+from pipeline.run.runner import RunSummary, process_page
 from pipeline.sources.base import Page
 from tests.factories import make_post
 

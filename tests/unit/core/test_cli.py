@@ -8,8 +8,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from pipeline.cli import app
-from pipeline.paths import PROJECT_ROOT
+from pipeline.cli.app import app
+from pipeline.core.paths import PROJECT_ROOT
 from tests.factories import make_post
 
 runner = CliRunner()

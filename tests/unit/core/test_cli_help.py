@@ -14,7 +14,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from pipeline.cli import app
+from pipeline.cli.app import app
 
 FLAG_PLACEHOLDER = re.compile(r"<bool>|BOOLEAN")
 

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import ConfigError, load_config
-from pipeline.paths import PROJECT_ROOT
+from pipeline.core.config import ConfigError, load_config
+from pipeline.core.paths import PROJECT_ROOT
 
 EXAMPLE = (PROJECT_ROOT / "config" / "example.yaml").read_text()
 

@@ -3,10 +3,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from detectors.base import build_detectors
-from pipeline.cli import app
-from pipeline.evaluation import LabelledPost, evaluate, label_scores
-from pipeline.models import Category, Finding, Severity
+from detectors.registry import build_detectors
+from pipeline.cli.app import app
+from pipeline.core.models import Category, Finding, Severity
+from pipeline.evaluation.labelled import LabelledPost, evaluate, label_scores
 from tests.factories import make_post
 
 CASES = [

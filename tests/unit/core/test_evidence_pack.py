@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pipeline.evidence_pack import build_evidence_pack, report_link
-from pipeline.models import Category, Media
-from pipeline.review import Reviewer
+from pipeline.core.models import Category, Media
+from pipeline.review.evidence_pack import build_evidence_pack, report_link
+from pipeline.review.workflow import Reviewer
 from pipeline.store.base import UnknownHit
 from tests.factories import make_hit, make_post
 

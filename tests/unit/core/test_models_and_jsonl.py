@@ -2,8 +2,8 @@ import io
 import json
 from pathlib import Path
 
-from pipeline.jsonl import ReadReport, read_models, write_models
-from pipeline.models import Category, Finding, Hit, Post, Severity
+from pipeline.core.jsonl import ReadReport, read_models, write_models
+from pipeline.core.models import Category, Finding, Hit, Post, Severity
 from tests.factories import make_post
 
 GOOD = {

@@ -2,10 +2,11 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from detectors.base import Detector, build_detectors
-from pipeline.models import Category, Finding, Post, Severity
-from pipeline.policy import Policy
-from pipeline.runner import run_pass
+from detectors.base import Detector
+from detectors.registry import build_detectors
+from pipeline.core.models import Category, Finding, Post, Severity
+from pipeline.policy.engine import Policy
+from pipeline.run.runner import run_pass
 from pipeline.sources.jsonl import JsonlSource
 from pipeline.store.base import WriteResult
 from pipeline.store.sqlite import SQLiteStore

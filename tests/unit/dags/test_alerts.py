@@ -1,4 +1,4 @@
-"""pipeline.alerts: what a task failure says, and that it is logged."""
+"""pipeline.airflow.alerts: what a task failure says, and that it is logged."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from pipeline.alerts import describe_failure, task_failed
+from pipeline.airflow.alerts import describe_failure, task_failed
 
 
 def _context(**ti_fields: object) -> dict[str, object]:
@@ -43,7 +43,7 @@ def test_describe_failure_without_an_exception() -> None:
 
 
 def test_task_failed_logs_dag_task_and_try(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.ERROR, logger="pipeline.alerts"):
+    with caplog.at_level(logging.ERROR, logger="pipeline.airflow.alerts"):
         alert = task_failed(_context())
     assert alert.try_number == 4 and alert.max_tries == 4
     [record] = caplog.records
@@ -128,7 +128,7 @@ def test_an_unreachable_mail_server_is_logged_not_raised(
         port = probe.getsockname()[1]
     monkeypatch.setenv("CRESTWATCH_CONFIG", str(_config_with_smtp(tmp_path, port)))
     monkeypatch.setenv("CRESTWATCH_FAILURE_RECIPIENTS", "ops@example.ac.uk")
-    with caplog.at_level(logging.WARNING, logger="pipeline.alerts"):
+    with caplog.at_level(logging.WARNING, logger="pipeline.airflow.alerts"):
         alert = task_failed(_context())
     assert alert.task_id == "ingest_x"
     assert "failure alert not sent yet (kept in the outbox): ConnectionRefusedError" in caplog.text

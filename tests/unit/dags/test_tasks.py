@@ -1,4 +1,4 @@
-"""pipeline.tasks without Airflow: the functions the DAGs call, against a real SQLite store."""
+"""pipeline.airflow.tasks without Airflow: the functions the DAGs call, on a real SQLite store."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import tasks
-from pipeline.config import load_config
+from pipeline.airflow import tasks
+from pipeline.core.config import load_config
 from pipeline.store.sqlite import SQLiteStore
 from tests.dags.scenario import MARKED, NOW, write_scenario
 

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dashboards.kibana_api import KibanaError, install
-from pipeline.cli import app
+from pipeline.cli.app import app
 
 
 @dataclass

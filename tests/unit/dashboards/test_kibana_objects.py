@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from dashboards.crestwatch import alert_rules, email_connector, saved_objects
 from dashboards.saved_objects import GRID_COLUMNS, to_ndjson
-from pipeline.paths import PROJECT_ROOT
+from pipeline.core.paths import PROJECT_ROOT
 from pipeline.store.es_templates import HITS_MAPPING, POSTS_MAPPING
 from tests.conftest import SHARED
 
@@ -46,7 +46,7 @@ def panels(objects):
 
 
 def test_export_files_are_up_to_date(example_config, tmp_path: Path):
-    from pipeline.cli import app
+    from pipeline.cli.app import app
 
     result = CliRunner().invoke(app, ["dashboards", "export", "-o", str(tmp_path)])
     assert result.exit_code == 0, result.output
@@ -117,7 +117,7 @@ def test_every_field_used_exists_in_the_index_template():
 
 
 def _config():
-    from pipeline.config import load_config
+    from pipeline.core.config import load_config
 
     return load_config(PROJECT_ROOT / "config" / "example.yaml")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from detectors.harassment import HarassmentDetector
-from pipeline.config import OrgConfig
+from detectors.harassment.detector import HarassmentDetector
+from pipeline.core.config import OrgConfig
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,10 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from detectors._harassment_model import TextScorer
-from pipeline.training.harassment import TrainSettings, fit_thresholds, training_split
-from pipeline.training.harassment_model import TorchSession, base_tokenizer
-from pipeline.training.labelled_text import Example
+from detectors.harassment.model import TextScorer
+from detectors.harassment.training.labelled_text import Example
+from detectors.harassment.training.recipe import TrainSettings, fit_thresholds, training_split
+from detectors.harassment.training.torch_model import TorchSession, base_tokenizer
 
 from .test_harassment_training import _write_data
 
@@ -119,7 +119,7 @@ def test_thresholds_outside_zero_one_are_refused(
 def test_the_bundled_artefact_carries_thresholds_for_both_modes() -> None:
     import json
 
-    from detectors._harassment_model import ARTEFACT_DIR
+    from detectors.harassment.model import ARTEFACT_DIR
 
     meta = json.loads((ARTEFACT_DIR / "model.json").read_text())
     assert set(meta["thresholds"]) == {"int8", "float32"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from detectors._harassment_context import (
+from detectors.harassment.context import (
     MASK,
     NAMES_THAT_LOOK_RUDE,
     TargetFinder,
@@ -12,7 +12,7 @@ from detectors._harassment_context import (
     read_cues,
     threat_matches,
 )
-from pipeline.config import OrgConfig
+from pipeline.core.config import OrgConfig
 
 # (text, is a threat, where the case comes from)
 THREAT_CASES = [

@@ -14,10 +14,10 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from detectors._harassment_model import TextScorer, normalise
-from detectors.harassment import HarassmentDetector
-from pipeline.config import OrgConfig
-from pipeline.training.harassment_model import base_tokenizer
+from detectors.harassment.detector import HarassmentDetector
+from detectors.harassment.model import TextScorer, normalise
+from detectors.harassment.training.torch_model import base_tokenizer
+from pipeline.core.config import OrgConfig
 from tests.factories import make_post
 
 TEXTS = ["you absolute idiot", "a calm post about the library", "", "x" * 3000]
@@ -48,7 +48,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _export(model_dir: Path, out: Path, *flags: str) -> Path:
-    from pipeline.cli import app
+    from pipeline.cli.app import app
 
     result = CliRunner().invoke(
         app, ["export", "harassment", "--model-dir", str(model_dir), "--out", str(out), *flags]
@@ -146,7 +146,7 @@ def test_an_unexported_model_dir_says_how_to_export_it(
 
 
 def test_export_of_a_folder_that_is_not_a_model_is_one_line(tmp_path: Path) -> None:
-    from pipeline.cli import app
+    from pipeline.cli.app import app
 
     result = CliRunner().invoke(
         app, ["export", "harassment", "--model-dir", str(tmp_path), "--out", str(tmp_path / "o")]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import logging
 
-from detectors._harassment_model import ARTEFACT_DIR, ONNX_FILE
-from detectors.base import build_detectors
-from detectors.harassment import HarassmentDetector
-from pipeline.evaluation import LabelledPost, evaluate
-from pipeline.models import Severity
-from pipeline.runner import RunSummary, run_detectors
+from detectors.harassment.detector import HarassmentDetector
+from detectors.harassment.model import ARTEFACT_DIR, ONNX_FILE
+from detectors.registry import build_detectors
+from pipeline.core.models import Severity
+from pipeline.evaluation.labelled import LabelledPost, evaluate
+from pipeline.run.runner import RunSummary, run_detectors
 from tests.factories import make_post
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ import json
 import random
 from pathlib import Path
 
-from detectors.harassment import HarassmentDetector
+from detectors.harassment.detector import HarassmentDetector
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from detectors._harassment_model import ARTEFACT_DIR, load_tokenizer, normalise
-from pipeline.training.batches import length_bucketed
+from detectors.harassment.model import ARTEFACT_DIR, load_tokenizer, normalise
+from detectors.harassment.training.batches import length_bucketed
 
 
 @pytest.mark.parametrize(
@@ -57,7 +57,7 @@ def test_windows_are_the_ones_transformers_tokenizer_makes() -> None:
     tokenizer, asked for the same truncation, stride and overflow, must give the same windows."""
     from transformers import AutoTokenizer
 
-    from detectors._harassment_model import TextScorer
+    from detectors.harassment.model import TextScorer
 
     scorer = TextScorer.from_dir(max_windows=100)
     windows, owners = scorer._windows(WINDOW_TEXTS)
@@ -95,7 +95,7 @@ def test_length_bucketed_batches_cover_every_example_once_and_pad_little() -> No
 
 def test_the_bundled_model_reads_emoji_insults() -> None:
     """Before emoji were spelled out every one of these scored about 0.1: all read as [UNK]."""
-    from detectors._harassment_model import TextScorer
+    from detectors.harassment.model import TextScorer
 
     insults = ["@USER you 🤡", "@USER 💩"]
     benign = ["great lecture today 👏👏", "exam results out 🎉", "@USER 😂😂 love this"]

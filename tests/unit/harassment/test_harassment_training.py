@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from detectors._harassment_model import ONNX_FILE, TextScorer
-from pipeline.evaluation import read_labelled
-from pipeline.jsonl import ReadReport
-from pipeline.training.harassment_model import WEIGHTS_FILE
-from pipeline.training.labelled_text import read_davidson, read_olid, split
+from detectors.harassment.model import ONNX_FILE, TextScorer
+from detectors.harassment.training.labelled_text import read_davidson, read_olid, split
+from detectors.harassment.training.torch_model import WEIGHTS_FILE
+from pipeline.core.jsonl import ReadReport
+from pipeline.evaluation.labelled import read_labelled
 
 RUDE = ["you are a stupid idiot", "shut up you moron", "what a pathetic loser you are"]
 KIND = ["lovely day at the library", "great lecture this morning", "see you at the seminar"]
@@ -80,8 +80,8 @@ def test_fine_tuning_changes_only_the_trained_layers(tmp_path: Path) -> None:
     """Frozen layers keep the shipped weights; the trained ones and the heads move."""
     import torch
 
-    from pipeline.training.harassment import TrainSettings, fine_tune, training_split
-    from pipeline.training.harassment_model import new_classifier
+    from detectors.harassment.training.recipe import TrainSettings, fine_tune, training_split
+    from detectors.harassment.training.torch_model import new_classifier
 
     settings = TrainSettings(epochs=1, trained_layers=1, threads=1, heldout=0.2)
     shipped = dict(new_classifier().named_parameters())
@@ -98,7 +98,7 @@ def test_fine_tuning_changes_only_the_trained_layers(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_train_command_writes_a_small_loadable_artefact(tmp_path: Path) -> None:
-    from pipeline.cli import app
+    from pipeline.cli.app import app
 
     data = _write_data(tmp_path / "data")
     out = tmp_path / "artefact"
@@ -156,7 +156,7 @@ def test_train_command_writes_a_small_loadable_artefact(tmp_path: Path) -> None:
 
 
 def test_cli_reports_missing_data_clearly(tmp_path: Path) -> None:
-    from pipeline.cli import app
+    from pipeline.cli.app import app
 
     result = CliRunner().invoke(
         app, ["train", "harassment", "--data", str(tmp_path), "--out", str(tmp_path / "o")]
@@ -166,8 +166,8 @@ def test_cli_reports_missing_data_clearly(tmp_path: Path) -> None:
 
 
 def test_frozen_baseline_reports_in_and_cross_data_set_figures(tmp_path: Path) -> None:
-    from pipeline.training.harassment import TrainSettings
-    from pipeline.training.harassment_baseline import frozen_baseline
+    from detectors.harassment.training.baseline import frozen_baseline
+    from detectors.harassment.training.recipe import TrainSettings
 
     figures = frozen_baseline(_write_data(tmp_path / "data"), TrainSettings(heldout=0.2))
     assert set(figures) == {"olid->olid", "olid->davidson", "davidson->olid", "davidson->davidson"}

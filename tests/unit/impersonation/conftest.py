@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from detectors.impersonation import ImpersonationDetector
-from pipeline.config import OrgConfig
-from pipeline.models import Post
-from pipeline.paths import PROJECT_ROOT
+from detectors.impersonation.detector import ImpersonationDetector
+from pipeline.core.config import OrgConfig
+from pipeline.core.models import Post
+from pipeline.core.paths import PROJECT_ROOT
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 AVATAR = PROJECT_ROOT / "config" / "logos" / "avatar-qmul.png"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from detectors._avatar import AvatarMatcher
-from detectors._image import ImageError
+from detectors.common.image import ImageError
+from detectors.impersonation.avatar import AvatarMatcher
 
 from .conftest import AVATAR
 

@@ -10,9 +10,9 @@ from types import ModuleType
 
 import pytest
 
-from detectors.impersonation import ImpersonationDetector
-from pipeline.config import DetectorSettings, OrgConfig
-from pipeline.models import Author, Category, Severity
+from detectors.impersonation.detector import ImpersonationDetector
+from pipeline.core.config import DetectorSettings, OrgConfig
+from pipeline.core.models import Author, Category, Severity
 
 from .conftest import AVATAR, NOW, account_post
 
@@ -268,9 +268,9 @@ def test_seeded_mix_is_reproducible(corpus: ModuleType) -> None:
 
 
 def test_demo_samples(detector: ImpersonationDetector) -> None:
-    from pipeline.jsonl import read_models
-    from pipeline.models import Post
-    from pipeline.paths import SAMPLES_DIR
+    from pipeline.core.jsonl import read_models
+    from pipeline.core.models import Post
+    from pipeline.core.paths import SAMPLES_DIR
 
     posts = list(read_models(SAMPLES_DIR / "impersonation.jsonl", Post))
     flagged = {f.evidence["account"]["handle"]: f for f in detector.detect(posts)

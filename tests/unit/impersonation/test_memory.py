@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from detectors._account_memory import (
+from detectors.impersonation.history import (
     AccountMemory,
     account_subject,
     fingerprint,
@@ -44,8 +44,8 @@ def test_forget_author_erases_one_account(tmp_path: Path) -> None:
 
 
 def test_erasure_task_also_forgets_the_account(tmp_path: Path, monkeypatch) -> None:
-    from pipeline import tasks
-    from pipeline.config import load_config
+    from pipeline.airflow import tasks
+    from pipeline.core.config import load_config
     from tests.dags.scenario import write_scenario
 
     monkeypatch.delenv("CRESTWATCH_STORE_BACKEND", raising=False)

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from detectors._names import (
+from detectors.impersonation.detector import name_weight
+from detectors.impersonation.names import (
     NameIndex,
     compact,
     handle_name,
@@ -16,8 +17,7 @@ from detectors._names import (
     targets_from_config,
     visible_letters,
 )
-from detectors.impersonation import name_weight
-from pipeline.config import OrgConfig
+from pipeline.core.config import OrgConfig
 
 
 @pytest.fixture(scope="module")

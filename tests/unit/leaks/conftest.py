@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import OrgConfig, load_config
-from pipeline.paths import PROJECT_ROOT
+from pipeline.core.config import OrgConfig, load_config
+from pipeline.core.paths import PROJECT_ROOT
 
 LEAK_DATA = PROJECT_ROOT / "tests" / "data" / "leaks"
 
@@ -33,7 +33,7 @@ def _hash_salt() -> None:
 
 @pytest.fixture(scope="session")
 def leak_detectors(leak_config: OrgConfig) -> dict[str, object]:
-    from detectors.base import build_detectors
+    from detectors.registry import build_detectors
 
     names = ["confidential", "secrets", "personal_data", "complaints", "documents"]
     built = build_detectors(leak_config, names)

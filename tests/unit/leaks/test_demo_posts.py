@@ -7,13 +7,13 @@ import json
 
 import pytest
 
-from detectors.base import build_detectors
-from pipeline.config import OrgConfig
-from pipeline.jsonl import read_models
-from pipeline.models import Post
-from pipeline.ocr import OcrEnricher
-from pipeline.paths import SAMPLES_DIR
-from pipeline.policy import Policy
+from detectors.registry import build_detectors
+from pipeline.core.config import OrgConfig
+from pipeline.core.jsonl import read_models
+from pipeline.core.models import Post
+from pipeline.core.paths import SAMPLES_DIR
+from pipeline.enrich.ocr import OcrEnricher
+from pipeline.policy.engine import Policy
 
 LEAK_CATEGORIES = {"confidential", "copyright", "personal_data", "complaints_legal"}
 LEAK_DETECTORS = ["confidential", "secrets", "documents", "personal_data", "complaints"]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from detectors.documents import DocumentIndex, DocumentsDetector
-from pipeline.config import OrgConfig
+from detectors.leaks.documents import DocumentIndex, DocumentsDetector
+from pipeline.core.config import OrgConfig
 from tests.factories import make_post
 from tests.unit.leaks.conftest import LEAK_DATA
 

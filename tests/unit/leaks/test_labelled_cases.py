@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.evaluation import LabelledPost, evaluate, read_labelled
+from pipeline.evaluation.labelled import LabelledPost, evaluate, read_labelled
 from tests.unit.leaks.conftest import LEAK_DATA
 from tests.unit.leaks.leak_cases import ALL_CASES, TABLES, Case, as_post, labelled_lines
 

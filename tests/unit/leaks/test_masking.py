@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from detectors._masking import keyed_hash, load_salt, mask, mask_email
-from pipeline.models import Hit
-from pipeline.redaction import redact
+from pipeline.core.masking import redact
+from pipeline.core.models import Hit
+from pipeline.core.values import keyed_hash, load_salt, mask, mask_email
 from tests.factories import make_post
 
 AWS_KEY = "AKIA" + "Q3EGRT7YH2LMN5PX"

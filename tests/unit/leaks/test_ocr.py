@@ -9,10 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline.enrichment import build_enrichers
-from pipeline.models import Media
-from pipeline.ocr import OcrEnricher, text_likelihood
-from pipeline.runner import RunSummary, process_page
+from pipeline.core.models import Media
+from pipeline.enrich.base import build_enrichers
+from pipeline.enrich.ocr import OcrEnricher, text_likelihood
+from pipeline.run.runner import RunSummary, process_page
 from tests.factories import make_post
 from tests.unit.leaks.conftest import render_text_image
 
@@ -60,7 +60,7 @@ def test_ocr_text_feeds_every_text_detector(
         assert finding.score >= 0.5, name
         assert any(span.get("in") == "image" for span in finding.evidence["spans"]), name
     # What is stored is masked in the image text too; the post's own text is untouched.
-    from pipeline.redaction import redact_post
+    from pipeline.core.masking import redact_post
 
     findings = [f for d in leak_detectors.values() for f in d.detect([post])]  # type: ignore[attr-defined]
     stored = redact_post(post, findings)
@@ -157,8 +157,8 @@ OCR_OFF = "OCR off: tesseract not found; make system-deps installs it"
 def _pages_through_runner(posts_per_page: list[list[object]], store: object, config: object,
                           enricher: OcrEnricher) -> RunSummary:
     """Pages through the real runner with the confidential detector, into the given store."""
-    from detectors.base import build_detectors
-    from pipeline.policy import Policy
+    from detectors.registry import build_detectors
+    from pipeline.policy.engine import Policy
     from pipeline.sources.base import Page
 
     detectors = build_detectors(config, ["confidential"])  # type: ignore[arg-type]

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline import logo_bench
-from pipeline.config import BrandedAccount, OrgConfig, ReferenceLogo
+from detectors.logo import bench as logo_bench
+from pipeline.core.config import BrandedAccount, OrgConfig, ReferenceLogo
 
 SVG_LOGO = """<svg xmlns="http://www.w3.org/2000/svg" width="200" height="200">
   <rect x="10" y="10" width="180" height="180" fill="#1b3d8f"/>
@@ -65,7 +65,7 @@ def warm_logo_cache(
 ) -> Path:
     """Feature cache files for the drawn logos, computed once per session. The drawing is
     deterministic, so each test's files have the same hashes and hit this cache."""
-    from detectors.logo import LogoDetector
+    from detectors.logo.detector import LogoDetector
 
     root = tmp_path_factory.mktemp("logo-cache")
     files = _write_logo_files(root / "logos", drawn_logos)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from detectors._image import ImageError, load_image
+from detectors.common.image import ImageError, load_image
 
 
 def _png_header_only(width: int, height: int) -> bytes:

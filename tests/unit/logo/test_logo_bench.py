@@ -10,10 +10,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from pipeline import logo_bench
-from pipeline.cli import app
-from pipeline.config import OrgConfig
-from pipeline.evaluation import read_labelled
+from detectors.logo import bench as logo_bench
+from pipeline.cli.app import app
+from pipeline.core.config import OrgConfig
+from pipeline.evaluation.labelled import read_labelled
 
 
 def test_generator_writes_labelled_posts_with_relative_media(

@@ -9,10 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
-from detectors.base import build_detectors
-from detectors.logo import LogoDetector
-from pipeline.config import DetectorSettings, OrgConfig
-from pipeline.models import Author, Category, Media, Severity
+from detectors.logo.detector import LogoDetector
+from detectors.registry import build_detectors
+from pipeline.core.config import DetectorSettings, OrgConfig
+from pipeline.core.models import Author, Category, Media, Severity
 from tests.factories import make_post
 
 from .conftest import composite
@@ -153,7 +153,7 @@ def test_the_best_image_of_a_post_is_reported(
 def test_a_broken_reference_does_not_disable_the_others(
     logo_config: OrgConfig, logo_image: Path, tmp_path: Path
 ) -> None:
-    from pipeline.config import ReferenceLogo
+    from pipeline.core.config import ReferenceLogo
 
     missing = ReferenceLogo(brand="uni", variant="gone", path=tmp_path / "nope.png")
     config = logo_config.model_copy(update={"logos": [missing, *logo_config.logos]})
@@ -187,7 +187,7 @@ def test_the_logo_as_avatar_is_exact_reuse(
 def test_a_logo_hit_round_trips_through_the_store(
     detector: LogoDetector, logo_image: Path, sqlite_store: object
 ) -> None:
-    from pipeline.models import Hit
+    from pipeline.core.models import Hit
 
     post = _post(1, logo_image)
     (finding,) = detector.detect([post])

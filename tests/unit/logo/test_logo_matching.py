@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from detectors._logo_match import (
+from detectors.logo.match import (
     LogoMatch,
     LogoMatcher,
     MatchSettings,
@@ -18,7 +18,7 @@ from detectors._logo_match import (
     plausible_quad,
     score_for,
 )
-from detectors._logo_refs import ReferenceError, load_reference
+from detectors.logo.references import ReferenceError, load_reference
 
 from .conftest import composite
 

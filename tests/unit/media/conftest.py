@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pipeline.media import MediaFetcher
+from pipeline.enrich.media import MediaFetcher
 
 Handler = Callable[[http.server.BaseHTTPRequestHandler], None]
 

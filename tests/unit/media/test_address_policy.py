@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from pipeline.address_policy import AddressPolicy, AddressRefused, address_class
+from pipeline.enrich.address_policy import AddressPolicy, AddressRefused, address_class
 
 # (address, expected class or None for public, why the case is here)
 ADDRESSES = [

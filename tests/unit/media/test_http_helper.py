@@ -10,7 +10,7 @@ import httpx
 import pytest
 import requests
 
-from pipeline.http import (
+from pipeline.core.http import (
     USER_AGENT,
     PinnedAddressAdapter,
     TransientHTTPError,
@@ -135,7 +135,7 @@ def test_connection_errors_are_retried_then_raised() -> None:
 
 def test_policy_wraps_other_clients_too(server: LoopbackServer) -> None:
     # httpx (used by platform SDKs) gets the same policy through raise_for_transient.
-    from pipeline.http import raise_for_transient
+    from pipeline.core.http import raise_for_transient
 
     server.routes["/busy"] = flaky(1, lambda h: send(h, 200, b"ok", "text/plain"))
     sleeps = Sleeps()

@@ -7,10 +7,10 @@ import threading
 import time
 from pathlib import Path
 
-from pipeline.config import OrgConfig
-from pipeline.enrichment import build_enrichers
-from pipeline.media import MediaFetcher, hash_local_media
-from pipeline.models import Post
+from pipeline.core.config import OrgConfig
+from pipeline.core.models import Post
+from pipeline.enrich.base import build_enrichers
+from pipeline.enrich.media import MediaFetcher, hash_local_media
 
 from .conftest import LoopbackServer, image, image_bytes, send
 
@@ -180,7 +180,7 @@ def test_config_media_section_reaches_the_fetcher(
 def test_config_media_section_is_validated_with_key_paths() -> None:
     import pytest
 
-    from pipeline.config import ConfigError, parse_config
+    from pipeline.core.config import ConfigError, parse_config
 
     data = {
         "organisation": {"name": "Example University", "short_name": "EU"},

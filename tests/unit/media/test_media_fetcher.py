@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pipeline.media import MediaFetcher
+from pipeline.enrich.media import MediaFetcher
 
 from .conftest import (
     LoopbackServer,

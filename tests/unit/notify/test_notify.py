@@ -9,9 +9,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from pipeline.config import Notifications
-from pipeline.models import Severity
-from pipeline.notify import (
+from pipeline.core.config import Notifications
+from pipeline.core.models import Severity
+from pipeline.review.notify import (
     Outbox,
     deliver,
     queue_critical_alerts,
@@ -139,8 +139,8 @@ def test_notify_command_sends_and_reports(tmp_path, smtp_server, settings):
     import yaml
     from typer.testing import CliRunner
 
-    from pipeline.cli import app
-    from pipeline.paths import PROJECT_ROOT
+    from pipeline.cli.app import app
+    from pipeline.core.paths import PROJECT_ROOT
     from pipeline.store.sqlite import SQLiteStore
 
     data = yaml.safe_load((PROJECT_ROOT / "config" / "example.yaml").read_text())
@@ -150,7 +150,7 @@ def test_notify_command_sends_and_reports(tmp_path, smtp_server, settings):
     config.write_text(yaml.safe_dump(data))
     store = SQLiteStore(tmp_path / "data" / "crestwatch.sqlite")
     store.setup()
-    from pipeline.models import utcnow
+    from pipeline.core.models import utcnow
 
     store.upsert_hits([make_hit(1, severity=Severity.critical, seen=utcnow())])
     store.close()
@@ -163,8 +163,8 @@ def test_notify_command_sends_and_reports(tmp_path, smtp_server, settings):
 def test_weekly_report_mail_carries_its_files(outbox, settings, smtp_server, tmp_path):
     from types import SimpleNamespace
 
-    from pipeline.notify import weekly_report_message
-    from pipeline.report import Change
+    from pipeline.reporting.report import Change
+    from pipeline.review.notify import weekly_report_message
 
     html = tmp_path / "crestwatch-2026-W47.html"
     html.write_text("<html>report</html>")

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import yaml
 
-from pipeline import tasks
-from pipeline.hygiene import flag_accounts
-from pipeline.paths import PROJECT_ROOT
+from pipeline.airflow import tasks
+from pipeline.core.paths import PROJECT_ROOT
+from pipeline.reporting.hygiene import flag_accounts
 from pipeline.store.sqlite import SQLiteStore
 from tests.factories import BASE_TIME, make_post
 

@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from pipeline.models import Category, Severity, Status
-from pipeline.report import build_weekly_report, iso_week
-from pipeline.report_render import CATEGORY_COLOURS, chromium_args, write_report
+from pipeline.core.models import Category, Severity, Status
+from pipeline.reporting.render import CATEGORY_COLOURS, chromium_args, write_report
+from pipeline.reporting.report import build_weekly_report, iso_week
 from tests.factories import make_hit, make_post
 
 WEEK = "2026-W47"
@@ -114,7 +114,7 @@ def test_html_is_drawn_in_chromium_with_its_charts(seeded, config, tmp_path: Pat
 
 
 def test_report_command(tmp_path: Path, monkeypatch):
-    from pipeline.cli import app
+    from pipeline.cli.app import app
     from pipeline.store.sqlite import SQLiteStore
 
     monkeypatch.setenv("CRESTWATCH_DATA_DIR", str(tmp_path / "data"))
@@ -141,7 +141,7 @@ def test_without_chromium_the_report_is_html_and_csv_and_says_the_pdf_was_skippe
 ):
     import shutil
 
-    from pipeline.report_render import CHROMIUM_NAMES
+    from pipeline.reporting.render import CHROMIUM_NAMES
 
     assert not any(shutil.which(name) for name in CHROMIUM_NAMES)  # really hidden
     files = write_report(build_weekly_report(seeded, config, WEEK), tmp_path / "direct")
@@ -152,7 +152,7 @@ def test_without_chromium_the_report_is_html_and_csv_and_says_the_pdf_was_skippe
 def test_report_command_without_chromium_writes_html_and_csv_and_exits_0(
     tmp_path: Path, monkeypatch, no_system_deps
 ):
-    from pipeline.cli import app
+    from pipeline.cli.app import app
     from pipeline.store.sqlite import SQLiteStore
 
     monkeypatch.setenv("CRESTWATCH_DATA_DIR", str(tmp_path / "data"))
@@ -173,7 +173,7 @@ def test_report_command_without_chromium_writes_html_and_csv_and_exits_0(
 def test_a_chromium_that_fails_is_one_clear_error_not_a_traceback(
     seeded, config, tmp_path: Path, no_system_deps
 ):
-    from pipeline.report_render import ReportError
+    from pipeline.reporting.render import ReportError
 
     fake = no_system_deps / "chromium"
     fake.write_text("#!/bin/sh\necho 'simulated crash' >&2\nexit 3\n")

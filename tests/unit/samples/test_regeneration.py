@@ -11,8 +11,8 @@ from types import ModuleType
 
 import pytest
 
-from pipeline.config import OrgConfig
-from pipeline.paths import CONFIG_DIR, PROJECT_ROOT, SAMPLES_DIR
+from pipeline.core.config import OrgConfig
+from pipeline.core.paths import CONFIG_DIR, PROJECT_ROOT, SAMPLES_DIR
 
 SCRIPTS = PROJECT_ROOT / "scripts"
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pipeline.config import OrgConfig
-from pipeline.jsonl import ReadReport, read_models
-from pipeline.models import Category, Post
-from pipeline.paths import CONFIG_DIR, SAMPLES_DIR
+from pipeline.core.config import OrgConfig
+from pipeline.core.jsonl import ReadReport, read_models
+from pipeline.core.models import Category, Post
+from pipeline.core.paths import CONFIG_DIR, SAMPLES_DIR
 
 POSTS_FILE = SAMPLES_DIR / "posts.jsonl"
 LABELS_FILE = SAMPLES_DIR / "expected_labels.json"

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from pipeline.config import OrgConfig
-from pipeline.policy import Policy
-from pipeline.runner import RunSummary, run_pass
+from pipeline.core.config import OrgConfig
+from pipeline.policy.engine import Policy
+from pipeline.run.runner import RunSummary, run_pass
 from pipeline.sources.base import Source
 from pipeline.store.sqlite import SQLiteStore
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import respx
 
-from pipeline.config import OrgConfig, SourceConfig
+from pipeline.core.config import OrgConfig, SourceConfig
 from pipeline.sources import build_source
 from pipeline.sources._retry import Retrier
 from pipeline.sources._secrets import Credentials

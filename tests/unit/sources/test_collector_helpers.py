@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.config import SourceConfig
+from pipeline.core.config import SourceConfig
 from pipeline.sources._retry import Fault, Retrier
 from pipeline.sources._secrets import Credentials, redact_client_logs, resolve_credentials
 from pipeline.sources._sweep import Checkpoint, Sweep
@@ -166,8 +166,8 @@ def test_packed_queries_fit_the_limit_and_keep_every_word_once(atoms, limit):
 
 
 def test_a_corrupt_checkpoint_stops_only_that_source(example_config, sqlite_store):
-    from pipeline.policy import Policy
-    from pipeline.runner import run_pass
+    from pipeline.policy.engine import Policy
+    from pipeline.run.runner import run_pass
     from pipeline.sources.x import XSource
 
     source = XSource(example_config, Credentials({"bearer_token": "t0ken"}, source="x"))

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 import responses
 
-from pipeline.config import OrgConfig, SourceConfig
+from pipeline.core.config import OrgConfig, SourceConfig
 from pipeline.sources import build_source
 from pipeline.sources._secrets import Credentials
 from pipeline.sources.mastodon import MastodonSource

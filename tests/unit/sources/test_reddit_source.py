@@ -9,7 +9,7 @@ import prawcore
 import pytest
 import responses
 
-from pipeline.config import OrgConfig, SourceConfig
+from pipeline.core.config import OrgConfig, SourceConfig
 from pipeline.sources import build_source
 from pipeline.sources._retry import Retrier
 from pipeline.sources._secrets import Credentials

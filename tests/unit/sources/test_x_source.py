@@ -9,7 +9,7 @@ import time
 import pytest
 import responses
 
-from pipeline.config import OrgConfig, SourceConfig
+from pipeline.core.config import OrgConfig, SourceConfig
 from pipeline.sources import build_source
 from pipeline.sources._queries import X_QUERY_LIMIT, x_hygiene_queries, x_search_queries
 from pipeline.sources._retry import Retrier

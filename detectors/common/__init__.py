@@ -1,0 +1,1 @@
+"""Helpers shared by several detector families (image loading, people in the config)."""

@@ -1,0 +1,225 @@
+"""Harassment, threats and discrimination: offensive, targeted, identity-attack and threat scores.
+
+A fine-tuned MiniLM (the bundled encoder plus the project's trained top layers and heads, see
+`crestwatch train harassment`) scores how offensive the language is, whether it targets someone,
+and whether it attacks a group. Any local Hugging Face classifier can replace it
+(options.model_dir + options.label_map). A cheap cue layer adds threat phrases, lowers the score
+of classic false positives (reported speech, lyrics, friendly or self-directed profanity, names
+that look like slurs) and finds the target: a University account or protected person mentioned,
+named or replied to raises the severity.
+
+Options (config ``detectors.harassment.options``):
+  model_dir     a model directory exported by `crestwatch export harassment` from any Hugging
+                Face sequence classifier (default: the bundled model)
+  label_map     {model label: offensive|targeted|identity_attack|threat}
+  activation    sigmoid or softmax (default: the exported model's)
+  threads       windows scored at once, one ONNX Runtime thread each (default: CPUs, at most 4)
+  max_windows   128-token windows read per post (default 4)
+  allow_names   extra names that look like slurs but are not (places, surnames)
+  min_score     below this nothing is reported, not even to `eval` (default 0.05)
+  context       false turns off the false-positive cues and name masking, to measure them
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from detectors.base import Detector
+from detectors.harassment.context import (
+    NAMES_THAT_LOOK_RUDE,
+    Cues,
+    Target,
+    TargetFinder,
+    read_cues,
+    threat_matches,
+)
+from detectors.harassment.model import ARTEFACT_DIR, MAX_CHARS, TextScorer
+from pipeline.core.models import Category, Finding, Post, Severity
+
+log = logging.getLogger(__name__)
+
+LABELS = ("offensive", "targeted", "identity_attack", "threat")
+
+# How much each cue leaves of the harassment score (threat phrases are judged separately).
+CONTEXT_FACTORS = {
+    "reported_speech": 0.5,
+    "lyrics": 0.45,
+    "friendly_profanity": 0.55,
+}
+
+
+class HarassmentDetector(Detector):
+    name = "harassment"
+    categories = (Category.harassment,)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        options = self.settings.options
+        self._min_score = float(options.get("min_score", 0.05))
+        names = [str(n) for n in options.get("allow_names", [])]
+        self._use_context = bool(options.get("context", True))
+        self._allow_names = [*NAMES_THAT_LOOK_RUDE, *names] if self._use_context else []
+        self._targets = TargetFinder(self.config)
+        self._scorer: TextScorer | None = None
+        self.model_name = "bundled"
+
+    def load(self) -> None:
+        options = self.settings.options
+        common: dict[str, Any] = {"max_windows": int(options.get("max_windows", 4))}
+        if options.get("threads") is not None:
+            common["threads"] = int(options["threads"])
+        model_dir = options.get("model_dir")
+        if model_dir:
+            path = self.config.resolve(Path(str(model_dir)))
+            label_map = options.get("label_map")
+            if label_map is not None and not isinstance(label_map, dict):
+                raise ValueError("detectors.harassment.options.label_map: expected a mapping")
+            unknown = set((label_map or {}).values()) - set(LABELS)
+            if unknown:
+                raise ValueError(
+                    f"detectors.harassment.options.label_map: unknown labels {sorted(unknown)}; "
+                    f"use {', '.join(LABELS)}"
+                )
+            self._scorer = TextScorer.from_dir(
+                path,
+                label_map=label_map,
+                activation=options.get("activation"),
+                **common,
+            )
+            self.model_name = path.name
+        else:
+            artefact = options.get("artefact_dir")
+            path = self.config.resolve(Path(str(artefact))) if artefact else ARTEFACT_DIR
+            self._scorer = TextScorer.from_dir(path, **common)
+            self.model_name = "bundled MiniLM, fine-tuned"
+        self._loaded = True
+
+    def detect(self, posts: Sequence[Post]) -> list[Finding]:
+        self.ensure_loaded()
+        assert self._scorer is not None
+        texts = [post.all_text() for post in posts]
+        cues = [read_cues(text[: MAX_CHARS * 2], self._allow_names) for text in texts]
+        if not self._use_context:
+            for cue, text in zip(cues, texts, strict=True):
+                cue.context, cue.unquoted_text = [], None
+                cue.threat, cue.threat_spans = threat_matches(text[: MAX_CHARS * 2])
+        scores = self._scorer.score([c.model_text for c in cues])
+        reported = [i for i, c in enumerate(cues) if c.unquoted_text is not None]
+        if reported:
+            rescored = self._scorer.score([cues[i].unquoted_text or "" for i in reported])
+            for i, unquoted in zip(reported, rescored, strict=True):
+                scores[i] = unquoted
+        findings = []
+        for post, text, cue, score in zip(posts, texts, cues, scores, strict=True):
+            finding = self._judge(post, text, cue, score)
+            if finding is not None:
+                findings.append(finding)
+        return findings
+
+    def _judge(self, post: Post, text: str, cue: Cues, model: dict[str, float]) -> Finding | None:
+        labels = {label: float(model.get(label, 0.0)) for label in LABELS}
+        if "targeted" not in model:
+            # A model without a targeting head: second person or a mention stands in for it.
+            labels["targeted"] = labels["offensive"] * (0.8 if cue.second_person else 0.3)
+        labels["threat"] = max(labels["threat"], cue.threat)
+        targets = self._targets.find(text, _reply_ids(post))
+        score, applied = harassment_score(labels, cue)
+        if max(score, *labels.values()) < self._min_score:
+            return None
+        severity = _severity(score, labels, targets)
+        return Finding(
+            post_id=post.doc_id,
+            detector=self.name,
+            category=Category.harassment,
+            severity=severity,
+            score=round(score, 4),
+            explanation=_explain(labels, targets, applied, cue),
+            evidence=_evidence(labels, targets, cue, applied, text, self.model_name),
+        )
+
+
+def harassment_score(labels: dict[str, float], cue: Cues) -> tuple[float, list[str]]:
+    """One number for "worth a reviewer's time": a targeted insult, an identity attack or a
+    threat scores high; untargeted profanity scores low. Context cues lower the language part."""
+    language = max(
+        labels["offensive"] * (0.35 + 0.65 * labels["targeted"]),
+        labels["identity_attack"],
+    )
+    applied = [c for c in cue.context if c in CONTEXT_FACTORS]
+    for c in applied:
+        language *= CONTEXT_FACTORS[c]
+    threat = labels["threat"]
+    if "lyrics" in cue.context or "reported_speech" in cue.context:
+        threat *= 0.6
+    return min(1.0, max(language, threat)), applied
+
+
+def _reply_ids(post: Post) -> list[str]:
+    extra = post.model_extra or {}
+    keys = ("in_reply_to_user_id", "in_reply_to_account_id", "in_reply_to_author_id")
+    return [str(extra[k]) for k in keys if extra.get(k)]
+
+
+def _severity(score: float, labels: dict[str, float], targets: list[Target]) -> Severity:
+    severity = Severity.medium if score >= 0.75 else Severity.low
+    if labels["identity_attack"] >= 0.5:
+        severity = max(severity, Severity.medium, key=lambda s: s.rank)
+    if labels["threat"] >= 0.5 and score >= 0.5:
+        severity = Severity.high
+    protected = any(t.kind in ("protected_person", "university_account") for t in targets)
+    if protected and score >= 0.5:
+        severity = severity.raised()
+    return severity
+
+
+def _explain(labels: dict[str, float], targets: list[Target], applied: list[str], cue: Cues) -> str:
+    if labels["threat"] >= 0.5 and cue.threat_spans:
+        what = f"threatening language ({cue.threat_spans[0]['text']!r})"
+    elif labels["identity_attack"] >= 0.5:
+        what = f"an attack on a group identity (score {labels['identity_attack']:.2f})"
+    elif labels["offensive"] >= 0.5 and labels["targeted"] >= 0.5:
+        what = f"a targeted insult (offensive {labels['offensive']:.2f})"
+    elif labels["offensive"] >= 0.5:
+        what = f"untargeted offensive language (offensive {labels['offensive']:.2f})"
+    else:
+        what = f"mildly offensive language (offensive {labels['offensive']:.2f})"
+    sentence = f"Post contains {what}"
+    people = [t for t in targets if t.kind != "organisation"]
+    if people:
+        t = people[0]
+        who = f"{t.name} (@{t.handle})" if t.handle else t.name
+        sentence += f", aimed at {t.kind.replace('_', ' ')} {who} ({t.how.replace('_', ' ')})"
+    if applied:
+        sentence += f"; lowered for {', '.join(a.replace('_', ' ') for a in applied)}"
+    return sentence + "."
+
+
+def _evidence(
+    labels: dict[str, float],
+    targets: list[Target],
+    cue: Cues,
+    applied: list[str],
+    text: str,
+    model_name: str,
+) -> dict[str, Any]:
+    evidence: dict[str, Any] = {
+        "labels": {k: round(v, 4) for k, v in labels.items()},
+        "targeted": labels["targeted"] >= 0.5,
+        "targets": [t.as_dict() for t in targets],
+        "context": list(cue.context),
+        "model": model_name,
+    }
+    accounts = [t for t in targets if t.handle]
+    if accounts:
+        evidence["matched_account"] = accounts[0].handle
+    if cue.threat_spans:
+        evidence["spans"] = cue.threat_spans[:5]
+        evidence["terms"] = sorted({str(s["text"]).lower() for s in cue.threat_spans})[:5]
+    if applied:
+        evidence["lowered_for"] = applied
+    if len(text) > MAX_CHARS:
+        evidence["truncated_at"] = MAX_CHARS
+    return evidence

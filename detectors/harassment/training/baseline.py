@@ -1,0 +1,75 @@
+"""The cheap reference point: the frozen bundled encoder, mean-pooled, with logistic regression.
+
+It answers two questions the fine-tuned model cannot answer cheaply: does fine-tuning pay (same
+held-out tweets, same split), and how well does "offensive" transfer between data sets (train on
+OLID, test on Davidson's held-out part, and the reverse).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from detectors.harassment.model import normalise
+from detectors.harassment.training.batches import pad
+from detectors.harassment.training.recipe import TrainSettings, training_split
+from detectors.harassment.training.torch_model import base_encoder_dir
+
+log = logging.getLogger(__name__)
+
+
+def embed(texts: Sequence[str], *, batch_size: int = 64, max_length: int = 64) -> Any:
+    """Mean-pooled, L2-normalised sentence embeddings from the frozen bundled encoder."""
+    import numpy as np
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(base_encoder_dir(), local_files_only=True)
+    model = AutoModel.from_pretrained(base_encoder_dir(), local_files_only=True).eval()
+    encoded = tokenizer([normalise(t) for t in texts], truncation=True, max_length=max_length)[
+        "input_ids"
+    ]
+    out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            ids, mask = pad([encoded[i] for i in chunk])
+            hidden = model(input_ids=ids, attention_mask=mask).last_hidden_state
+            pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
+            pooled = torch.nn.functional.normalize(pooled, dim=-1)
+            out[chunk] = pooled.numpy()
+    return out
+
+
+def frozen_baseline(data_dir: Path, settings: TrainSettings | None = None) -> dict[str, Any]:
+    """Macro-F1 and ROC-AUC of "offensive" for every (train set -> held-out set) pair."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score, roc_auc_score
+
+    settings = settings or TrainSettings()
+    splits = training_split(data_dir, settings)
+    train, heldout = splits.train, splits.heldout
+    names = list(heldout)
+    train_by = {n: [e for e in train if e.source == n] for n in names}
+    everything = [e for n in names for e in train_by[n]] + [e for n in names for e in heldout[n]]
+    vectors = embed([e.text for e in everything])
+    index = {id(e): i for i, e in enumerate(everything)}
+    results: dict[str, Any] = {}
+    for source in names:
+        rows = [index[id(e)] for e in train_by[source]]
+        classifier = LogisticRegression(max_iter=2000, class_weight="balanced", C=2.0)
+        classifier.fit(vectors[rows], [bool(e.offensive) for e in train_by[source]])
+        for target in names:
+            test = heldout[target]
+            probs = classifier.predict_proba(vectors[[index[id(e)] for e in test]])[:, 1]
+            truth = [bool(e.offensive) for e in test]
+            results[f"{source}->{target}"] = {
+                "train_examples": len(rows),
+                "heldout_examples": len(test),
+                "macro_f1": round(float(f1_score(truth, probs >= 0.5, average="macro")), 4),
+                "roc_auc": round(float(roc_auc_score(truth, probs)), 4),
+            }
+    return results

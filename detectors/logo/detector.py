@@ -1,0 +1,331 @@
+"""Unauthorised use of the University's logos in posted images.
+
+Every configured reference logo (config.logos) is found by local features (SIFT by default) in
+one shared index, verified by a RANSAC homography with plausibility checks (and, for matches
+with few inliers, by how well the image's edges agree with the reference's), and, when the whole
+image is the logo, by its perceptual hash. A new logo works as soon as its file is listed; its
+features are computed once and cached by file hash under <data>/cache/logo/.
+
+Images posted by registered accounts allowed to use the logos produce no hit. Other uses produce
+a hit with an evidence PNG (match outlined beside the reference) under <data>/evidence/logo/;
+the severity is critical when the author also looks like the University (name or handle).
+
+Options (config.detectors.logo.options): features (sift|orb), max_side (640: the working size),
+contrast (0.06: SIFT contrast threshold of the working-size pass; 0 = OpenCV's 0.04),
+tile_above (1280), tile_size (1024), tile_side (2048: images larger than tile_above are searched
+again in tiles at up to tile_side when the working-size pass finds nothing; 0 = never),
+reference_side (400), min_inliers (8), ratio (0.8), phash_distance (6), max_features (3000),
+max_pixels (40e6), workers (2), evidence (true), evidence_base_url (none: file:// URLs).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from detectors.base import Detector
+from detectors.common.image import DEFAULT_MAX_PIXELS, ImageError, load_image
+from detectors.logo.match import (
+    SIFT_CONTRAST,
+    LogoMatch,
+    LogoMatcher,
+    MatchSettings,
+    feature_extractor,
+    feature_key,
+)
+from detectors.logo.references import ReferenceError, ReferenceLogo, load_reference
+from pipeline.core.models import Category, Finding, Media, Post, Severity
+
+log = logging.getLogger(__name__)
+
+IMAGE_TYPES = {"image", "photo", "animated_gif", "gif"}
+
+
+@dataclass
+class ImageResult:
+    media_index: int
+    path: str
+    matches: list[LogoMatch]
+    image: np.ndarray | None = None  # the searched pixels, kept for the evidence image
+    scale: float = 1.0  # searched pixels per original pixel
+    error: str | None = None
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.casefold())
+
+
+class LogoDetector(Detector):
+    name = "logo"
+    categories = (Category.logo_misuse,)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        options = self.settings.options
+        self.match_settings = MatchSettings(
+            features=str(options.get("features", "sift")),
+            min_inliers=int(options.get("min_inliers", MatchSettings.min_inliers)),
+            ratio=float(options.get("ratio", MatchSettings.ratio)),
+            phash_distance=int(options.get("phash_distance", MatchSettings.phash_distance)),
+            max_features=int(options.get("max_features", MatchSettings.max_features)),
+        )
+        self.max_side = int(options.get("max_side", 640))
+        self.tile_side = int(options.get("tile_side", 2048))
+        # Images larger than this get the tiled pass when the working-size pass finds nothing.
+        self.tile_above = int(options.get("tile_above", 1280))
+        self.tile_size = int(options.get("tile_size", 1024))
+        self.reference_side = int(options.get("reference_side", 400))
+        # SIFT contrast threshold for the working-size pass: above the default 0.04 it keeps
+        # fewer, stronger keypoints, which the speed target needs; the tiled pass for small
+        # logos keeps the default sensitivity. 0 = the default everywhere.
+        self.contrast = float(options.get("contrast", 0.06))
+        self._working_extractor: object | None = None
+        self.max_pixels = int(options.get("max_pixels", DEFAULT_MAX_PIXELS))
+        self.workers = max(1, int(options.get("workers", 2)))
+        self.write_evidence = bool(options.get("evidence", True))
+        self.evidence_base_url = options.get("evidence_base_url")
+        # Per-image problems of the last batch (unreadable, missing path), for callers to report.
+        self.notes: list[str] = []
+        self.matcher: LogoMatcher | None = None
+        self.reference_errors: list[str] = []
+
+    def load(self) -> None:
+        data = self.config.data_path()
+        extractor = feature_extractor(self.match_settings)
+        references: list[ReferenceLogo] = []
+        for logo in self.config.logos:
+            path = self.config.resolve(logo.path)
+            try:
+                references.append(load_reference(
+                    logo.brand, logo.variant, path, features=extractor,
+                    feature_key=feature_key(self.match_settings), side=self.reference_side,
+                    cache_dir=data / "cache" / "logo",
+                ))
+            except ReferenceError as exc:
+                # One unusable logo file must not switch off the others.
+                log.error("reference logo skipped: %s", exc)
+                self.reference_errors.append(str(exc))
+        if not references and self.config.logos:
+            log.error("no usable reference logo; the logo detector will find nothing")
+        self.matcher = LogoMatcher(references, self.match_settings)
+        self._working_extractor = feature_extractor(
+            self.match_settings, self.contrast or SIFT_CONTRAST)
+        if self.workers > 1:
+            import cv2
+
+            # The detector's own threads keep the cores busy with one image each; OpenCV's
+            # inner threads on top of them only add switching.
+            cv2.setNumThreads(1)
+        self._evidence_dir = data / "evidence"
+        self._impersonation_names = self._names_to_resemble()
+        self._loaded = True
+
+    # ---- searching images -------------------------------------------------------------------
+
+    def search_image(self, path: str) -> tuple[list[LogoMatch], np.ndarray, float]:
+        """Matches in one image file, polygons in the returned (searched) image's pixels."""
+        assert self.matcher is not None
+        tiled = self.tile_side > self.max_side
+        decoded = load_image(path, max_side=self.tile_side if tiled else self.max_side,
+                             max_pixels=self.max_pixels)
+        big = decoded.bgr
+        small, factor = big, 1.0
+        if max(big.shape[:2]) > self.max_side:
+            import cv2
+
+            factor = self.max_side / max(big.shape[:2])
+            small = cv2.resize(big, (round(big.shape[1] * factor), round(big.shape[0] * factor)),
+                               interpolation=cv2.INTER_AREA)
+        matches = self.matcher.match(small, self._working_extractor)
+        confident = matches and matches[0].score >= 0.5
+        if confident or not tiled or max(big.shape[:2]) <= self.tile_above:
+            return matches, small, decoded.scale * factor
+        # Nothing sure at working size in a large image: a small logo may need its full detail.
+        tiled_matches = self._search_tiles(big)
+        if tiled_matches and (not matches or tiled_matches[0].score > matches[0].score):
+            return tiled_matches, big, decoded.scale
+        return matches, small, decoded.scale * factor
+
+    def _search_tiles(self, image: np.ndarray) -> list[LogoMatch]:
+        assert self.matcher is not None
+        side, height, width = self.tile_size, image.shape[0], image.shape[1]
+        step = side * 3 // 4  # tiles overlap by a quarter so a logo on a seam is whole in one
+        best: dict[str, LogoMatch] = {}
+        for top in range(0, max(1, height - side + step), step):
+            for left in range(0, max(1, width - side + step), step):
+                tile = image[top : top + side, left : left + side]
+                for match in self.matcher.match(tile):
+                    match.polygon = [[x + left, y + top] for x, y in match.polygon]
+                    label = match.reference.label
+                    if label not in best or match.score > best[label].score:
+                        best[label] = match
+        return sorted(best.values(), key=lambda m: m.score, reverse=True)
+
+    def _search_media(self, post: Post, index: int, media: Media) -> ImageResult | None:
+        where = f"{post.doc_id} media[{index}]" if index >= 0 else f"{post.doc_id} avatar"
+        if media.type not in IMAGE_TYPES and not (media.path or "").lower().endswith(
+            (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
+        ):
+            return None
+        if not media.path:
+            reason = f" ({media.error})" if media.error else ""
+            return ImageResult(index, "", [], error=f"{where}: no local file{reason}; skipped")
+        try:
+            matches, image, scale = self.search_image(media.path)
+        except ImageError as exc:
+            return ImageResult(index, media.path, [], error=f"{where}: {exc}")
+        return ImageResult(index, media.path, matches, image, scale)
+
+    # ---- judging posts ----------------------------------------------------------------------
+
+    def detect(self, posts: Sequence[Post]) -> list[Finding]:
+        self.ensure_loaded()
+        self.notes = []
+        assert self.matcher is not None
+        if not self.matcher.references:
+            return []
+        jobs = [(post, i, media) for post in posts for i, media in enumerate(post.media)]
+        # The author's avatar (fetched beside the media) is searched too, as index -1: the
+        # logo as a profile picture is the commonest exact reuse.
+        jobs += [
+            (post, -1, Media(url=post.author.avatar_url or "", path=post.author.avatar_path))
+            for post in posts if post.author.avatar_path
+        ]
+        if self.workers > 1 and len(jobs) > 1:
+            # OpenCV releases the GIL, so threads use both cores without copying images.
+            with ThreadPoolExecutor(self.workers) as pool:
+                results = list(pool.map(lambda job: self._search_media(*job), jobs))
+        else:
+            results = [self._search_media(*job) for job in jobs]
+        per_post: dict[str, list[ImageResult]] = {}
+        for (post, _, _), result in zip(jobs, results, strict=True):
+            if result is None:
+                continue
+            if result.error:
+                log.warning("logo: %s", result.error)
+                self.notes.append(result.error)
+            elif result.matches:
+                per_post.setdefault(post.doc_id, []).append(result)
+        findings = []
+        for post in posts:
+            found = per_post.get(post.doc_id)
+            if not found:
+                continue
+            account = self._registered(post)
+            if account is not None and account.may_use_logos:
+                log.debug("logo use by authorised account %s on %s", account.handle, post.doc_id)
+                continue
+            findings.append(self._finding(post, found, account is not None))
+        return findings
+
+    def _registered(self, post: Post) -> Any:
+        account = self.config.registered(post.platform, post.author.handle)
+        if account is None:
+            account = next(
+                (a for a in self.config.accounts
+                 if a.platform == post.platform and a.platform_id == post.author.id),
+                None,
+            )
+        return account
+
+    def _names_to_resemble(self) -> list[str]:
+        names = [*self.config.organisation.all_names(), *self.config.organisation.hashtags]
+        names += [a.handle.split("@")[0] for a in self.config.accounts]
+        folded = {_fold(n) for n in names}
+        return sorted(n for n in folded if len(n) >= 4)
+
+    def impersonation_signal(self, post: Post) -> str | None:
+        """Why the author looks like the University, or None."""
+        from rapidfuzz import fuzz
+
+        author = post.author
+        for label, value in (("handle", author.handle), ("display name", author.display_name)):
+            folded = _fold(value or "")
+            if len(folded) < 4:
+                continue
+            for name in self._impersonation_names:
+                if name in folded or fuzz.ratio(folded, name) >= 85:
+                    return f"the author's {label} {value!r} resembles {name!r}"
+        return None
+
+    def _finding(self, post: Post, results: list[ImageResult], registered: bool) -> Finding:
+        best_result = max(results, key=lambda r: r.matches[0].score)
+        best = best_result.matches[0]
+        ref = best.reference
+        # A registered account resembles the University by design; that is not impersonation.
+        signal = None if registered else self.impersonation_signal(post)
+        if signal:
+            severity = Severity.critical
+        elif best.method == "phash" or registered or best_result.media_index < 0:
+            severity = Severity.high
+        else:
+            severity = Severity.medium
+        scale = best_result.scale or 1.0
+        polygon = [[round(x / scale, 1), round(y / scale, 1)] for x, y in best.polygon]
+        evidence: dict[str, Any] = {
+            "reference": ref.label,
+            "brand": ref.brand,
+            "variant": ref.variant,
+            "reference_path": str(ref.path),
+            "method": best.method,
+            "inliers": best.inliers,
+            "matches": best.matches,
+            "score": round(best.score, 4),
+            "polygon": polygon,
+            "media_index": best_result.media_index,
+            "source_image": best_result.path,
+            "authorised": False,
+            "labels": ["logo_misuse"],
+            "other_matches": [
+                {"media_index": r.media_index, "reference": m.reference.label,
+                 "score": round(m.score, 4), "inliers": m.inliers}
+                for r in results for m in r.matches if m is not best
+            ][:10],
+        }
+        if best.details:
+            evidence["details"] = best.details
+        if signal:
+            evidence["impersonation_signal"] = signal
+        if registered:
+            evidence["registered_account_without_permission"] = post.author.handle
+        if self.write_evidence and best_result.image is not None:
+            evidence.update(self._evidence_image(best_result.image, best))
+        how = "the whole image is" if best.method == "phash" else "the image contains"
+        context = f"; {signal}" if signal else ""
+        if registered:
+            context += "; the account is registered but not permitted to use the logos"
+        where = ("The author's avatar" if best_result.media_index < 0
+                 else f"Image {best_result.media_index + 1} of this post")
+        explanation = (
+            f"{where}: {how} the {ref.brand} logo "
+            f"({ref.variant})"
+            + (f", {best.inliers} matching features" if best.method == "features" else "")
+            + f", posted by an account not authorised to use it{context}."
+        )
+        return Finding(
+            post_id=post.doc_id, detector=self.name, category=Category.logo_misuse,
+            severity=severity, score=float(min(1.0, max(0.0, best.score))),
+            explanation=explanation, evidence=evidence,
+        )
+
+    def _evidence_image(self, image: np.ndarray, match: LogoMatch) -> dict[str, str]:
+        from detectors.logo import evidence as _logo_evidence
+
+        caption = (f"{match.reference.label}  score {match.score:.2f}  "
+                   + (f"{match.inliers} inliers" if match.method == "features" else "exact reuse"))
+        try:
+            png = _logo_evidence.render(image, match.polygon, match.reference.thumbnail, caption)
+            path = _logo_evidence.store(png, self._evidence_dir)
+        except (OSError, ValueError) as exc:
+            log.error("could not write the logo evidence image: %s", exc)
+            return {"evidence_error": str(exc)}
+        return {
+            "image_path": str(path),
+            "image_url": _logo_evidence.url_for(path, self._evidence_dir, self.evidence_base_url),
+        }

@@ -1,0 +1,1 @@
+"""The `crestwatch` command line (`pipeline.cli.app`), its commands and shared helpers."""

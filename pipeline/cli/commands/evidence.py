@@ -1,0 +1,37 @@
+"""`crestwatch evidence HIT_ID`: a zip for a takedown request."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="evidence")(evidence_command)
+
+
+def evidence_command(
+    hit_id: str,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the zip.")] = Path("."),
+    config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
+    store: Annotated[str | None, typer.Option("--store")] = None,
+    es_url: Annotated[str | None, typer.Option("--es-url")] = None,
+) -> None:
+    """Post, author profile, images, annotated evidence, timestamps, SHA-256 manifest and the
+    platform's reporting link, in one zip."""
+    from pipeline.cli.app import _config
+    from pipeline.review.evidence_pack import build_evidence_pack
+    from pipeline.store import open_store
+    from pipeline.store.base import UnknownHit
+
+    err = Console(stderr=True, soft_wrap=True)
+    with open_store(_config(config), backend=store, url=es_url) as target:
+        try:
+            path = build_evidence_pack(target, hit_id, out)
+        except UnknownHit as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+    err.print(f"evidence pack written to {path}")

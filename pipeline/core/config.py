@@ -1,0 +1,221 @@
+"""The organisation config: one YAML file, validated by pydantic.
+
+Everything specific to one university lives here (names, accounts, people, logos, markers,
+thresholds, retention, recipients). `load_config` is the one loader; its errors name the file,
+the key and what is wrong, e.g. ``config/example.yaml: accounts.2.platform: Input should be ...``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationError, field_validator
+
+from pipeline.core.paths import PROJECT_ROOT
+
+Platform = Literal["x", "reddit", "bluesky", "mastodon", "jsonl"]
+
+DEFAULT_CONFIG = PROJECT_ROOT / "config" / "example.yaml"
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names file, key and problem."""
+
+
+class _Strict(BaseModel):
+    # A typo in a key must fail loudly, not be silently ignored.
+    model_config = ConfigDict(extra="forbid")
+
+
+class Organisation(_Strict):
+    name: str
+    short_name: str
+    aliases: list[str] = Field(default_factory=list)
+    domains: list[str] = Field(default_factory=list)
+    hashtags: list[str] = Field(default_factory=list)
+
+    def all_names(self) -> list[str]:
+        return [self.name, self.short_name, *self.aliases]
+
+
+class PlatformSearch(_Strict):
+    """Search terms for one platform; sources combine them into that platform's query syntax."""
+
+    terms: list[str] = Field(default_factory=list)
+    hashtags: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)
+    subreddits: list[str] = Field(default_factory=list)  # Reddit only
+    instances: list[str] = Field(default_factory=list)  # Mastodon only
+
+
+class BrandedAccount(_Strict):
+    platform: Platform
+    handle: str
+    platform_id: str | None = None
+    owner: str
+    official: bool = True
+    may_use_logos: bool = True
+    avatar: Path | None = None  # a reference image of the account's avatar, for impersonation
+
+
+class ProtectedPerson(_Strict):
+    name: str
+    role: str | None = None
+    handles: dict[str, str] = Field(default_factory=dict)  # platform -> handle
+
+
+class ReferenceLogo(_Strict):
+    brand: str
+    variant: str = "primary"
+    path: Path
+
+
+class SourceConfig(_Strict):
+    """One configured source; credentials are never here, only the name of where to find them."""
+
+    name: str
+    platform: Platform
+    enabled: bool = True
+    path: Path | None = None  # jsonl only
+    connection_id: str | None = None  # Airflow Connection id (DAGs)
+    env_prefix: str | None = None  # environment variable prefix (CLI), e.g. CRESTWATCH_X
+    max_pages: int = Field(default=10, ge=1)
+    on_rate_limit: Literal["wait", "defer"] = "defer"
+    # "hygiene": the registry accounts' own posts and the replies they received.
+    kind: Literal["search", "hygiene"] = "search"
+
+
+class DetectorSettings(_Strict):
+    enabled: bool = True
+    threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class Notifications(_Strict):
+    recipients: list[str] = Field(default_factory=list)
+    digest_recipients: list[str] = Field(default_factory=list)
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    sender: str = "crestwatch@localhost"
+    max_per_hour: int = Field(default=30, ge=1)
+    smtp_ca_file: Path | None = None  # a private CA for STARTTLS; the system store otherwise
+    # Chat notifications; the webhook URL is a secret, so it comes from CRESTWATCH_WEBHOOK_URL.
+    webhook: Literal["slack", "teams"] | None = None
+    # Links in e-mails point at the Kibana hit view when this is set.
+    kibana_url: str | None = None
+
+
+class StoreConfig(_Strict):
+    backend: Literal["sqlite", "elasticsearch"] = "sqlite"
+    elasticsearch_url: str | None = None  # credentials come from CRESTWATCH_ES_* variables
+    index_prefix: str = "crestwatch"
+
+
+class MediaSettings(_Strict):
+    """Limits of the guarded media fetcher (pipeline/media.py, docs/media.md)."""
+
+    max_bytes: int = Field(default=15 * 1024 * 1024, ge=1)
+    max_pixels: int = Field(default=40_000_000, ge=1)
+    max_redirects: int = Field(default=3, ge=0, le=10)
+    allowed_types: list[Literal["image/jpeg", "image/png", "image/gif", "image/webp"]] = Field(
+        default=["image/jpeg", "image/png", "image/gif", "image/webp"], min_length=1
+    )
+    connect_timeout: float = Field(default=5.0, gt=0)
+    read_timeout: float = Field(default=10.0, gt=0)
+    deadline: float = Field(default=30.0, gt=0)  # seconds per fetch, redirects included
+    tries: int = Field(default=2, ge=1)
+    workers: int = Field(default=4, ge=1, le=32)
+    allow_networks: list[IPvAnyNetwork] = Field(default_factory=list)  # a vetted internal CDN
+    ca_bundle: Path | None = None
+    fetch_avatars: bool = True
+
+
+class OrgConfig(_Strict):
+    organisation: Organisation
+    media: MediaSettings = Field(default_factory=MediaSettings)
+    search: dict[Platform, PlatformSearch] = Field(default_factory=dict)
+    accounts: list[BrandedAccount] = Field(default_factory=list)
+    protected_people: list[ProtectedPerson] = Field(default_factory=list)
+    logos: list[ReferenceLogo] = Field(default_factory=list)
+    confidential_markers: list[str] = Field(default_factory=list)
+    protected_documents: Path | None = None
+    id_patterns: dict[str, str] = Field(default_factory=dict)  # name -> regex (student/staff ids)
+    detectors: dict[str, DetectorSettings] = Field(default_factory=dict)
+    retention_days: int = Field(default=180, ge=1)
+    notifications: Notifications = Field(default_factory=Notifications)
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    # SQLite file, fetched media and evidence images; CRESTWATCH_DATA_DIR overrides it.
+    data_dir: Path = Path("data")
+    # Where this config came from; relative paths in it are resolved against its folder.
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @field_validator("id_patterns")
+    @classmethod
+    def _patterns_compile(cls, value: dict[str, str]) -> dict[str, str]:
+        import re
+
+        for name, pattern in value.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"pattern {name!r} is not a valid regular expression: {exc}"
+                ) from None
+        return value
+
+    def resolve(self, path: Path | str) -> Path:
+        path = Path(path)
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    def data_path(self) -> Path:
+        import os
+
+        override = os.environ.get("CRESTWATCH_DATA_DIR")
+        return Path(override).resolve() if override else self.resolve(self.data_dir)
+
+    def detector(self, name: str) -> DetectorSettings:
+        return self.detectors.get(name, DetectorSettings())
+
+    def registered(self, platform: str, handle: str) -> BrandedAccount | None:
+        wanted = handle.lstrip("@").casefold()
+        for account in self.accounts:
+            if account.platform == platform and account.handle.lstrip("@").casefold() == wanted:
+                return account
+        return None
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(top level)"
+
+
+def parse_config(data: Any, *, source: str = "<config>", base_dir: Path | None = None) -> OrgConfig:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: (top level): expected a mapping, got {type(data).__name__}")
+    try:
+        config = OrgConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = [f"{source}: {_key_path(e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError("\n".join(problems)) from None
+    config.base_dir = base_dir or Path(".")
+    return config
+
+
+def load_config(path: Path | str | None = None) -> OrgConfig:
+    """Load and validate the organisation config (the bundled example when no path is given)."""
+    path = Path(path) if path else DEFAULT_CONFIG
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(unknown place)"
+        problem = getattr(exc, "problem", exc)
+        raise ConfigError(f"{path}: {where}: not valid YAML: {problem}") from None
+    return parse_config(data, source=str(path), base_dir=path.resolve().parent)
