@@ -2,8 +2,8 @@
 
 Each collector says how to read its client library's exceptions (`classify`); the `Retrier`
 then runs the call under the project's one retry policy (`pipeline.core.http.retry_policy`):
-back-off with jitter on server errors and timeouts, a wait for a rate-limit window to reset or the rest
-of the run deferred (SourceConfig.on_rate_limit). Anything it cannot get past becomes
+back-off with jitter on server errors and timeouts, a wait for a rate-limit window to reset or
+the rest of the run deferred (SourceConfig.on_rate_limit). Anything it cannot get past becomes
 `SourceStopped`. Its messages carry HTTP statuses and times only, never
 the library's exception text, so a credential can never end up in a run summary.
 """
