@@ -49,8 +49,9 @@ fresh-check:
 	bash scripts/fresh-machine-check.sh
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check pipeline detectors dags dashboards tests bench
+	$(BIN)/ruff check pipeline detectors dags dashboards tests bench scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(BIN)/.installed
 	bash scripts/run-benchmarks.sh

@@ -145,7 +145,7 @@ def main() -> None:
 
         if args.skip_quality:
             return
-        from detectors.logo.evaluation import evaluate_logo
+        from pipeline.evaluation.logo import evaluate_logo
         from pipeline.evaluation.labelled import read_labelled
 
         bench = logo_bench.generate(work / "quality", logo_bench.configured_references(base),

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.core.limits import MAX_PIXELS
+
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_PIXELS = 40_000_000
 
 
 class ImageError(ValueError):
@@ -64,7 +65,7 @@ def load_image(
     path: Path | str,
     *,
     max_side: int = 1024,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_pixels: int = MAX_PIXELS,
 ) -> DecodedImage:
     """Decode `path` into a BGR array no larger than `max_side`, or raise ImageError."""
     import cv2

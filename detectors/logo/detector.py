@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from detectors.base import Detector
-from detectors.common.image import DEFAULT_MAX_PIXELS, ImageError, load_image
+from detectors.common.image import ImageError, load_image
 from detectors.logo.match import (
     SIFT_CONTRAST,
     LogoMatch,
@@ -86,7 +86,7 @@ class LogoDetector(Detector):
         # logos keeps the default sensitivity. 0 = the default everywhere.
         self.contrast = float(options.get("contrast", 0.06))
         self._working_extractor: object | None = None
-        self.max_pixels = int(options.get("max_pixels", DEFAULT_MAX_PIXELS))
+        self.max_pixels = int(options.get("max_pixels", self.config.media.max_pixels))
         self.workers = max(1, int(options.get("workers", 2)))
         self.write_evidence = bool(options.get("evidence", True))
         self.evidence_base_url = options.get("evidence_base_url")

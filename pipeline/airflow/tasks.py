@@ -8,7 +8,6 @@ inside the running task, from an Airflow Connection (or, without one, the enviro
 
 from __future__ import annotations
 
-import inspect
 import logging
 import os
 from collections.abc import Mapping
@@ -18,7 +17,6 @@ from typing import Any, get_args
 
 from pipeline.core.config import DEFAULT_CONFIG, OrgConfig, Platform, SourceConfig, load_config
 from pipeline.core.models import utcnow
-from pipeline.sources.base import Source
 from pipeline.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -158,16 +156,6 @@ def source_credentials(config_path: str | Path, source_name: str) -> dict[str, A
     return fields
 
 
-def _build_source(
-    config: OrgConfig, spec: SourceConfig, credentials: Mapping[str, Any] | None
-) -> Source:
-    from pipeline.sources import build_source
-
-    if credentials is not None and "credentials" in inspect.signature(build_source).parameters:
-        return build_source(config, spec, credentials=dict(credentials))
-    return build_source(config, spec)
-
-
 def ingest_source(
     config_path: str | Path,
     source_name: str,
@@ -181,21 +169,19 @@ def ingest_source(
     had errors, so the scheduler retries it; the checkpoint still points at the first page the
     store did not acknowledge.
     """
-    from detectors.registry import build_detectors
-    from pipeline.enrich.base import build_enrichers
     from pipeline.policy.engine import Policy
+    from pipeline.run.assemble import build_pass
     from pipeline.run.runner import RunSummary, run_source
 
     _models_offline()
     config = load_config(config_path)
-    spec = _source_spec(config, source_name)
-    source = _build_source(config, spec, credentials)
-    detectors = build_detectors(config)
-    enrichers = build_enrichers(config)
+    work = build_pass(config, source_names=[source_name], credentials=credentials)
+    work.load()
     summary = RunSummary()
     with open_task_store(config, store_url=store_url) as store:
-        run_source(source, store=store, detectors=detectors, policy=Policy.for_store(config, store),
-                   summary=summary, enrichers=enrichers)
+        run_source(work.sources[0], store=store, detectors=work.detectors,
+                   policy=Policy.for_store(config, store), summary=summary,
+                   enrichers=work.enrichers)
         store.refresh()
     result = summary.as_dict()
     log.info("source %s: %s", source_name, result)
@@ -244,10 +230,10 @@ def send_notifications(
     config_path: str | Path, *, now: datetime | None = None, store_url: str | None = None,
     digest_hour: int = 7,
 ) -> dict[str, object]:
-    """Queue e-mails for new critical hits and, from `digest_hour` (Europe/London) on, the
-    daily digest of the day before; then deliver the outbox. The outbox's keys make every call
-    safe to repeat: each hit and each day is mailed once. Raises when something could not be
-    sent, so Airflow retries (the message stays queued either way)."""
+    """Queue e-mails for new critical hits and, from `digest_hour` (in the organisation's time
+    zone) on, the daily digest of the day before; then deliver the outbox. The outbox's keys
+    make every call safe to repeat: each hit and each day is mailed once. Raises when something
+    could not be sent, so Airflow retries (the message stays queued either way)."""
     from zoneinfo import ZoneInfo
 
     from pipeline.review.notify import (
@@ -259,7 +245,7 @@ def send_notifications(
 
     config = load_config(config_path)
     now = now or utcnow()
-    local = now.astimezone(ZoneInfo("Europe/London"))
+    local = now.astimezone(ZoneInfo(config.organisation.timezone))
     outbox = outbox_for(config)
     try:
         with open_task_store(config, store_url=store_url) as store:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationError, field_validator
 
+from pipeline.core.limits import MAX_PIXELS
 from pipeline.core.paths import PROJECT_ROOT
 
 Platform = Literal["x", "reddit", "bluesky", "mastodon", "jsonl"]
@@ -35,6 +36,21 @@ class Organisation(_Strict):
     aliases: list[str] = Field(default_factory=list)
     domains: list[str] = Field(default_factory=list)
     hashtags: list[str] = Field(default_factory=list)
+    # Where the organisation is: the daily digest's "yesterday" and report weeks follow it.
+    timezone: str = "Europe/London"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (an IANA name such as Europe/London)"
+            ) from None
+        return value
 
     def all_names(self) -> list[str]:
         return [self.name, self.short_name, *self.aliases]
@@ -118,7 +134,7 @@ class MediaSettings(_Strict):
     """Limits of the guarded media fetcher (pipeline/media.py, docs/media.md)."""
 
     max_bytes: int = Field(default=15 * 1024 * 1024, ge=1)
-    max_pixels: int = Field(default=40_000_000, ge=1)
+    max_pixels: int = Field(default=MAX_PIXELS, ge=1)
     max_redirects: int = Field(default=3, ge=0, le=10)
     allowed_types: list[Literal["image/jpeg", "image/png", "image/gif", "image/webp"]] = Field(
         default=["image/jpeg", "image/png", "image/gif", "image/webp"], min_length=1

@@ -33,5 +33,5 @@ def build_enrichers(config: OrgConfig, *, offline: bool = False) -> list[Enriche
     # OCR reads local files only, so it runs offline too; it must stay after media fetching.
     from pipeline.enrich.ocr import OcrEnricher
 
-    enrichers.append(OcrEnricher())
+    enrichers.append(OcrEnricher(max_pixels=config.media.max_pixels))
     return enrichers

@@ -36,6 +36,7 @@ from pipeline.core.http import (
     raise_for_transient,
     retry_policy,
 )
+from pipeline.core.limits import MAX_PIXELS
 from pipeline.core.models import Author, Media, Post
 from pipeline.enrich.address_policy import AddressPolicy, AddressRefused, IPNetwork, Resolver
 
@@ -46,7 +47,6 @@ log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
 DEFAULT_MAX_BYTES = 15 * MiB
-DEFAULT_MAX_PIXELS = 40_000_000  # 40 megapixels: well above any platform's upload limit
 DEFAULT_MAX_REDIRECTS = 3
 DEFAULT_READ_TIMEOUT = 10.0
 DEFAULT_DEADLINE = 30.0  # seconds for one fetch, redirects and retries included
@@ -143,7 +143,7 @@ class MediaFetcher:
         media_dir: Path | str,
         *,
         max_bytes: int = DEFAULT_MAX_BYTES,
-        max_pixels: int = DEFAULT_MAX_PIXELS,
+        max_pixels: int = MAX_PIXELS,
         max_redirects: int = DEFAULT_MAX_REDIRECTS,
         allowed_types: Collection[str] = tuple(IMAGE_TYPES),
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pipeline.core.limits import MAX_PIXELS
 from pipeline.core.models import Media, Post
 from pipeline.core.paths import SYSTEM_DEPS_HINT
 
@@ -112,7 +113,7 @@ class OcrEnricher:
         *,
         languages: str = "eng",
         seconds_per_image: float = 10.0,
-        max_pixels: int = 40_000_000,
+        max_pixels: int = MAX_PIXELS,
     ) -> None:
         self.languages = languages
         self.seconds_per_image = seconds_per_image

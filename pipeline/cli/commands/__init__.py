@@ -1,2 +1,2 @@
-"""CLI commands beyond run/scan/setup. Each module here defines `register(app: typer.Typer)`;
-pipeline/cli.py imports them all, so adding a command never edits a shared file."""
+"""The `crestwatch` commands, one module each with `register(app)`; pipeline/cli/app.py lists
+them."""

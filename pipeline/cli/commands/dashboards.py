@@ -26,9 +26,9 @@ def export_command(
     connector.json (bodies for the alerting and connectors APIs)."""
     from dashboards.crestwatch import alert_rules, email_connector, saved_objects
     from dashboards.saved_objects import to_ndjson
-    from pipeline.cli.app import _config
+    from pipeline.cli.common import config_or_exit
 
-    cfg = _config(config)
+    cfg = config_or_exit(config)
     prefix = cfg.store.index_prefix
     out.mkdir(parents=True, exist_ok=True)
     (out / "saved_objects.ndjson").write_text(to_ndjson(saved_objects(prefix)))

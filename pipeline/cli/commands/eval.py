@@ -47,14 +47,14 @@ def eval_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Precision, recall, F1, ROC-AUC and confusion matrix per label, and macro-F1."""
-    from pipeline.cli.app import _config, _load_detectors
+    from pipeline.cli.common import config_or_exit, load_detectors_or_exit
     from pipeline.evaluation.labelled import evaluate
 
     # Wide enough for the table when output goes to a file or a pipe.
     console = Console(stderr=not as_json, width=140)
-    cfg = _config(config)
+    cfg = config_or_exit(config)
     posts = read_labelled_or_exit(file)
-    (det,) = _load_detectors(cfg, detector)
+    (det,) = load_detectors_or_exit(cfg, detector)
     report = evaluate(det, posts, threshold=threshold, target_precision=target_precision)
     if as_json:
         sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")

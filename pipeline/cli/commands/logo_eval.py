@@ -27,9 +27,9 @@ def logo_bench_command(
     """Composite the config's logos into photographs under scale, rotation, perspective, blur,
     JPEG, colour and occlusion, plus images without logos and with other logos."""
     from detectors.logo.bench import configured_references, generate
-    from pipeline.cli.app import _config
+    from pipeline.cli.common import config_or_exit
 
-    cfg = _config(config)
+    cfg = config_or_exit(config)
     try:
         references = configured_references(cfg)
     except ValueError as exc:
@@ -47,14 +47,14 @@ def logo_eval_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Recall per benchmark condition, precision and recall overall, and images per second."""
-    from detectors.logo.evaluation import evaluate_logo
-    from pipeline.cli.app import _config, _load_detectors
     from pipeline.cli.commands.eval import read_labelled_or_exit
+    from pipeline.cli.common import config_or_exit, load_detectors_or_exit
+    from pipeline.evaluation.logo import evaluate_logo
 
     console = Console(stderr=not as_json, width=120)
-    cfg = _config(config)
+    cfg = config_or_exit(config)
     posts = read_labelled_or_exit(file)
-    (detector,) = _load_detectors(cfg, "logo")
+    (detector,) = load_detectors_or_exit(cfg, "logo")
     report = evaluate_logo(detector, posts, threshold=threshold,
                            target_precision=target_precision)
     if as_json:

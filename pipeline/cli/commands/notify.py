@@ -24,7 +24,7 @@ def notify_command(
     es_url: Annotated[str | None, typer.Option("--es-url")] = None,
 ) -> None:
     """E-mail each new critical hit once; messages that fail stay queued for the next run."""
-    from pipeline.cli.app import _config
+    from pipeline.cli.common import config_or_exit
     from pipeline.review.notify import (
         deliver,
         outbox_for,
@@ -34,7 +34,7 @@ def notify_command(
     from pipeline.store import open_store
 
     err = Console(stderr=True, soft_wrap=True)
-    cfg = _config(config)
+    cfg = config_or_exit(config)
     settings = cfg.notifications
     outbox = outbox_for(cfg)
     try:

@@ -30,13 +30,13 @@ def report_command(
 ) -> None:
     """Volumes by category, platform and risk with week-over-week change, top accounts, terms
     and hashtags, logo misuse, review turnaround, false-positive rates, account hygiene."""
-    from pipeline.cli.app import _config
+    from pipeline.cli.common import config_or_exit
     from pipeline.reporting.render import ReportError, write_report
     from pipeline.reporting.report import build_weekly_report, week_label
     from pipeline.store import open_store
 
     err = Console(stderr=True, soft_wrap=True)
-    cfg = _config(config)
+    cfg = config_or_exit(config)
     label = week or week_label((datetime.now(UTC) - timedelta(days=7)).date())
     try:
         with open_store(cfg, backend=store, url=es_url) as target:

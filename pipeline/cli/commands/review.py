@@ -43,10 +43,10 @@ def register(app: typer.Typer) -> None:
 
 
 def _open(config: Path | None, store: str | None, es_url: str | None) -> Store:
-    from pipeline.cli.app import _config
+    from pipeline.cli.common import config_or_exit
     from pipeline.store import open_store
 
-    return open_store(_config(config), backend=store, url=es_url)
+    return open_store(config_or_exit(config), backend=store, url=es_url)
 
 
 def _actor(name: str) -> str:

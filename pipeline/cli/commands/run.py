@@ -1,0 +1,190 @@
+"""`crestwatch run` (one pipeline pass) and `crestwatch scan` (detectors only, on a JSONL file)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline.cli.common import (
+    ConfigOption,
+    DetectorsOption,
+    config_or_exit,
+    detector_names,
+    err,
+    fail,
+    load_detectors_or_exit,
+    log,
+)
+
+if TYPE_CHECKING:
+    from pipeline.run.runner import RunSummary
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="run")(run)
+    app.command(name="scan")(scan)
+
+
+def run(
+    config: ConfigOption = None,
+    demo: Annotated[
+        bool, typer.Option(help="Bundled samples, SQLite store: no credentials, no server.")
+    ] = False,
+    store: Annotated[
+        str | None, typer.Option(help="sqlite or elasticsearch (default: from config).")
+    ] = None,
+    es_url: Annotated[str | None, typer.Option(help="Elasticsearch URL.")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where the SQLite store and media go.")
+    ] = None,
+    detectors: DetectorsOption = None,
+    from_start: Annotated[
+        bool, typer.Option(help="Ignore saved checkpoints and read every source from the start.")
+    ] = False,
+) -> None:
+    """One pipeline pass: sources, detectors, store."""
+    from pipeline.policy.engine import Policy
+    from pipeline.run.assemble import DetectorLoadError, build_pass
+    from pipeline.run.runner import run_pass
+    from pipeline.store import open_store
+
+    cfg = config_or_exit(config)
+    data = data_dir.resolve() if data_dir else cfg.data_path()
+    # Detectors keep caches and evidence under the data directory too, not only the store.
+    cfg.data_dir = data
+    if demo:
+        store, from_start = "sqlite", True
+    try:
+        work = build_pass(cfg, demo=demo, detector_names=detector_names(detectors))
+    except (KeyError, ValueError) as exc:
+        raise fail(str(exc.args[0] if isinstance(exc, KeyError) else exc)) from None
+    if not work.sources:
+        err.print("[yellow]no enabled sources in the config[/yellow]")
+    with _progress() as progress:
+        task = progress.add_task("loading detectors", total=None)
+        try:
+            work.load(lambda name: progress.update(task, description=f"loading {name}"))
+        except DetectorLoadError as exc:
+            raise fail(str(exc)) from None
+        progress.update(task, description="reading posts", total=None)
+        target = open_store(cfg, backend=store, url=es_url, sqlite_path=data / "crestwatch.sqlite")
+        with target:
+            summary = run_pass(
+                work.sources,
+                store=target,
+                detectors=work.detectors,
+                policy=Policy.for_store(cfg, target),
+                enrichers=work.enrichers,
+                from_start=from_start,
+                on_page=lambda page: progress.update(task, advance=len(page.posts)),
+            )
+            total = target.count_hits()
+    _print_summary(summary, total_hits=total)
+    where = data / "crestwatch.sqlite" if (store or cfg.store.backend) == "sqlite" else _shown(
+        es_url or cfg.store.elasticsearch_url or "Elasticsearch"
+    )
+    err.print(f"Hits are in [bold]{where}[/bold]. Review them with `crestwatch review list`.")
+    if not summary.ok:
+        raise typer.Exit(1)
+
+
+def _shown(url: str) -> str:
+    """A URL as it may be printed: credentials in it (user:password@) are left out."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def scan(
+    file: Annotated[str, typer.Argument(help="JSONL of posts; - reads stdin.")],
+    detectors: DetectorsOption = None,
+    config: ConfigOption = None,
+    all_findings: Annotated[
+        bool, typer.Option("--all", help="Also print findings below the configured threshold.")
+    ] = False,
+) -> None:
+    """Detectors only: one Finding per line on stdout, each with its post id."""
+    from pipeline.core.jsonl import ReadReport, dumps, read_models
+    from pipeline.core.models import Post
+    from pipeline.policy.engine import Policy
+    from pipeline.run.runner import RunSummary, run_detectors
+
+    cfg = config_or_exit(config)
+    dets = load_detectors_or_exit(cfg, detectors)
+    policy = Policy(cfg)
+    report = ReadReport()
+    summary = RunSummary()
+    batch: list[Post] = []
+
+    def flush() -> None:
+        found = run_detectors(batch, dets, summary)
+        for finding in found if all_findings else policy.apply(found):
+            sys.stdout.write(dumps(finding) + "\n")
+        sys.stdout.flush()
+        batch.clear()
+
+    if file != "-":
+        try:
+            open(file, encoding="utf-8").close()
+        except OSError as exc:
+            err.print(f"[red]cannot read {file}: {exc.strerror}[/red]")
+            raise typer.Exit(2) from None
+    for post in read_models(file, Post, report):
+        batch.append(post)
+        if len(batch) >= 64:
+            flush()
+    if batch:
+        flush()
+    for problem in [*map(str, report.errors), *summary.skipped]:
+        err.print(f"[yellow]skipped[/yellow] {problem}", highlight=False)
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed} posts"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+
+
+def _print_summary(summary: RunSummary, *, total_hits: int) -> None:
+    table = Table(title="Run summary", show_header=False)
+    table.add_row("posts read", str(summary.posts_read))
+    table.add_row("posts stored", str(summary.posts_stored))
+    table.add_row("hits written this run", str(summary.hits_written))
+    table.add_row("hits in store", str(total_hits))
+    table.add_row("items skipped", str(len(summary.skipped)))
+    table.add_row("errors", str(len(summary.errors)))
+    err.print(table)
+    if summary.findings:
+        by = Table(title="Findings by category and severity")
+        by.add_column("category")
+        by.add_column("severity")
+        by.add_column("count", justify="right")
+        for (category, severity), n in sorted(summary.findings.items()):
+            by.add_row(category, severity, str(n))
+        err.print(by)
+    for problem in summary.skipped[:20]:
+        err.print(f"[yellow]skipped[/yellow] {problem}", highlight=False)
+    if len(summary.skipped) > 20:
+        err.print(f"... and {len(summary.skipped) - 20} more skipped items")
+    for problem in summary.errors:
+        err.print(f"[red]error[/red] {problem}", highlight=False)
+    for note in summary.off:
+        err.print(f"[yellow]{escape(note)}[/yellow]", highlight=False)
+    for name, outcome in summary.sources.items():
+        log.info("source %s: %s", name, outcome)
