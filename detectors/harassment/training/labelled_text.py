@@ -60,9 +60,11 @@ def read_olid(path: Path, report: ReadReport | None = None) -> list[Example]:
                 report.errors.append(LineError(str(path), line, "subtask_a", f"unknown {a!r}"))
                 continue
             offensive = a == "OFF"
-            examples.append(
-                Example("olid", rid, text, offensive, offensive and b == "TIN", c == "GRP")
-            )
+            # Subtask B (targeted or not) is only defined for offensive tweets: for the others it
+            # stays unknown, so the head learns who an insult is aimed at, not whether there is
+            # one (trained on every tweet, it had become a second offensive head).
+            targeted = (b == "TIN") if offensive else None
+            examples.append(Example("olid", rid, text, offensive, targeted, c == "GRP"))
             report.read += 1
     return examples
 
@@ -111,7 +113,9 @@ def split(
     """A seeded split, stratified by (data set, offensive, targeted, identity attack)."""
     strata: dict[tuple[object, ...], list[Example]] = defaultdict(list)
     for ex in examples:
-        strata[(ex.source, ex.offensive, ex.targeted, ex.identity_attack)].append(ex)
+        # `targeted is True`: an unknown target (a non-offensive tweet) falls in the same stratum
+        # as "not targeted", as it did when the label was False there, so the split is unchanged.
+        strata[(ex.source, ex.offensive, ex.targeted is True, ex.identity_attack)].append(ex)
     rng = random.Random(seed)
     train, test = [], []
     for key in sorted(strata, key=repr):

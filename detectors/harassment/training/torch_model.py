@@ -13,6 +13,7 @@ window, so a post's score never depends on other posts).
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import tempfile
 import warnings
@@ -158,9 +159,13 @@ def export_onnx(model: Any, out_dir: Path, *, int8: bool = True) -> Path:
     example = torch.tensor([[101, 7592, 2088, 102], [101, 2023, 2003, 102]])
     batch = torch.export.Dim("batch")
     tokens = torch.export.Dim("tokens", min=2, max=512)
+    exporter_log = logging.getLogger("torch.onnx")
+    level = exporter_log.level
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
-        # The exporter warns that the two inputs share their dynamic axes, which is the point.
+        # The exporter warns that the two inputs share their dynamic axes (the point) and that
+        # torchvision's operators are not registered (none is used).
         warnings.simplefilter("ignore", UserWarning)
+        exporter_log.setLevel(logging.ERROR)
         plain = Path(tmp) / "float32.onnx"
         torch.onnx.export(
             _logits_module(model),
@@ -175,6 +180,7 @@ def export_onnx(model: Any, out_dir: Path, *, int8: bool = True) -> Path:
             external_data=False,
             verbose=False,
         )
+        exporter_log.setLevel(level)
         if not int8:
             shutil.move(str(plain), target)
             return target
