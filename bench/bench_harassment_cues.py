@@ -54,7 +54,8 @@ def main() -> None:
         factor = CONTEXT_FACTORS.get(family, 1.0)
         for pattern in patterns:
             regex = re.compile(pattern, re.I)
-            hit = [(e, s) for e, s in flagged if regex.search(e.text) and s * factor < args.threshold]
+            hit = [(e, s) for e, s in flagged
+                   if regex.search(e.text) and s * factor < args.threshold]
             lost = sum(bool(e.offensive) for e, _ in hit)
             removed = len(hit) - lost
             verdict = "keep" if removed > lost else "drop"

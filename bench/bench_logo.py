@@ -145,8 +145,8 @@ def main() -> None:
 
         if args.skip_quality:
             return
-        from pipeline.evaluation.logo import evaluate_logo
         from pipeline.evaluation.labelled import read_labelled
+        from pipeline.evaluation.logo import evaluate_logo
 
         bench = logo_bench.generate(work / "quality", logo_bench.configured_references(base),
                                     per_condition=args.per_condition)
