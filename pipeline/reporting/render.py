@@ -1,6 +1,6 @@
-"""Renders a WeeklyReport as one self-contained HTML file (charts and thumbnails inline), CSV
-files for each table, and a PDF printed from the HTML by headless Chromium. Without Chromium the
-HTML and CSVs are still written and the PDF is skipped, with the reason."""
+"""Renders a WeeklyReport as one self-contained HTML file (SVG charts and thumbnails inline), a
+CSV file for each table, and an A4 PDF printed from the HTML by headless Chromium. Without
+Chromium the HTML and CSVs are still written and the PDF is skipped, with the reason."""
 
 from __future__ import annotations
 
@@ -11,16 +11,15 @@ import logging
 import shutil
 import subprocess
 import tempfile
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import jinja2
+from markupsafe import Markup
 
 from pipeline.core.paths import SYSTEM_DEPS_HINT
-from pipeline.reporting.report import Change, WeeklyReport, evidence_exists
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+from pipeline.reporting.charts import Series, bar_chart, horizontal_bars
+from pipeline.reporting.report import Change, Volume, WeeklyReport
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +29,13 @@ CATEGORY_COLOURS = {
     "personal_data": "#2980b9", "confidential": "#16a085", "copyright": "#27ae60",
     "reposted_work": "#7f8c8d", "complaints_legal": "#f39c12", "account_hygiene": "#34495e",
 }
+PLATFORM_COLOURS = {"x": "#1f2d3d", "reddit": "#e0592a", "bluesky": "#1185fe",
+                    "mastodon": "#6364ff"}
+RISK_COLOURS = {"critical": "#7b241c", "high": "#c0392b", "medium": "#e67e22", "low": "#f1c40f",
+                "info": "#95a5a6"}
+PREVIOUS_COLOUR = "#bdc3c7"
+THIS_COLOUR = "#1f3a5f"
+RATE_COLOUR = "#117a65"
 
 
 # The names Chromium is installed under (Debian, Ubuntu's snap shim, Google's package).
@@ -47,66 +53,67 @@ class ReportFiles(dict[str, Path]):
     pdf_skipped: str | None = None
 
 
-def _png(figure: Figure) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(figure)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+def _day_label(day: str) -> str:
+    return datetime.strptime(day, "%Y-%m-%d").strftime("%a %d")
 
 
 def charts(report: WeeklyReport) -> dict[str, str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    """Inline SVG for each chart, by name."""
     out: dict[str, str] = {}
     categories = [c for c, v in report.by_category.items() if v.this_week or v.last_week]
-    figure, axis = plt.subplots(figsize=(8, 3.4))
-    positions = range(len(categories))
-    axis.bar([p - 0.2 for p in positions], [report.by_category[c].last_week for c in categories],
-             width=0.4, label="previous week", color="#bdc3c7")
-    axis.bar([p + 0.2 for p in positions], [report.by_category[c].this_week for c in categories],
-             width=0.4, label=report.week, color=[CATEGORY_COLOURS.get(c, "#555")
-                                                   for c in categories])
-    axis.set_xticks(list(positions), [c.replace("_", " ") for c in categories], rotation=20,
-                    ha="right")
-    axis.set_ylabel("hits")
-    axis.set_title("Hits by category, week over week")
-    if categories:
-        axis.legend(frameon=False)
-    out["by_category"] = _png(figure)
-
+    labels = [c.replace("_", " ") for c in categories]
+    out["by_category"] = bar_chart(
+        "chart-by-category", "Hits by category, this week and the week before", labels,
+        [Series("previous week", [report.by_category[c].last_week for c in categories],
+                PREVIOUS_COLOUR),
+         Series(report.week, [report.by_category[c].this_week for c in categories], THIS_COLOUR)],
+    )
     days = list(report.daily)
-    figure, axis = plt.subplots(figsize=(8, 3.2))
-    bottom = [0] * len(days)
-    for category in categories:
-        values = [report.daily[d].get(category, 0) for d in days]
-        axis.bar([d[5:] for d in days], values, bottom=bottom, label=category.replace("_", " "),
-                 color=CATEGORY_COLOURS.get(category, "#555"))
-        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-    axis.set_ylabel("hits")
-    axis.set_title("Hits per day")
-    if categories:
-        axis.legend(frameon=False, fontsize=7, ncol=3)
-    out["daily"] = _png(figure)
-
-    platforms = list(report.by_platform)
-    figure, (left, right) = plt.subplots(1, 2, figsize=(8, 3))
-    left.barh(platforms, [report.by_platform[p].this_week for p in platforms], color="#2c3e50")
-    left.set_title("By platform")
-    risks = [r for r in report.by_risk if report.by_risk[r].this_week]
-    right.barh(risks, [report.by_risk[r].this_week for r in risks],
-               color=["#7b241c", "#c0392b", "#e67e22", "#f1c40f", "#95a5a6"][:len(risks)])
-    right.set_title("By risk")
-    figure.tight_layout()
-    out["platform_risk"] = _png(figure)
+    week_days = [d for d in days if report.start.date().isoformat() <= d < report.end.date()
+                 .isoformat()]
+    shown = [c for c in categories if any(report.daily[d].get(c) for d in week_days)]
+    rates = []
+    for day in week_days:
+        cells = report.volumes.get(day, {}).values()
+        rates.append(Volume(sum(c.posts for c in cells), sum(c.hits for c in cells)).rate or 0.0)
+    out["daily"] = bar_chart(
+        "chart-daily", "Hits per day, by the day the posts were made",
+        [_day_label(d) for d in week_days],
+        [Series(c.replace("_", " "), [report.daily[d].get(c, 0) for d in week_days],
+                CATEGORY_COLOURS.get(c, "#555")) for c in shown],
+        stacked=True, line=Series("flagged per 1,000 posts", rates, RATE_COLOUR)
+        if any(rates) else None, line_label="per 1,000 posts",
+    )
+    platforms = list(report.platform_volume)
+    out["volume"] = bar_chart(
+        "chart-volume", "Posts read per day, by platform", [_day_label(d) for d in week_days],
+        [Series(p, [report.volumes.get(d, {}).get(p, Volume()).posts for d in week_days],
+                PLATFORM_COLOURS.get(p, "#555")) for p in platforms],
+        stacked=True, y_label="posts",
+    )
+    trend_categories = [c for c in CATEGORY_COLOURS
+                        if any(w.by_category.get(c) for w in report.trend)]
+    out["trend"] = bar_chart(
+        "chart-trend", f"Hits per week, the last {len(report.trend)} weeks (by post date)",
+        [w.week[5:] for w in report.trend],
+        [Series(c.replace("_", " "), [w.by_category.get(c, 0) for w in report.trend],
+                CATEGORY_COLOURS[c]) for c in trend_categories],
+        stacked=True,
+        line=Series("flagged per 1,000 posts", [w.rate or 0.0 for w in report.trend],
+                    RATE_COLOUR) if any(w.posts for w in report.trend) else None,
+        line_label="per 1,000 posts",
+    )
+    out["platform"] = horizontal_bars(
+        "chart-platform", "Hits by platform",
+        [(p, c.this_week, PLATFORM_COLOURS.get(p, "#2c3e50"))
+         for p, c in report.by_platform.items() if c.this_week])
+    out["risk"] = horizontal_bars(
+        "chart-risk", "Hits by risk",
+        [(r, c.this_week, RISK_COLOURS[r]) for r, c in report.by_risk.items() if c.this_week])
     return out
 
 
-def _thumbnail(path: str, width: int = 240) -> str | None:
+def _thumbnail(path: str, width: int = 200) -> str | None:
     from PIL import Image
 
     try:
@@ -127,37 +134,73 @@ def _change(change: Change) -> str:
     return f"{sign}{change.delta} ({sign}{change.percent:.0f}%)"
 
 
+def _rate(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
 def render_html(report: WeeklyReport) -> str:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html"])
     )
     environment.filters["change"] = _change
-    thumbnails = {item.hit_id: _thumbnail(str(item.image_path))
-                  for item in report.logo_items if evidence_exists(item)}
+    environment.filters["rate"] = _rate
+    environment.filters["day"] = _day_label
+    thumbnails = {item.hit_ids[0]: _thumbnail(item.image_path)
+                  for item in report.logo_accounts if item.image_path}
     return environment.get_template("weekly_report.html").render(
-        report=report, charts=charts(report), thumbnails=thumbnails)
+        report=report, charts={k: Markup(v) for k, v in charts(report).items()},
+        thumbnails=thumbnails, colours=CATEGORY_COLOURS)
 
 
-def write_csvs(report: WeeklyReport, out_dir: Path) -> list[Path]:
-    tables: dict[str, tuple[list[str], list[list[object]]]] = {
+def _tables(report: WeeklyReport) -> dict[str, tuple[list[str], list[list[object]]]]:
+    def change_rows(values: dict[str, Change]) -> list[list[object]]:
+        return [[k, v.this_week, v.last_week, v.delta] for k, v in values.items()]
+
+    categories = [c for c, v in report.by_category.items() if v.this_week or v.last_week]
+    return {
         "by_category": (["category", "this_week", "last_week", "change"],
-                        [[k, v.this_week, v.last_week, v.delta]
-                         for k, v in report.by_category.items()]),
+                        change_rows(report.by_category)),
         "by_platform": (["platform", "this_week", "last_week", "change"],
-                        [[k, v.this_week, v.last_week, v.delta]
-                         for k, v in report.by_platform.items()]),
-        "by_risk": (["risk", "this_week", "last_week", "change"],
-                    [[k, v.this_week, v.last_week, v.delta] for k, v in report.by_risk.items()]),
+                        change_rows(report.by_platform)),
+        "by_risk": (["risk", "this_week", "last_week", "change"], change_rows(report.by_risk)),
+        "daily": (["day", "platform", "posts_read", "flagged_posts", "flagged_per_1000"],
+                  [[day, platform, v.posts, v.hits, round(v.rate, 2) if v.rate is not None
+                    else ""] for day, cells in report.volumes.items()
+                   for platform, v in cells.items()]),
+        "daily_by_category": (["day", *categories],
+                              [[day, *[counts.get(c, 0) for c in categories]]
+                               for day, counts in report.daily.items()]),
+        "trend": (["week", "posts_read", "hits", "hits_per_1000", *CATEGORY_COLOURS],
+                  [[w.week, w.posts, w.hits, round(w.rate, 2) if w.rate is not None else "",
+                    *[w.by_category.get(c, 0) for c in CATEGORY_COLOURS]]
+                   for w in report.trend]),
+        "reach": (["category", "flagged_posts", "author_followers", "engagement", "shares",
+                   "views"],
+                  [[c, r.posts, r.followers, r.engagement, r.shares, r.views]
+                   for c, r in report.reach.items()]),
+        "notable_posts": (["post_id", "posted_at", "platform", "author", "categories", "risk",
+                           "status", "likes", "shares", "replies", "followers", "text", "url",
+                           "hit_ids"],
+                          [[p.post_id, p.posted_at.isoformat(), p.platform, p.author,
+                            " ".join(p.categories), p.risk, p.status, p.engagement.likes,
+                            p.engagement.shares, p.engagement.replies, p.followers or "",
+                            p.text, p.url or "", " ".join(p.hit_ids)] for p in report.notable]),
+        "impersonators": (["platform", "handle", "display_name", "impersonates", "risk",
+                           "status", "hit_id", "url"],
+                          [[i.platform, i.handle, i.display_name or "", i.impersonates, i.risk,
+                            i.status, i.hit_id, i.url or ""] for i in report.impersonators]),
         "top_accounts": (["account", "platform", "hits"],
                          [list(row) for row in report.top_accounts]),
-        "top_terms": (["term", "count"], [list(row) for row in report.top_terms]),
-        "top_hashtags": (["hashtag", "count"], [list(row) for row in report.top_hashtags]),
+        "top_terms": (["term", "posts"], [list(row) for row in report.top_terms]),
+        "top_hashtags": (["hashtag", "posts"], [list(row) for row in report.top_hashtags]),
         "false_positive_rate": (["detector", "false_positives", "reviewed", "rate"],
                                 [[d, fp, n, round(fp / n, 3) if n else ""]
                                  for d, (fp, n) in report.false_positive_rate.items()]),
-        "logo_misuse": (["hit_id", "author", "platform", "reference", "post_url"],
-                        [[i.hit_id, i.author, i.platform, i.reference, i.post_url or ""]
-                         for i in report.logo_items]),
+        "logo_misuse": (["platform", "account", "posts", "references", "avatar", "risk",
+                         "statuses", "hit_ids", "post_url"],
+                        [[a.platform, a.author, a.posts, " ".join(a.references), a.avatar,
+                          a.risk, " ".join(a.statuses), " ".join(a.hit_ids), a.post_url or ""]
+                         for a in report.logo_accounts]),
         "account_hygiene": (["platform", "handle", "owner", "official", "state", "last_post_at",
                              "posts_this_week", "replies_received", "replies_unanswered"],
                             [[a.platform, a.handle, a.owner, a.official, a.state,
@@ -165,8 +208,11 @@ def write_csvs(report: WeeklyReport, out_dir: Path) -> list[Path]:
                               a.posts_this_week, a.replies_received, a.replies_unanswered]
                              for a in report.hygiene]),
     }
+
+
+def write_csvs(report: WeeklyReport, out_dir: Path) -> list[Path]:
     written = []
-    for name, (header, rows) in tables.items():
+    for name, (header, rows) in _tables(report).items():
         path = out_dir / f"{report.week}-{name}.csv"
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)

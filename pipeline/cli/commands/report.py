@@ -28,8 +28,11 @@ def report_command(
     store: Annotated[str | None, typer.Option("--store")] = None,
     es_url: Annotated[str | None, typer.Option("--es-url")] = None,
 ) -> None:
-    """Volumes by category, platform and risk with week-over-week change, top accounts, terms
-    and hashtags, logo misuse, review turnaround, false-positive rates, account hygiene."""
+    """Counted by when the posts were made: posts read and hits per platform and day, hits per
+    1,000 posts, an eight-week trend, categories, platforms and risk with week-over-week change,
+    reach and engagement, notable posts, impersonating accounts, logo misuse by account, top
+    accounts, terms and hashtags, review turnaround, false-positive rates, account hygiene, and
+    a short written summary."""
     from pipeline.cli.common import config_or_exit
     from pipeline.reporting.render import ReportError, write_report
     from pipeline.reporting.report import build_weekly_report, week_label
@@ -45,7 +48,8 @@ def report_command(
     except (ValueError, ReportError) as exc:
         err.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(2) from None
-    err.print(f"{report.total.this_week} hits in {label}; report written to {files['html']}"
+    err.print(f"{report.total.this_week} hits on posts made in {label} "
+              f"({report.posts.this_week} posts read); report written to {files['html']}"
               + (f" and {files['pdf']}" if "pdf" in files else ""))
     if files.pdf_skipped:
         err.print(f"[yellow]{escape(files.pdf_skipped)}[/yellow]", highlight=False)
