@@ -1,0 +1,139 @@
+"""Phone numbers in any country's format, checked with `phonenumbers` (Google's libphonenumber
+metadata).
+
+Candidates are runs of digits with the separators people write numbers with ("+44 (0)20 7882
+5555", "(591) 341-7776", "0680 298 70 63", "06-7/491 1862"). A number written with its country
+code is parsed as it stands; any other is tried against the regions the post's language points
+to, and then against a list of common regions. The score says how sure it is a phone number:
+valid in a hinted region is surest, a number merely of the right length less so, and a bare run
+of digits with no phone word near it least.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import phonenumbers
+from phonenumbers import NumberParseException
+
+from detectors.leaks.spans import FALLBACK_REGIONS, Entity
+
+_CANDIDATE = re.compile(
+    r"(?<![\w+/.:,#£$€-])(?:\(?\+\d{1,3}\)?|\(\d{1,5}\)|\d)[\d ().\-/]{4,24}\d"
+    r"(?:\s?(?:x|ext\.?|#)\s?\d{1,6})?(?![\w/]|[.,\-/]\d)"
+)
+_EXTENSION = re.compile(r"\s?(?:x|ext\.?|#)\s?\d{1,6}$")
+_DATE_OR_TIME = re.compile(
+    r"^(?:\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}[:.]\d{2}(?:[:.]\d{2})?|"
+    r"(?:19|20)\d{2}\s?[-/]\s?(?:19|20)?\d{2}|\d{1,3}(?:\.\d{1,3}){3})$"
+)
+_PHONE_CUE = re.compile(
+    r"(?:phone|tel|telephone|mobile|mob|cell|call|ring|text|whatsapp|signal|sms|number|no\.|"
+    r"contact|fax|reach|handy|telefon|rufnummer|anrufen|téléphone|portable|numéro|appeler|"
+    r"teléfono|móvil|celular|llamar|número|telefono|cellulare|chiamare|numero|telefoon|mobiel|"
+    r"bellen|nummer|numer|komórka|telefonu|puhelin|soita|telefonszám|telefonní|číslo|"
+    r"τηλέφωνο|телефон|номер|тел|telefone|ligar|☎|📞|📱)\W{0,6}(?:\w+\W{1,3}){0,3}$",
+    re.I,
+)
+_NOT_PHONE_BEFORE = re.compile(
+    r"(?:isbn|issn|doi|£|\$|€|order|invoice|ref(?:erence)?|case|ticket|account|sort code|"
+    r"version|v|id|iban|bic|swift|card|pin|code|room|page|pp|ssn|nino|pesel|bsn|cpf|"
+    r"passport|licen[cs]e|plate|serial|tracking|parcel|postcode|zip)\s*[:#.]?\s*$",
+    re.I,
+)
+
+
+def _digits(raw: str) -> str:
+    return re.sub(r"\D", "", raw)
+
+
+def _parse(number: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+    try:
+        return phonenumbers.parse(number, region)
+    except NumberParseException:
+        return None
+
+
+def _judge(raw: str, hints: Sequence[str]) -> tuple[float, str] | None:
+    """(score, region) for the best reading of `raw` as a phone number, or None."""
+    number = _EXTENSION.sub("", raw).strip()
+    digits = _digits(number)
+    if not 7 <= len(digits) <= 15 or len(set(digits)) < 3:
+        return None
+    compact = number.lstrip("(")
+    if compact.startswith("00") and not compact.startswith("000"):
+        number = "+" + compact[2:]
+        compact = number
+    if compact.startswith("+"):
+        parsed = _parse(number, None)
+        if parsed is None:
+            return None
+        region = phonenumbers.region_code_for_number(parsed) or ""
+        if phonenumbers.is_valid_number(parsed):
+            return 0.92, region
+        if phonenumbers.is_possible_number(parsed):
+            return 0.8, region
+        return None
+    for region in hints:
+        parsed = _parse(number, region)
+        if parsed is not None and phonenumbers.is_valid_number(parsed):
+            return 0.85, region
+    for region in hints:
+        parsed = _parse(number, region)
+        if parsed is not None and phonenumbers.is_possible_number(parsed):
+            return 0.65, region
+    for region in FALLBACK_REGIONS:
+        if region in hints:
+            continue
+        parsed = _parse(number, region)
+        if parsed is not None and phonenumbers.is_valid_number(parsed):
+            return 0.6, region
+    return None
+
+
+def _readings(raw: str) -> list[str]:
+    """The candidate, then the candidate less its last group or two: a run of groups can join a
+    number to the figure after it ("020 7882 5555 2nd")."""
+    out = [raw]
+    for _ in range(2):
+        head, sep, _tail = out[-1].rpartition(" ")
+        if not sep or len(_digits(head)) < 7:
+            break
+        out.append(head.rstrip(" -./"))
+    return out
+
+
+def find_phones(text: str, hints: Sequence[str]) -> list[Entity]:
+    out = []
+    for m in _CANDIDATE.finditer(text):
+        if _NOT_PHONE_BEFORE.search(text[max(0, m.start() - 16) : m.start()]):
+            continue
+        for raw in _readings(m.group(0).rstrip(" -./()")):
+            if _DATE_OR_TIME.match(raw):
+                break
+            judged = _judge(raw, hints)
+            if judged is None:
+                continue
+            score, region = judged
+            formatted = bool(re.search(r"[ ().\-/+]", raw))
+            cue = _PHONE_CUE.search(text[max(0, m.start() - 40) : m.start()])
+            if cue:
+                score += 0.08
+            elif not formatted:
+                # A bare run of digits with no phone word near it is as likely an id or amount.
+                score -= 0.2
+            start = m.start() + (1 if raw.startswith("(") and ")" not in raw else 0)
+            out.append(
+                Entity(
+                    "phone_number",
+                    start,
+                    start + len(raw),
+                    raw,
+                    round(min(score, 0.97), 3),
+                    "phonenumbers",
+                    region,
+                )
+            )
+            break
+    return out
