@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    IPvAnyNetwork,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from pipeline.core.limits import MAX_PIXELS
 from pipeline.core.paths import PROJECT_ROOT
@@ -101,6 +109,16 @@ class SourceConfig(_Strict):
     on_rate_limit: Literal["wait", "defer"] = "defer"
     # "hygiene": the registry accounts' own posts and the replies they received.
     kind: Literal["search", "hygiene"] = "search"
+    # Every request of a platform collector: seconds to connect, and seconds for the whole
+    # answer (connection and body included); see docs/collectors.md.
+    connect_timeout: float = Field(default=10.0, gt=0)
+    deadline: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _connect_within_deadline(self) -> SourceConfig:
+        if self.connect_timeout >= self.deadline:
+            raise ValueError("connect_timeout must be shorter than deadline")
+        return self
 
 
 class DetectorSettings(_Strict):

@@ -1,11 +1,16 @@
 """Retries, back-off and rate limits for the platform collectors, in one place.
 
-Each collector says how to read its client library's exceptions (`classify`); the `Retrier`
-then runs the call under the project's one retry policy (`pipeline.core.http.retry_policy`):
-back-off with jitter on server errors and timeouts, a wait for a rate-limit window to reset or
-the rest of the run deferred (SourceConfig.on_rate_limit). Anything it cannot get past becomes
-`SourceStopped`. Its messages carry HTTP statuses and times only, never
-the library's exception text, so a credential can never end up in a run summary.
+One rule for every source: an answer that is not a well-formed page (a bad or cut body, the
+wrong content type, a timeout: `BadAnswer`, raised by the HTTP layer in _transport.py or by a
+collector's own check of the page's shape) is a retryable fault, like a 5xx. Each collector
+says how to read the rest of its client library's exceptions (`classify`); the `Retrier` then
+runs the call under the project's one retry policy (`pipeline.core.http.retry_policy`):
+back-off with jitter on faults, a wait for a rate-limit window to reset or the rest of the run
+deferred (SourceConfig.on_rate_limit). Anything it cannot get past becomes `SourceStopped`, so
+the runner keeps the checkpoint where it was and runs the other sources; that includes an
+exception nobody classified, which is logged with its type only. Messages carry HTTP statuses,
+times and the transport's own reasons, never the library's exception text, so neither a
+credential nor a piece of a body can end up in a run summary.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Literal, TypeVar
 
 from pipeline.core.http import DEFAULT_INITIAL_WAIT, DEFAULT_MAX_WAIT, DEFAULT_TRIES, retry_policy
+from pipeline.sources._transport import find_bad_answer
 from pipeline.sources.base import SourceStopped
 
 log = logging.getLogger(__name__)
@@ -49,8 +55,14 @@ def _when(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def page_fault(exc: BaseException) -> Fault | None:
+    """The fault every platform shares: an answer that was not a well-formed page."""
+    bad = find_bad_answer(exc)
+    return Fault("transient", bad.reason) if bad is not None else None
+
+
 class Retrier:
-    """Calls the client library; `classify` returns None for exceptions that are bugs."""
+    """Calls the client library; `classify` returns None for exceptions it does not know."""
 
     def __init__(
         self,
@@ -63,13 +75,16 @@ class Retrier:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.classify = classify
+        self._platform_classify = classify
         self.on_rate_limit = on_rate_limit
         self.attempts = attempts
         self.max_rate_wait = max_rate_wait
         self.sleep = sleep
         self.clock = clock
         self.max_backoff = max_backoff
+
+    def classify(self, exc: BaseException) -> Fault | None:
+        return page_fault(exc) or self._platform_classify(exc)
 
     def _rate_wait(self, fault: Fault) -> float:
         if fault.reset_at is None:
@@ -110,7 +125,15 @@ class Retrier:
         except Exception as exc:
             fault = self.classify(exc)
             if fault is None:
-                raise
+                # Not a fault any collector knows (a bug here or in the library): logged by type,
+                # as its text may hold a body or a URL. It refuses this call only: an item's
+                # own call (a comment tree, a thread) is skipped and reported, a page's call
+                # stops this source instead of the whole run.
+                name = type(exc).__name__
+                log.error("unexpected %s from a client library call", name)
+                log.debug("the unexpected error", exc_info=True)
+                raise RequestRefused(f"stopped on an unexpected {name} (see the log)",
+                                     f"unexpected {name}") from None
             if fault.kind == "fatal":
                 raise RequestRefused(self._reason(fault), fault.detail) from None
             raise SourceStopped(self._reason(fault)) from None

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pipeline.core.config import OrgConfig, SourceConfig
 from pipeline.sources._retry import Retrier
 from pipeline.sources._secrets import resolve_credentials
+from pipeline.sources._transport import Timeouts
 from pipeline.sources.base import Source
 
 # Credential keys per platform, and which generic Connection field (login/password) carries one.
@@ -63,11 +64,13 @@ def build_collector(
     if spec.kind == "hygiene" and platform not in HYGIENE_PLATFORMS:
         raise ValueError(f"source {spec.name!r}: account hygiene is collected for "
                          f"{', '.join(HYGIENE_PLATFORMS)}")
+    timeouts = Timeouts(connect=spec.connect_timeout, deadline=spec.deadline)
     if platform == "x":
         import pipeline.sources.x as x
 
         return x.XSource(config, creds, kind=spec.kind, name=spec.name, max_pages=spec.max_pages,
-                         retrier=Retrier(x.classify, on_rate_limit=spec.on_rate_limit))
+                         retrier=Retrier(x.classify, on_rate_limit=spec.on_rate_limit),
+                         timeouts=timeouts)
     if platform == "reddit":
         import pipeline.sources.reddit as reddit
 

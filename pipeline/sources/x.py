@@ -23,6 +23,7 @@ from pipeline.sources._queries import x_hygiene_queries, x_search_queries
 from pipeline.sources._retry import Fault, Retrier
 from pipeline.sources._secrets import Credentials, redact_client_logs
 from pipeline.sources._sweep import Checkpoint, read_streams
+from pipeline.sources._transport import BadAnswer, Timeouts, requests_session
 from pipeline.sources.base import Page, Source
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class XSource(Source):
         page_size: int = 100,
         retrier: Retrier | None = None,
         client: tweepy.Client | None = None,
+        timeouts: Timeouts | None = None,
     ) -> None:
         (token,) = credentials.require("bearer_token", hint="X API v2 app bearer token")
         self.name = name
@@ -80,6 +82,8 @@ class XSource(Source):
         self.retrier = retrier or Retrier(classify)
         self.client = client or tweepy.Client(bearer_token=token, return_type=dict,
                                               wait_on_rate_limit=False)
+        # tweepy's Client has no timeout at all: the session's adapter brings the deadline.
+        requests_session(timeouts or Timeouts(), self.client.session)
         redact_client_logs(credentials)
         self._registry = {a.handle.lstrip("@").casefold(): a.handle
                           for a in config.accounts if a.platform == "x"}
@@ -106,7 +110,7 @@ class XSource(Source):
                 params["until_id"] = until
             if next_token:
                 params["next_token"] = next_token
-            body = self.retrier.call(self.client.search_recent_tweets, query, **params)
+            body = self.retrier.call(self._search, query, params)
             tweets = body.get("data") or []
             includes = body.get("includes") or {}
             users = {u.get("id"): u for u in includes.get("users", [])}
@@ -117,9 +121,10 @@ class XSource(Source):
             )
             ids = numeric_ids(tweets)
             newest = str(max(ids)) if ids else None
-            next_token = (body.get("meta") or {}).get("next_token")
-            if next_token and ids:
-                sweep = sweep.advanced(newest, str(min(ids)), key=_key)
+            next_token = body["meta"].get("next_token")
+            if next_token:
+                # Only X's missing next_token ends a pass; a short or empty page does not.
+                sweep = sweep.advanced(newest, str(min(ids)) if ids else sweep.resume, key=_key)
             else:
                 sweep = sweep.finished(newest, key=_key)
                 next_token = None
@@ -127,6 +132,15 @@ class XSource(Source):
             yield Page(posts=posts, checkpoint=state.dumps(), errors=errors), state
             if not next_token:
                 return
+
+    def _search(self, query: str, params: dict[str, Any]) -> dict[str, Any]:
+        """One page of recent search, whole: X always sends `meta`, and `data` is a list."""
+        body = self.client.search_recent_tweets(query, **params)
+        if not isinstance(body, dict) or not isinstance(body.get("meta"), dict):
+            raise BadAnswer("search answer without its meta object")
+        if not isinstance(body.get("data", []), list):
+            raise BadAnswer("search answer whose data is not a list")
+        return body
 
     def _post(self, tweet: dict[str, Any], *, users: dict[str, Any],
               media: dict[str, Any]) -> Post:

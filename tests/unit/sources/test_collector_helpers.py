@@ -9,9 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.core.config import SourceConfig
-from pipeline.sources._retry import Fault, Retrier
+from pipeline.sources._retry import Fault, RequestRefused, Retrier
 from pipeline.sources._secrets import Credentials, redact_client_logs, resolve_credentials
 from pipeline.sources._sweep import Checkpoint, Sweep
+from pipeline.sources._transport import BadAnswer
 from pipeline.sources.base import SourceStopped
 from pipeline.sources.collectors import build_collector, connection_credentials
 
@@ -89,12 +90,53 @@ def test_retrier_table(faults, mode, calls, sleeps, reason):
         assert slept == [60.0]  # no reset time given: a minute
 
 
-def test_unclassified_exceptions_are_bugs_and_propagate():
+def test_unclassified_exceptions_are_not_retried_and_stop_only_this_call(caplog):
     retrier = Retrier(classify, sleep=lambda s: None)
     call, made = failing(None)
-    with pytest.raises(Boom):
+    with caplog.at_level(logging.DEBUG), pytest.raises(RequestRefused) as stopped:
         retrier.call(call)
     assert len(made) == 1
+    # A SourceStopped: the runner stops this source and runs the others.
+    assert isinstance(stopped.value, SourceStopped)
+    assert str(stopped.value) == "stopped on an unexpected Boom (see the log)"
+    assert stopped.value.detail == "unexpected Boom"
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r.getMessage() for r in errors] == ["unexpected Boom from a client library call"]
+    assert all("secret-token" not in r.getMessage() for r in errors)
+
+
+def test_bad_answers_are_retried_on_every_platform_even_when_wrapped():
+    """The transport's BadAnswer is a retryable fault whatever the platform classifier says,
+    also when the library wrapped it (prawcore keeps it as original_exception, Mastodon.py as
+    the context of its own error)."""
+
+    class Wrapped(Exception):
+        def __init__(self, original: BaseException) -> None:
+            super().__init__("library text")
+            self.original_exception = original
+
+    def context_wrapped() -> None:
+        try:
+            raise BadAnswer("HTTP 200 answered with text/html, not JSON")
+        except BadAnswer:
+            raise RuntimeError("Could not complete request: ...")  # noqa: B904
+
+    raised = [Wrapped(BadAnswer("connection cut in the middle of the answer")), None]
+    calls: list[int] = []
+
+    def call() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise raised[0]  # type: ignore[misc]
+        if len(calls) == 2:
+            context_wrapped()
+        return "page"
+
+    assert Retrier(classify, sleep=lambda s: None).call(call) == "page"
+    assert len(calls) == 3
+    with pytest.raises(SourceStopped) as stopped:
+        Retrier(classify, sleep=lambda s: None).call(context_wrapped)
+    assert str(stopped.value) == "gave up after 4 tries: HTTP 200 answered with text/html, not JSON"
 
 
 def test_credentials_from_connection_fields_and_environment(monkeypatch):
