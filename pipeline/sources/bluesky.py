@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from atproto import Client, models
 from atproto_client import exceptions as atp
+from atproto_client.request import Request
 
 from pipeline.core.config import OrgConfig
 from pipeline.core.jsonl import LineError
@@ -36,11 +37,13 @@ from pipeline.sources._queries import languages, plain_queries
 from pipeline.sources._retry import Fault, RequestRefused, Retrier
 from pipeline.sources._secrets import Credentials, redact_client_logs
 from pipeline.sources._sweep import Checkpoint, Sweep, read_streams
+from pipeline.sources._transport import BadAnswer, DeadlineTransport, Timeouts
 from pipeline.sources.base import Page, Source
 
 log = logging.getLogger(__name__)
 
 CDN = "https://cdn.bsky.app/img"
+DEFAULT_BASE = "https://bsky.social/xrpc"
 PROFILE_BATCH = 25  # getProfiles accepts at most 25 actors
 # XRPC errors with which the AppView answers for an account it no longer serves.
 ACCOUNT_GONE = {"HTTP 400 InvalidRequest", "HTTP 400 AccountTakedown",
@@ -134,6 +137,7 @@ class BlueskySource(Source):
         page_size: int = 100,
         retrier: Retrier | None = None,
         base_url: str | None = None,
+        timeouts: Timeouts | None = None,
     ) -> None:
         credentials.require("handle", "app_password", hint="a Bluesky handle and an app password")
         # Kept inside Credentials (whose repr hides values) until login.
@@ -143,7 +147,8 @@ class BlueskySource(Source):
         self.max_pages = max_pages
         self.page_size = page_size
         self.retrier = retrier or Retrier(classify)
-        self.client = Client(base_url=base_url)
+        transport = DeadlineTransport(timeouts or Timeouts(), base_url=base_url or DEFAULT_BASE)
+        self.client = Client(base_url=base_url, request=Request(transport=transport))
         self._logged_in = False
         langs = languages(config, "bluesky")
         self.lang = langs[0] if len(langs) == 1 else None
@@ -180,10 +185,8 @@ class BlueskySource(Source):
                 q=query, sort="latest", limit=self.page_size, since=sweep.floor, until=until,
                 cursor=cursor, lang=self.lang,
             )
-            response = self.retrier.call(
-                self.client.invoke_query, "app.bsky.feed.searchPosts", params=params)
-            body = response.content if isinstance(response.content, dict) else {}
-            views = [v for v in body.get("posts") or [] if isinstance(v, dict)]
+            body = self.retrier.call(self._query, "app.bsky.feed.searchPosts", params, "posts")
+            views = [v for v in body["posts"] if isinstance(v, dict)]
             profiles = self._profiles(views)
             posts, errors = convert_items(
                 views, partial(_post, profiles=profiles), source=self.name,
@@ -192,9 +195,11 @@ class BlueskySource(Source):
             times = [t for t in map(sort_at, views) if t is not None]
             newest = _iso(max(times)) if times else None
             cursor = body.get("cursor")
-            if cursor and times and len(views) >= self.page_size:
+            if cursor:
+                # Only a missing cursor ends the pass: the AppView often sends fewer posts than
+                # asked for (moderation, deleted posts) and still has more.
                 # `until` is exclusive: a millisecond later re-reads the oldest, never skips.
-                resume = _iso(min(times) + timedelta(milliseconds=1))
+                resume = _iso(min(times) + timedelta(milliseconds=1)) if times else sweep.resume
                 sweep = sweep.advanced(newest, resume, key=_ts)
             else:
                 sweep = sweep.finished(newest, key=_ts)
@@ -230,20 +235,23 @@ class BlueskySource(Source):
         while True:
             params = models.AppBskyFeedGetAuthorFeed.Params(
                 actor=actor, filter="posts_with_replies", limit=self.page_size, cursor=cursor)
-            response = self.retrier.call(
-                self.client.invoke_query, "app.bsky.feed.getAuthorFeed", params=params)
-            body = response.content if isinstance(response.content, dict) else {}
-            items = [i for i in body.get("feed") or [] if isinstance(i, dict)]
+            body = self.retrier.call(self._query, "app.bsky.feed.getAuthorFeed", params, "feed")
+            items = [i for i in body["feed"] if isinstance(i, dict)]
             # A repost (`reason`) is someone else's post; only the account's own count here.
             own = [i["post"] for i in items if isinstance(i.get("post"), dict)
                    and not i.get("reason")]
             fresh = [v for v in own if not _cursorable(v) or _newer(v, sweep.floor)]
             reached_floor = any(_cursorable(v) and not _newer(v, sweep.floor) for v in own)
-            views = fresh + [r for v in fresh if (v.get("replyCount") or 0) > 0
-                             for r in self._replies(v)]
+            views, unread = list(fresh), []
+            for view in fresh:
+                if (view.get("replyCount") or 0) > 0:
+                    replies, error = self._replies(view)
+                    views += replies
+                    unread += [error] if error else []
             posts, errors = convert_items(
                 views, partial(_post, profiles=self._profiles(views), hygiene_account=handle),
                 source=self.name, item_id=lambda v: v.get("uri"))
+            errors = unread + errors
             top = _top(top, [v for v in fresh if _cursorable(v)])
             cursor = body.get("cursor")
             if cursor and items and not reached_floor:
@@ -256,36 +264,47 @@ class BlueskySource(Source):
             if not cursor:
                 return
 
-    def _replies(self, view: dict[str, Any]) -> list[dict[str, Any]]:
-        """Every reply in the thread below one own post (blocked and deleted ones left out)."""
+    def _query(self, nsid: str, params: Any, key: str) -> dict[str, Any]:
+        """One XRPC query whose answer must be an object holding `key` (a list, or for a
+        thread an object): anything else is a bad answer, retried, never an empty page."""
+        response = self.client.invoke_query(nsid, params=params)
+        body = response.content
+        wanted = dict if key == "thread" else list
+        if not isinstance(body, dict) or not isinstance(body.get(key), wanted):
+            raise BadAnswer(f"{nsid.rsplit('.', 1)[-1]} answer without its {key!r}")
+        return body
+
+    def _replies(self, view: dict[str, Any]) -> tuple[list[dict[str, Any]], LineError | None]:
+        """Every reply in the thread below one own post (blocked and deleted ones left out).
+        A thread the AppView refuses is reported and skipped; the feed goes on."""
         params = models.AppBskyFeedGetPostThread.Params(
             uri=view["uri"], depth=THREAD_DEPTH, parent_height=0)
         try:
-            response = self.retrier.call(
-                self.client.invoke_query, "app.bsky.feed.getPostThread", params=params)
+            body = self.retrier.call(self._query, "app.bsky.feed.getPostThread", params, "thread")
         except RequestRefused as exc:
-            if exc.detail != "HTTP 400 NotFound":
-                raise
-            return []  # deleted since the feed was read
-        body = response.content if isinstance(response.content, dict) else {}
+            if exc.detail == "HTTP 400 NotFound":
+                return [], None  # deleted since the feed was read
+            error = LineError(self.name, 0, str(view["uri"]), f"replies not read ({exc.detail})")
+            log.warning("%s", error)
+            return [], error
         found: list[dict[str, Any]] = []
-        queue = list((body.get("thread") or {}).get("replies") or [])
+        queue = list(body["thread"].get("replies") or [])
         while queue:
             node = queue.pop(0)
             if isinstance(node, dict) and isinstance(node.get("post"), dict):
                 found.append(node["post"])
                 queue += node.get("replies") or []
-        return found
+        return found, None
 
     def _profiles(self, views: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         dids = sorted({str(d) for v in views if (d := (v.get("author") or {}).get("did"))})
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(dids), PROFILE_BATCH):
             params = models.AppBskyActorGetProfiles.Params(actors=dids[start:start + PROFILE_BATCH])
-            response = self.retrier.call(
-                self.client.invoke_query, "app.bsky.actor.getProfiles", params=params)
-            body = response.content if isinstance(response.content, dict) else {}
-            found.update({p["did"]: p for p in body.get("profiles") or [] if p.get("did")})
+            body = self.retrier.call(self._query, "app.bsky.actor.getProfiles", params,
+                                     "profiles")
+            found.update({p["did"]: p for p in body["profiles"]
+                          if isinstance(p, dict) and p.get("did")})
         return found
 
 
@@ -313,7 +332,8 @@ def _post(view: dict[str, Any], *, profiles: dict[str, dict[str, Any]],
         "platform": "bluesky",
         "id": uri,
         "url": f"https://bsky.app/profile/{basic.get('handle') or did}/post/{rkey}",
-        "created_at": required(record, "createdAt"),
+        # A createdAt without a time zone is taken as UTC, like the AppView's sort time.
+        "created_at": _ts(str(required(record, "createdAt"))),
         "text": record.get("text", ""),
         "lang": langs[0] if langs else None,
         "author": _author(basic, profiles.get(did)),

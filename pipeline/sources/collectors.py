@@ -82,7 +82,8 @@ def build_collector(
 
         return bluesky.BlueskySource(
             config, creds, name=spec.name, kind=spec.kind, max_pages=spec.max_pages,
-            retrier=Retrier(bluesky.classify, on_rate_limit=spec.on_rate_limit))
+            retrier=Retrier(bluesky.classify, on_rate_limit=spec.on_rate_limit),
+            timeouts=timeouts)
     import pipeline.sources.mastodon as mastodon
 
     return mastodon.MastodonSource(config, creds, kind=spec.kind, name=spec.name,

@@ -71,9 +71,14 @@ def post_view(n: int, *, text: str | None = None, who: dict | None = None,
     }
 
 
+def _parse(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # the AppView reads UTC
+
+
 def sort_at(view: dict) -> datetime:
     times = [t for t in (view["record"].get("createdAt"), view["indexedAt"]) if t]
-    return min(datetime.fromisoformat(t.replace("Z", "+00:00")) for t in times)
+    return min(_parse(t) for t in times)
 
 
 class BlueskyReplay:

@@ -257,3 +257,34 @@ def test_hygiene_rate_limit_defers_and_the_next_run_resumes(config, sqlite_store
     assert saved["author:qmul.ac.uk"]["resume"] == "3"
     rest = run(make(cfg, kind="hygiene", page_size=3), sqlite_store, cfg)
     assert rest.ok and len(stored_ids(sqlite_store)) == 8
+
+
+def test_created_at_without_a_time_zone_is_stored_as_utc(config, sqlite_store, router):
+    cfg = one_query(config)
+    naive = post_view(1, text="QMUL open day")
+    naive["record"]["createdAt"] = "2026-11-20T09:01:00.000"
+    BlueskyReplay(router, [naive, post_view(2, text="QMUL library")])
+    summary = run(make(cfg), sqlite_store, cfg)
+    assert summary.ok and not summary.skipped
+    post = sqlite_store.get_post(f"bluesky:{naive['uri']}")
+    assert post.created_at.isoformat() == "2026-11-20T09:01:00+00:00"
+
+
+def test_short_pages_with_a_cursor_are_read_to_the_end(config, sqlite_store, router):
+    """The AppView sends fewer posts than asked for (moderation, deletions) and a cursor: only
+    the missing cursor ends the pass, so the oldest posts are read in the same run."""
+    cfg = one_query(config)
+    replay = BlueskyReplay(router, [post_view(n, text=f"QMUL {n}") for n in range(1, 24)])
+    source = make(cfg, page_size=10)
+    real = replay._search
+
+    def fewer(request: httpx.Request) -> httpx.Response:
+        params = dict(request.url.params)
+        params["limit"] = "7"
+        return real(httpx.Request("GET", request.url.copy_with(params=params)))
+
+    router.get(f"{XRPC}/app.bsky.feed.searchPosts").mock(side_effect=fewer)
+    runs = run_twice(lambda: source, sqlite_store, cfg)
+    assert runs.first.ok and len(runs.after_first) == 23
+    assert [s.get("cursor") for s in replay.searches[:4]] == [None, "7", "14", "21"]
+    assert runs.after_second == runs.after_first
