@@ -59,7 +59,10 @@ class Reviewer:
             changes = {**changes, "first_action_at": now, "review_minutes": max(0.0, minutes)}
         return self.store.update_hit(hit.id, changes, actor=self.actor, action=action)
 
-    def set_status(self, hit_id: str, status: str, *, note: str | None = None) -> Hit:
+    def set_status(self, hit_id: str, status: str, *, note: str | None = None,
+                   scope: str | None = None) -> Hit:
+        """Move a hit on. Whitelisting also adds the whitelist entry `scope` names (see
+        `whitelist_entries`); the entry is recorded in the audit trail."""
         hit = self._hit(hit_id)
         try:
             target = Status(status)
@@ -72,13 +75,18 @@ class Reviewer:
             raise ReviewError(
                 f"hit {hit_id} is {hit.status.value}; it can go to {allowed}, not {target.value}"
             )
-        if target is Status.whitelisted:
-            # The whitelist entry comes first: if it fails, the hit's status is unchanged.
-            for kind, value in whitelist_entries(hit):
-                self.store.add_to_whitelist(kind, value, actor=self.actor, reason=f"hit {hit_id}")
+        if scope is not None and target is not Status.whitelisted:
+            raise ReviewError("a whitelist scope only goes with the status whitelisted")
         changes: dict[str, Any] = {"status": target.value}
+        if target is Status.whitelisted:
+            entries = whitelist_entries(hit, scope)
+            # The whitelist entry comes first: if it fails, the hit's status is unchanged.
+            for kind, value in entries:
+                self.store.add_to_whitelist(kind, value, actor=self.actor, reason=f"hit {hit_id}")
+            changes["notes"] = [*hit.notes, self._note(
+                "whitelisted: " + "; ".join(describe_entry(k, v, hit) for k, v in entries))]
         if note:
-            changes["notes"] = [*hit.notes, self._note(note)]
+            changes["notes"] = [*changes.get("notes", hit.notes), self._note(note)]
         return self._change(hit, changes, f"status:{target.value}")
 
     def assign(self, hit_id: str, assignee: str | None) -> Hit:
@@ -103,11 +111,40 @@ class Reviewer:
         return {"at": utcnow().isoformat(), "by": self.actor, "text": text}
 
 
-def whitelist_entries(hit: Hit) -> list[tuple[str, str]]:
-    """What whitelisting this hit stops: its image for logo hits, otherwise its account."""
-    if hit.category is Category.logo_misuse and hit.evidence.get("image_sha256"):
-        return [("image", str(hit.evidence["image_sha256"]))]
-    return [("account", f"{hit.platform}:{hit.author_id}")]
+# What a reviewer may whitelist from a hit: its account in the hit's category only (whitelisting
+# a logo hit need not silence the same account's impersonation), its account in every category,
+# or the hit's image wherever it appears (logo hits that name their image).
+WHITELIST_SCOPES = ("category", "account", "image")
+
+
+def whitelist_entries(hit: Hit, scope: str | None = None) -> list[tuple[str, str]]:
+    """The whitelist entries whitelisting this hit adds for `scope`. Without one: the image of a
+    logo hit that names it, otherwise the account (the review CLI makes reviewers choose)."""
+    account = f"{hit.platform}:{hit.author_id}"
+    if scope is None:
+        scope = ("image" if hit.category is Category.logo_misuse
+                 and hit.evidence.get("image_sha256") else "account")
+    if scope == "category":
+        return [("account_category", f"{account}/{hit.category.value}")]
+    if scope == "account":
+        return [("account", account)]
+    if scope == "image":
+        sha = hit.evidence.get("image_sha256")
+        if not sha:
+            raise ReviewError(f"hit {hit.id} names no image to whitelist; use --scope category "
+                              "or --scope account")
+        return [("image", str(sha))]
+    raise ReviewError(f"unknown whitelist scope {scope!r}; one of: {', '.join(WHITELIST_SCOPES)}")
+
+
+def describe_entry(kind: str, value: str, hit: Hit) -> str:
+    """A whitelist entry in words, naming the account by its handle."""
+    who = f"@{hit.author_handle} ({hit.platform} account {hit.author_id})"
+    if kind == "account":
+        return f"no more hits from {who} in any category"
+    if kind == "account_category":
+        return f"no more {value.rpartition('/')[2]} hits from {who}; other categories still alert"
+    return f"no more hits on image {value[:12]}… from any account"
 
 
 def iter_feedback(store: Store) -> Iterator[dict[str, Any]]:
