@@ -76,7 +76,8 @@ def build_collector(
 
         return reddit.RedditSource(
             config, creds, name=spec.name, kind=spec.kind, max_pages=spec.max_pages,
-            retrier=Retrier(reddit.classify, on_rate_limit=spec.on_rate_limit))
+            retrier=Retrier(reddit.classify, on_rate_limit=spec.on_rate_limit),
+            timeouts=timeouts)
     if platform == "bluesky":
         import pipeline.sources.bluesky as bluesky
 

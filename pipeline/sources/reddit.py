@@ -29,7 +29,7 @@ from typing import Any, Literal
 import praw
 import prawcore
 import requests
-from praw.models import Comment, Submission
+from praw.models import Comment, Listing, Submission
 
 from pipeline.core.config import OrgConfig
 from pipeline.core.jsonl import LineError
@@ -39,6 +39,7 @@ from pipeline.sources._queries import reddit_query
 from pipeline.sources._retry import Fault, RequestRefused, Retrier
 from pipeline.sources._secrets import Credentials, redact_client_logs
 from pipeline.sources._sweep import Checkpoint, Sweep, read_streams
+from pipeline.sources._transport import BadAnswer, Timeouts, requests_session
 from pipeline.sources.base import Page, Source
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,7 @@ class RedditSource(Source):
         with_comments: bool = True,
         retrier: Retrier | None = None,
         reddit: praw.Reddit | None = None,
+        timeouts: Timeouts | None = None,
     ) -> None:
         client_id, secret, agent = credentials.require(
             "client_id", "client_secret", "user_agent",
@@ -145,6 +147,8 @@ class RedditSource(Source):
         self.reddit = reddit or praw.Reddit(
             client_id=client_id, client_secret=secret, user_agent=agent,
             check_for_updates=False, check_for_async=False,
+            # prawcore's own timeout is per socket read; the session brings the deadline.
+            requestor_kwargs={"session": requests_session(timeouts or Timeouts())},
         )
         redact_client_logs(credentials)
         search = config.search.get("reddit")
@@ -196,7 +200,7 @@ class RedditSource(Source):
                     params["restrict_sr"] = "on"
             if after:
                 params["after"] = after
-            listing = self.retrier.call(self.reddit.get, path, params=params)
+            listing = self.retrier.call(self._listing, path, params)
             kinds = (Submission, Comment) if stream.account else (Submission,)
             things = [t for t in getattr(listing, "children", []) if isinstance(t, kinds)]
             fields = [_fields(t) for t in things]
@@ -205,17 +209,24 @@ class RedditSource(Source):
                      if not _cursorable(f) or _newer(f, sweep.floor)]
             reached_floor = any(_cursorable(f) and not _newer(f, sweep.floor) for f in fields)
             items: list[dict[str, Any]] = [f for _, f in fresh]
+            unread: list[LineError] = []
             if self.with_comments:
                 for thing, f in fresh:
                     if isinstance(thing, Comment):
-                        items += self._replies(f)
+                        replies, error = self._replies(f)
                     elif f.get("num_comments"):
-                        items += self._comments(thing)
+                        replies, error = self._comments(thing)
+                    else:
+                        continue
+                    items += replies
+                    unread += [error] if error else []
             posts, errors = convert_items(items, partial(_post, hygiene_account=stream.account),
                                           source=self.name, item_id=lambda f: f.get("name"))
+            errors = unread + errors
             top = _top(top, [f for _, f in fresh if _cursorable(f)])
             after = getattr(listing, "after", None)
-            if after and not reached_floor and things:
+            # Reddit's own end of results is a missing `after`; a short page is not one.
+            if after and not reached_floor:
                 sweep = Sweep(floor=sweep.floor, top=top, resume=after)
             else:
                 sweep = Sweep(floor=top or sweep.floor)
@@ -225,28 +236,49 @@ class RedditSource(Source):
             if not after:
                 return
 
-    def _comments(self, submission: Submission) -> list[dict[str, Any]]:
+    def _listing(self, path: str, params: dict[str, str | int]) -> Listing:
+        listing = self.reddit.get(path, params=params)
+        if not isinstance(listing, Listing):
+            raise BadAnswer("listing answer that is not a Listing")
+        return listing
+
+    def _unreadable(self, fullname: str, what: str, exc: RequestRefused) -> LineError:
+        error = LineError(self.name, 0, fullname, f"{what} not read ({exc.detail})")
+        log.warning("%s", error)
+        return error
+
+    def _comments(self, submission: Submission
+                  ) -> tuple[list[dict[str, Any]], LineError | None]:
+        """The submission's comment tree. A tree Reddit refuses (removed, quarantined, private:
+        403/404) is reported and skipped, and the source goes on; a fault is retried and then
+        stops the source, so the next run reads the tree with its page."""
         def fetch() -> list[Comment]:
             forest = submission.comments
             forest.replace_more(limit=0)  # no extra "load more" requests
             return [c for c in forest.list() if isinstance(c, Comment)]
 
-        return [_fields(c) for c in self.retrier.call(fetch)]
+        try:
+            return [_fields(c) for c in self.retrier.call(fetch)], None
+        except RequestRefused as exc:
+            return [], self._unreadable(f"t3_{submission.id}", "comments", exc)
 
-    def _replies(self, own: dict[str, Any]) -> list[dict[str, Any]]:
+    def _replies(self, own: dict[str, Any]) -> tuple[list[dict[str, Any]], LineError | None]:
         """The replies under one of the account's own comments (its thread below it)."""
         link, ident = own.get("link_id"), own.get("id")
         if not (isinstance(link, str) and isinstance(ident, str)):
-            return []  # a malformed comment is reported by convert_items, not fetched around
+            return [], None  # a malformed comment is reported by convert_items
         path = f"/comments/{link.removeprefix('t3_')}/_/{ident}"
-        answer = self.retrier.call(self.reddit.get, path, params={"raw_json": 1})
+        try:
+            answer = self.retrier.call(self.reddit.get, path, params={"raw_json": 1})
+        except RequestRefused as exc:
+            return [], self._unreadable(f"t1_{ident}", "replies", exc)
         # [the submission's listing, the comment's own listing with its replies nested]
         listing = answer[1] if isinstance(answer, list) and len(answer) > 1 else None
         found: list[dict[str, Any]] = []
         for comment in getattr(listing, "children", []):
             if isinstance(comment, Comment) and comment.id == ident:
                 found += [_fields(c) for c in comment.replies.list() if isinstance(c, Comment)]
-        return found
+        return found, None
 
 
 def _author(fields: dict[str, Any]) -> Author:
@@ -278,6 +310,19 @@ def _media(fields: dict[str, Any]) -> list[Media]:
     return [Media(url=u, type="image") for u in dict.fromkeys(urls)]
 
 
+def _permalink(fields: dict[str, Any]) -> str | None:
+    if fields.get("permalink"):
+        return SITE + str(fields["permalink"])
+    # Comments inside a tree often come without one; it follows from the link and comment ids
+    # (Reddit answers /r/<sub>/comments/<link>/_/<comment>/ with that comment).
+    name, link = str(fields.get("name") or ""), fields.get("link_id")
+    if name.startswith("t1_") and isinstance(link, str) and link.startswith("t3_"):
+        sub = fields.get("subreddit")
+        where = f"/r/{sub}" if sub else ""
+        return f"{SITE}{where}/comments/{link[3:]}/_/{name[3:]}/"
+    return None
+
+
 def _post(fields: dict[str, Any], *, hygiene_account: str | None = None) -> Post:
     name = required(fields, "name")
     is_comment = name.startswith("t1_")
@@ -295,7 +340,7 @@ def _post(fields: dict[str, Any], *, hygiene_account: str | None = None) -> Post
         **extra,
         "platform": "reddit",
         "id": name,
-        "url": SITE + fields["permalink"] if fields.get("permalink") else None,
+        "url": _permalink(fields),
         "created_at": from_epoch(required(fields, "created_utc")),
         "text": text,
         "lang": None,

@@ -67,6 +67,8 @@ class RedditReplay:
     def __init__(self, rsps: responses.RequestsMock, things: list[dict]) -> None:
         self.things = things
         self.comments: dict[str, list[dict]] = {}
+        # Submissions whose comment tree Reddit refuses (removed, private): id -> status.
+        self.refused: dict[str, int] = {}
         # Account hygiene: each account's own submissions and comments; replies per comment id.
         self.users: dict[str, list[dict]] = {}
         self.replies: dict[str, list[dict]] = {}
@@ -85,8 +87,9 @@ class RedditReplay:
 
     def _token(self, request: Any) -> tuple[int, dict[str, str], str]:
         self.token_requests += 1
-        return 200, {}, json.dumps({"access_token": "eyJhbGciOiJSUzI1NiJ9.reddit-access",
-                                    "token_type": "bearer", "expires_in": 86400, "scope": "*"})
+        token = {"access_token": "eyJhbGciOiJSUzI1NiJ9.reddit-access", "token_type": "bearer",
+                 "expires_in": 86400, "scope": "*"}
+        return 200, {"content-type": "application/json"}, json.dumps(token)
 
     def _search(self, request: Any) -> tuple[int, dict[str, str], str]:
         url = urlparse(request.url)
@@ -131,6 +134,10 @@ class RedditReplay:
         ident = parts[1]
         if len(parts) >= 4 and parts[2] == "_":
             return self._thread(ident, parts[3])
+        if ident in self.refused:
+            status = self.refused[ident]
+            return status, {"content-type": "application/json"}, json.dumps(
+                {"message": "Forbidden" if status == 403 else "Not Found", "error": status})
         thing = next(t for t in self.things if t["data"]["id"] == ident)
         body = [listing([thing]), listing(self.comments.get(ident, []))]
         return 200, {"content-type": "application/json"}, json.dumps(body)

@@ -267,3 +267,35 @@ def test_hygiene_rate_limit_defers_the_rest(config, sqlite_store, rsps):
     summary = run(make(cfg, kind="hygiene", page_size=3), sqlite_store, cfg)
     assert not summary.ok and "rate limited (HTTP 429" in summary.errors[0]
     assert summary.posts_read == 8  # the submissions listing was read and stored
+
+
+def test_comments_without_permalink_get_one_from_link_and_comment_ids(config, sqlite_store, rsps):
+    cfg = small(config)
+    replay = RedditReplay(rsps, [submission(1, num_comments=2)])
+    bare = comment("m01", "t3_1g00001", "t3_1g00001", "Pooley is fine", n=1)
+    del bare["data"]["permalink"]
+    replay.comments["1g00001"] = [bare, comment("m02", "t1_m01", "t3_1g00001", "Agreed", n=2)]
+    assert run(make(cfg), sqlite_store, cfg).ok
+    assert sqlite_store.get_post("reddit:t1_m01").url == \
+        "https://www.reddit.com/r/QMUL/comments/1g00001/_/m01/"
+    assert sqlite_store.get_post("reddit:t1_m02").url == \
+        "https://www.reddit.com/r/QMUL/comments/1g00001/x/m02/"
+
+
+@pytest.mark.parametrize("status", [403, 404])
+def test_a_comment_tree_that_is_gone_is_reported_and_the_source_goes_on(
+        config, sqlite_store, rsps, status):
+    cfg = small(config)
+    things = [submission(n, num_comments=1) for n in range(1, 4)]
+    replay = RedditReplay(rsps, things)
+    for n in (1, 3):
+        link = f"t3_1g{n:05d}"
+        replay.comments[f"1g{n:05d}"] = [comment(f"m{n}", link, link, "Reply", n=n)]
+    replay.refused["1g00002"] = status
+    runs = run_twice(lambda: make(cfg), sqlite_store, cfg)
+    assert runs.first.ok
+    assert sorted(runs.after_first) == sorted(
+        [f"reddit:t3_1g{n:05d}" for n in range(1, 4)] + ["reddit:t1_m1", "reddit:t1_m3"])
+    assert any(f"t3_1g00002: comments not read (HTTP {status})" in s
+               for s in runs.first.skipped), runs.first.skipped
+    assert runs.second.ok and runs.after_second == runs.after_first
