@@ -5,6 +5,7 @@
 #   scripts/elasticsearch.sh stop     stop it and delete its data
 #   scripts/elasticsearch.sh status   print its URL, exit 1 if it is not running
 #   scripts/elasticsearch.sh url      print its URL
+#   scripts/elasticsearch.sh java     print the JDK it runs on (scripts/elasticsearch-cluster.sh)
 #
 # It uses the official integ-test-zip distribution from Maven (no bundled JDK, so it needs a
 # JDK 21+ on the machine) and keeps the zip in Maven's local repository. The node's data and
@@ -127,5 +128,6 @@ case "${1:-}" in
     status) if alive; then url; else echo "not running" >&2; exit 1; fi ;;
     url) url ;;
     fetch) fetch ;;
-    *) echo "usage: $0 start|stop|status|url|fetch" >&2; exit 2 ;;
+    java) find_java ;;
+    *) echo "usage: $0 start|stop|status|url|fetch|java" >&2; exit 2 ;;
 esac

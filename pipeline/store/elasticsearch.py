@@ -34,10 +34,13 @@ log = logging.getLogger(__name__)
 def client_from_env(url: str | None = None, **options: Any) -> Elasticsearch:
     """A client for `url` (or CRESTWATCH_ES_URL) with credentials from the environment.
 
+    `url` may list several nodes of one cluster, comma-separated: the client spreads requests
+    over them and retries a request on another node when one is down.
     CRESTWATCH_ES_API_KEY, or CRESTWATCH_ES_USER with CRESTWATCH_ES_PASSWORD; CRESTWATCH_ES_CA
     for a private CA. Credentials never appear in logs or error messages.
     """
     url = url or os.environ.get("CRESTWATCH_ES_URL") or "http://127.0.0.1:9200"
+    hosts = [part.strip() for part in url.split(",") if part.strip()]
     kwargs: dict[str, Any] = {"request_timeout": 30, **options}
     if api_key := os.environ.get("CRESTWATCH_ES_API_KEY"):
         kwargs["api_key"] = api_key
@@ -45,7 +48,9 @@ def client_from_env(url: str | None = None, **options: Any) -> Elasticsearch:
         kwargs["basic_auth"] = (user, os.environ.get("CRESTWATCH_ES_PASSWORD", ""))
     if ca := os.environ.get("CRESTWATCH_ES_CA"):
         kwargs["ca_certs"] = ca
-    return Elasticsearch(url, **kwargs)
+    if len(hosts) > 1:
+        kwargs.setdefault("retry_on_timeout", True)
+    return Elasticsearch(hosts, **kwargs)
 
 
 class ElasticsearchStore(Store):
@@ -57,6 +62,7 @@ class ElasticsearchStore(Store):
         chunk_size: int = 500,
         max_retries: int = 5,
         refresh_on_write: bool = False,
+        replicas: int | None = None,
     ) -> None:
         self.es = client
         self.prefix = prefix
@@ -64,12 +70,22 @@ class ElasticsearchStore(Store):
         self.max_retries = max_retries
         # Tests and the CLI's small runs want reads to see writes at once; bulk ingest does not.
         self.refresh_on_write = refresh_on_write
+        # Replicas per shard in the index templates; None: one where the cluster has a second
+        # data node to hold it (a node can die without losing a write), none on a single node
+        # (where a replica could never be assigned and the indices would stay yellow).
+        self.replicas = replicas
 
     def index(self, kind: str) -> str:
         return f"{self.prefix}-{kind}"
 
+    def replica_count(self) -> int:
+        if self.replicas is not None:
+            return self.replicas
+        data_nodes = int(self.es.cluster.health()["number_of_data_nodes"])
+        return 1 if data_nodes > 1 else 0
+
     def setup(self) -> None:
-        for name, body in index_templates(self.prefix).items():
+        for name, body in index_templates(self.prefix, replicas=self.replica_count()).items():
             self.es.indices.put_index_template(name=name, **body)
         for kind in ("posts", "hits", "audit", "checkpoints", "whitelist"):
             if not self.es.indices.exists(index=self.index(kind)):
