@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from detectors.leaks.spans import Entity
+from detectors.leaks.spans import Entity, alternation
 
 _UP = r"A-ZÀ-ÖØ-Þ\u0100-\u024F\u0391-\u03A9\u0400-\u042F"
 _WORD = rf"[{_UP}][\w'’.]*(?:-[\w'’.]+)*"
@@ -26,8 +26,10 @@ _PARTICLE = (
     r"(?:de|del|de la|de las|de los|da|do|dos|das|di|della|delle|degli|du|des|le|la|les|van|"
     r"von|der|den|het|al|el|lui|e|y|i|și|dei|sur|sous|en)"
 )
-_NAME = rf"{_WORD}(?:\s+(?:{_PARTICLE}\s+)?{_WORD}){{0,3}}"
-_NUMBER = r"\d{1,5}[A-Za-z]?(?:\s?[/-]\s?\d{1,5}[A-Za-z]?)?\.?"
+# Words of one name sit on one line: a line break ends a street's name.
+_NAME = rf"{_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+)?{_WORD}){{0,3}}"
+# A house number, maybe a range or a flat ("18-86", "58/68", "3c/5"), maybe an interior number.
+_NUMBER = r"\d{1,5}[A-Za-z]?(?:\s?[/-]\s?\d{1,5}[A-Za-z]?)?\.?(?: \d{1,4}(?![\d-]))?"
 
 _SUFFIX_EN = (
     r"Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Court|Ct|Close|Way|Place|Pl|Terrace|Crescent|"
@@ -46,20 +48,32 @@ _SUFFIX_EN = (
     r"Track|Trafficway|Tunnel|Underpass|Union|Unions|Viaduct|Ways|Brace|Riviera|Circuit|Edge|"
     r"Parade|Esplanade|Quay|Broadway|Bypass|Bluff|Bluffs|Bottom|Branch|Bridge|Brook|Brooks|Burg|"
     r"Burgs|Camp|Canyon|Cape|Center|Centers|Centre|Cliff|Cliffs|Club|Course|Courts|Cove|Coves|"
-    r"Creek|Crest|Arcade|Annex|Bayou|Beach|Bend|Nagar|Marg|Chowk|Gali|Colony|Enclave"
+    r"Creek|Crest|Arcade|Annex|Bayou|Beach|Bend|Nagar|Marg|Chowk|Gali|Colony|Enclave|"
+    # Australia Post's street types that are not also USPS suffixes
+    r"Deviation|Triangle|Plateau|Lookout|Entrance|Brow|Range|Mew|Pass|Approach|Chase|Concourse|"
+    r"Glade|Grange|Meander|Outlook|Promenade|Quadrant|Ramble|Retreat|Strand|Wynd|Brae|Amble|"
+    r"Fairway|Pathway|Walkway"
 )
 _TYPE_FIRST = (
     r"rue|avenue|av|boulevard|bd|blvd|chemin|allée|impasse|place|quai|route|cours|passage|"
     r"square|rang|montée|voie|sentier|calle|c/|avenida|avda|paseo|plaza|camino|carrera|ronda|"
     r"travesía|urbanización|glorieta|pasaje|callejón|cuesta|vía|via|viale|piazza|piazzale|corso|"
     r"vicolo|largo|strada|contrada|borgo|canale|incrocio|rotonda|stretto|rua|travessa|praça|"
-    r"alameda|estrada|rodovia|beco|viela|ladeira|sítio|trecho|vila|quadra|setor|str|"
+    r"alameda|estrada|rodovia|beco|viela|ladeira|sítio|trecho|vila|quadra|setor|str|r\.|"
+    r"lagoa|favela|distrito|recanto|estação|parque|vereda|residencial|conjunto|núcleo|chácara|"
+    r"fazenda|jardim|morro|passarela|trevo|vale|viaduto|lote|loteamento|esplanada|feira|"
+    r"colônia|condomínio|praia|campo|cañada|peatonal|callejon|"
     r"bulevardul|calea|șoseaua|soseaua|aleea|piața|splaiul|drumul|intrarea|ulica|ul|aleja|al|"
     r"plac|osiedle|os|jalan|jl|gang|gg|cadde|caddesi|cad|sokak|sokağı|sk|mahallesi|mah|"
     r"periférico|circunvalación|viaducto|privada|prolongación|cerrada|retorno|diagonal|andador|"
     r"circuito|calzada|continuación|ул|улица|пр|просп|проспект|пер|переулок|бул|бульвар|ш|шоссе|"
     r"наб|набережная|пл|площадь|алл|аллея|туп|тупик|вулиця|вул|провулок|пров|майдан|сквер|шосе|"
-    r"узвіз|бульв|набережна|площа|алея|парк"
+    r"узвіз|бульв|набережна|площа|алея|парк|οδός|οδ\.|λεωφόρος|λεωφ\.|πλατεία|πλ\."
+)
+# French and French-Canadian streets written number first ("45, rue de Samson").
+_TYPE_AFTER_NUMBER = (
+    r"rue|avenue|av|boulevard|bd|chemin|allée|impasse|place|quai|route|cours|passage|rang|"
+    r"montée|voie|sentier|ruelle|côte|promenade"
 )
 _SUFFIX_IN_WORD = (
     r"straße|strasse|str\.|gasse|weg|ring|allee|platz|damm|ufer|steig|pfad|chaussee|promenade|"
@@ -74,6 +88,12 @@ _SEPARATE_TYPE = (
     r"trg|sady|ulica"
 )
 
+_SUFFIX_EN_RE = alternation(_SUFFIX_EN)
+_TYPE_FIRST_RE = alternation(_TYPE_FIRST)
+_TYPE_AFTER_NUMBER_RE = alternation(_TYPE_AFTER_NUMBER)
+_SUFFIX_IN_WORD_RE = alternation(_SUFFIX_IN_WORD)
+_SEPARATE_TYPE_RE = alternation(_SEPARATE_TYPE)
+
 _NOT_HOUSE_NUMBER = re.compile(
     r"(?:room|chapter|week|year|level|lecture|page|section|top|step|part|floor|unit|module|no|"
     r"number|grade|class|group|team|term|semester|episode|season|vol|issue|table|figure|fig|"
@@ -83,21 +103,32 @@ _NOT_HOUSE_NUMBER = re.compile(
 
 _UNIT = r"(?:(?:Flat|Apt\.?|Apartment|Unit|Suite|Studio)\s+\d+[A-Za-z]?,?\s+)"
 _EN = re.compile(
-    rf"{_UNIT}?(?<![\w.,])\d{{1,5}}[A-Za-z]?(?:-\d{{1,5}})?,?\s+(?:{_NAME}\s+)?"
-    rf"(?:{_SUFFIX_EN})\b\.?"
+    rf"{_UNIT}?(?<![\w.,£$€])\d{{1,5}}[A-Za-z]?(?:-\d{{1,5}})?,?\s+(?:{_NAME}\s+)?"
+    rf"(?:{_SUFFIX_EN_RE})\b\.?"
 )
 _FIRST = re.compile(
-    rf"\b(?i:{_TYPE_FIRST})\b\.?\s+(?:{_PARTICLE}\s+)?{_NAME}\.?,?\s*"
+    rf"\b(?i:{_TYPE_FIRST_RE})(?!\w)\.?\s+(?:{_PARTICLE}\s+)?{_NAME}\.?,?\s*"
     rf"(?:(?:N[°ºo]\.?|Nr\.?|nr|No\.?|д\.|буд\.)\s*)?(?:{_NUMBER}|S/N|s/n)"
 )
 _NUMBER_THEN_FIRST = re.compile(
-    rf"(?<![\w.,])\d{{1,5}}[A-Za-z]?,?\s+(?i:{_TYPE_FIRST})\b\.?\s+(?:{_PARTICLE}\s+)?{_NAME}"
+    rf"(?<![\w.,£$€])\d{{1,5}}[A-Za-z]?,?\s+(?i:{_TYPE_AFTER_NUMBER_RE})(?!\w)\.?\s+"
+    rf"(?:{_PARTICLE}\s+)?{_NAME}"
 )
 _IN_WORD = re.compile(
     rf"(?<!\w)(?:(?:[{_UP}][\w'’]*-){{1,3}}|(?:[{_UP}][\w'’]*-){{0,3}}[{_UP}][\w'’]*)"
-    rf"(?i:{_SUFFIX_IN_WORD})(?:\s+|\.\s*){_NUMBER}"
-    rf"|(?<!\w){_NAME}\s+(?i:{_SEPARATE_TYPE})\s*{_NUMBER}"
+    rf"(?i:{_SUFFIX_IN_WORD_RE})(?:\s+|\.\s*){_NUMBER}"
+    rf"|(?<!\w){_NAME}\s+(?i:{_SEPARATE_TYPE_RE})\s*{_NUMBER}"
 )
+# A name and a number right after an address word: streets with no type word ("moved to
+# Opletalova 6"). Indian house numbers ("H.No. 807, Soni Street") and post office boxes.
+_CUED_STREET = re.compile(
+    r"(?:moved to|moving to|lives (?:at|on|in)|living (?:at|on)|staying at|address(?: is|:)|"
+    r"wohnt in(?: der)?|habite(?: au)?|vive en|abita in|mora (?:na|em)|woont (?:aan|op)|bor på|"
+    r"mieszka (?:na|przy)|bydlí (?:v|na)|živi (?:u|na))\s+"
+    rf"(?P<street>{_NAME}[ \t]+{_NUMBER})"
+)
+_HOUSE_OR_BOX = re.compile(r"\b(?:H\.\s?No\.|P\.?O\.? Box|Postfach|Apartado|Casilla)\s*\d{1,6}")
+
 _POSTCODE_ANY = (
     r"(?:[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]? ?[0-9][ABD-HJLNP-UW-Z]{2}|"  # UK
     r"[A-Z]\d[A-Z] ?\d[A-Z]\d|"  # Canada
@@ -163,11 +194,16 @@ def find_addresses(text: str) -> list[Entity]:
         (_NUMBER_THEN_FIRST, 0.7, "number, type first"),
         (_IN_WORD, 0.72, "type in name"),
         (_STREET_THEN_POSTCODE, 0.8, "street and postcode"),
+        (_HOUSE_OR_BOX, 0.6, "house number or box"),
     ):
         for m in pattern.finditer(text):
             if shape == "number first" and _NOT_HOUSE_NUMBER.search(text[: m.start()][-12:]):
                 continue
             candidates.append((m.start(), m.end(), base, shape))
+    for m in _CUED_STREET.finditer(text):
+        candidates.append(
+            (m.start("street"), m.end("street"), 0.55, "street after an address word")
+        )
     out: list[Entity] = []
     taken: list[tuple[int, int]] = []
     for start, end, base, shape in sorted(candidates, key=lambda c: (c[0], -c[1])):

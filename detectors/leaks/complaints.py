@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from detectors.base import Detector
-from detectors.common.people import PeopleFinder, PersonMention, sentence_bounds, severity_about
+from detectors.common.people import PeopleFinder, PersonMention, sentence_bounds, signals_about
 from pipeline.core.models import Category, Finding, Post
 
 _CASE_TERMS: dict[str, re.Pattern[str]] = {
@@ -116,7 +116,7 @@ class ComplaintsDetector(Detector):
             post_id=post.doc_id,
             detector=self.name,
             category=Category.complaints_legal,
-            severity=severity_about(person),
+            signals=signals_about(person),
             score=score,
             explanation=f"Post gives details of a {kind.replace('_', ' ')}{who}.",
             evidence={

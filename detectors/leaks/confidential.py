@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from detectors.base import Detector
-from pipeline.core.models import Category, Finding, Post, Severity
+from pipeline.core.models import Category, Finding, Post
 
 # Phrases that mark a document as restricted wherever they appear.
 _STRONG = (
@@ -196,7 +196,8 @@ class ConfidentialDetector(Detector):
             post_id=post.doc_id,
             detector=self.name,
             category=Category.confidential,
-            severity=Severity.high if strong or in_image else Severity.medium,
+            signals=[name for name, present in (("strong_marker", strong),
+                                                ("in_image", in_image)) if present],
             score=score,
             explanation=(
                 f"Post carries the confidentiality marker(s) {', '.join(map(repr, terms))}{where}."

@@ -45,9 +45,10 @@ LOCALES: dict[str, str] = {
 }  # fmt: skip
 
 # National ids: the locales whose Faker provider yields numbers that hold their scheme's checks
-# (others, e.g. zh_CN, ko_KR, en_IN, return random digits), with the name people use for it.
+# (others return random digits: zh_CN, ko_KR, en_IN; en_GB's National Insurance numbers all
+# have the unallocated ZZ prefix and a suffix letter outside A-D), with the name people use.
 ID_NAMES: dict[str, str] = {
-    "en_US": "SSN", "en_GB": "NI number", "fr_FR": "numéro de sécu", "it_IT": "codice fiscale",
+    "en_US": "SSN", "fr_FR": "numéro de sécu", "it_IT": "codice fiscale",
     "nl_NL": "BSN", "pl_PL": "PESEL", "sv_SE": "personnummer", "no_NO": "fødselsnummer",
     "fi_FI": "henkilötunnus", "de_CH": "AHV number", "nl_BE": "rijksregisternummer",
     "pt_BR": "CPF", "ro_RO": "CNP", "el_GR": "AMKA", "tr_TR": "TC kimlik no", "en_CA": "SIN",
@@ -153,6 +154,17 @@ PII_NEGATIVES: list[tuple[str, str | None]] = [
 ]
 
 
+# Added after the first two tables, so the shapes before them keep their split.
+PII_MORE_TEMPLATES: list[tuple[str, str | None]] = [
+    ("{name}'s {id_name} is {id}, it was on the screenshot", None),
+    ("ID number {id}, name {name}, born {dob}", None),
+    ("Can't believe the form showed everyone's {id_name}. Mine: {id}", None),
+    ("{id_name} {id} - found on a printout in the lab", None),
+    ("national id {id} and phone {phone}, he dropped his wallet", None),
+    ("she gave her {id_name} ({id}) to a fake recruiter", None),
+]
+
+
 def _split_of(index: int) -> str:
     # Every third shape is held back: shapes, not only values, are new to the held-back part.
     return "heldback" if index % 3 == 2 else "dev"
@@ -247,9 +259,11 @@ def build_personal_data(
     for i, fake in enumerate(fakes.values()):
         fake.seed_instance(seed + i)
     out: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
-    shapes = [(t, lang, "pos") for t, lang in PII_TEMPLATES] + [
-        (t, lang, "neg") for t, lang in PII_NEGATIVES
-    ]
+    shapes = (
+        [(t, lang, "pos") for t, lang in PII_TEMPLATES]
+        + [(t, lang, "neg") for t, lang in PII_NEGATIVES]
+        + [(t, lang, "pos") for t, lang in PII_MORE_TEMPLATES]
+    )
     for index, (template, lang, polarity) in enumerate(shapes):
         split = _split_of(index)
         native = [loc for loc, code in LOCALES.items() if code == lang]

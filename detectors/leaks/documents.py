@@ -30,7 +30,7 @@ from detectors.leaks.document_text import (
     file_sha256,
 )
 from pipeline.core.config import DetectorSettings, OrgConfig
-from pipeline.core.models import Category, Finding, Post, Severity
+from pipeline.core.models import Category, Finding, Post
 
 if TYPE_CHECKING:
     from datasketch import MinHash
@@ -321,7 +321,7 @@ class DocumentsDetector(Detector):
             post_id=post.doc_id,
             detector=self.name,
             category=category,
-            severity=Severity.medium if category is Category.copyright else Severity.high,
+            signals=[] if category is Category.copyright else ["confidential_document"],
             score=score,
             explanation=(
                 f"{'Text in an attached image' if in_image else 'Post text'} copies {what}: "

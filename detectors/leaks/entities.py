@@ -34,7 +34,7 @@ _EMAIL = re.compile(
 )
 
 # -- cards ---------------------------------------------------------------------------------
-_CARD = re.compile(r"(?<![\w.,/-])\d(?:[ -]?\d){11,18}(?![\w.,/-]?\d)")
+_CARD = re.compile(r"(?<![\w.,/+-])\d(?:[ -]?\d){11,18}(?![\w.,/-]?\d)")
 # Issuer prefixes and lengths (the networks' published IIN ranges).
 _ISSUERS: tuple[tuple[str, re.Pattern[str], frozenset[int]], ...] = (
     ("amex", re.compile(r"3[47]"), frozenset({15})),
@@ -43,13 +43,15 @@ _ISSUERS: tuple[tuple[str, re.Pattern[str], frozenset[int]], ...] = (
     ("jcb", re.compile(r"2131|1800"), frozenset({15})),
     ("visa", re.compile(r"4"), frozenset({13, 16, 19})),
     ("mastercard", re.compile(r"5[1-5]|2(?:2[2-9]|[3-6]\d|7[01]|720)"), frozenset({16})),
+    ("mir", re.compile(r"220[0-4]"), frozenset({16, 17, 18, 19})),
     ("discover", re.compile(r"6(?:011|5|4[4-9])"), frozenset({16, 17, 18, 19})),
     ("unionpay", re.compile(r"62"), frozenset({16, 17, 18, 19})),
     ("maestro", re.compile(r"5[06-8]|6\d"), frozenset(range(12, 20))),
 )
 _CARD_CUE = re.compile(
     r"\b(?:card|cc|credit|debit|visa|master ?card|amex|american express|maestro|discover|jcb|"
-    r"carte|tarjeta|karte|kreditkarte|carta|cartão|kaart|karta|kort|kortti|kártya|cvv|pan)\b",
+    r"carte|tarjeta|karte|kreditkarte|carta|cartão|kaart|karta|kort|kortti|kártya|cvv|pan|"
+    r"paid|pay|charged|payment|bought|purchase)\b",
     re.I,
 )
 
@@ -188,8 +190,18 @@ def find_entities(
         *find_cards(text),
         *find_ibans(text),
         *find_national_ids(text, hints),
-        *find_phones(text, hints),
-        *find_addresses(text),
         *find_dates_of_birth(text),
     ]
-    return resolve(found)
+    # Phone parsing is the costly part: digits already read as something surer are not retried.
+    sure = [(e.start, e.end) for e in found if e.score >= 0.7]
+    found += find_phones(text, hints, sure)
+    addresses = find_addresses(text)
+    # A house number and a postcode side by side read as a phone number; inside an address's
+    # span they are the address.
+    found = [
+        e
+        for e in found
+        if e.kind != "phone_number"
+        or not any(a.start <= e.start and e.end <= a.end and a.score >= 0.7 for a in addresses)
+    ]
+    return resolve([*found, *addresses])

@@ -147,8 +147,16 @@ def _cue(text: str, start: int, pattern: re.Pattern[str]) -> bool:
     return bool(pattern.search(text, max(0, start - 40), start))
 
 
+_DIGIT = re.compile(r"\d")
+# A phone word between an id word and a number means the number is the phone's.
+_PHONE_WORD = re.compile(r"\b(?:phone|tel|mobile|cell|call|ring|text|whatsapp)\b", re.I)
+
+
 def find_national_ids(text: str, hints: Sequence[str]) -> list[Entity]:
     best: dict[tuple[int, int], Entity] = {}
+    # Every scheme has at least six digits; most posts have fewer.
+    if len(_DIGIT.findall(text)) < 6:
+        return []
     generic = None
     for scheme in SCHEMES:
         for m in scheme.pattern.finditer(text):
@@ -158,7 +166,10 @@ def find_national_ids(text: str, hints: Sequence[str]) -> list[Entity]:
             if generic is None:
                 generic = {g.start(): g for g in _GENERIC_CUE.finditer(text)}
             named = _cue(text, m.start(), scheme.cue)
-            general = any(m.start() - 40 <= s < m.start() for s in generic)
+            general = any(
+                m.start() - 30 <= s < m.start() and not _PHONE_WORD.search(text, s, m.start())
+                for s in generic
+            )
             hinted = scheme.region in hints
             if named:
                 score = 0.97

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import phonenumbers
 
 from detectors.base import Detector
-from detectors.common.people import PeopleFinder, PersonMention, sentence_bounds, severity_about
+from detectors.common.people import PeopleFinder, PersonMention, sentence_bounds, signals_about
 from pipeline.core.models import Category, Finding, Post
 from pipeline.core.values import keyed_hash, load_salt, mask, mask_email
 
@@ -289,7 +289,7 @@ class PersonalDataDetector(Detector):
             post_id=post.doc_id,
             detector=self.name,
             category=Category.personal_data,
-            severity=severity_about(person),
+            signals=signals_about(person),
             score=score,
             explanation=f"Post shows personal details ({kinds}){about}.",
             evidence={

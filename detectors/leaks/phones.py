@@ -26,7 +26,9 @@ _CANDIDATE = re.compile(
 _EXTENSION = re.compile(r"\s?(?:x|ext\.?|#)\s?\d{1,6}$")
 _DATE_OR_TIME = re.compile(
     r"^(?:\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}[:.]\d{2}(?:[:.]\d{2})?|"
-    r"(?:19|20)\d{2}\s?[-/]\s?(?:19|20)?\d{2}|\d{1,3}(?:\.\d{1,3}){3})$"
+    r"(?:19|20)\d{2}\s?[-/]\s?(?:19|20)?\d{2}|\d{1,3}(?:\.\d{1,3}){3}|"
+    # postcodes written with a hyphen: Brazil, the US (ZIP+4), Portugal, Poland
+    r"\d{5}-\d{3,4}|\d{4}-\d{3}|\d{2}-\d{3})$"
 )
 _PHONE_CUE = re.compile(
     r"(?:phone|tel|telephone|mobile|mob|cell|call|ring|text|whatsapp|signal|sms|number|no\.|"
@@ -39,9 +41,23 @@ _PHONE_CUE = re.compile(
 _NOT_PHONE_BEFORE = re.compile(
     r"(?:isbn|issn|doi|£|\$|€|order|invoice|ref(?:erence)?|case|ticket|account|sort code|"
     r"version|v|id|iban|bic|swift|card|pin|code|room|page|pp|ssn|nino|pesel|bsn|cpf|"
-    r"passport|licen[cs]e|plate|serial|tracking|parcel|postcode|zip)\s*[:#.]?\s*$",
+    r"passport|licen[cs]e|plate|serial|tracking|parcel|postcode|zip)"
+    r"(?:\s+(?:number|no\.?|nr\.?|num))?\s*[:#.]?\s*$",
     re.I,
 )
+
+
+def warm_up() -> None:
+    """Load the number metadata of every region tried, once, before the first batch (it is read
+    lazily on a region's first number otherwise), and keep the metadata's compiled patterns:
+    numbers from forty regions hold more patterns than the re module's own cache."""
+    from phonenumbers import re_util
+
+    re_util.enable_pattern_cache()
+    for region in FALLBACK_REGIONS:
+        example = phonenumbers.example_number(region)
+        if example is not None:
+            phonenumbers.is_valid_number(example)
 
 
 def _digits(raw: str) -> str:
@@ -55,7 +71,7 @@ def _parse(number: str, region: str | None) -> phonenumbers.PhoneNumber | None:
         return None
 
 
-def _judge(raw: str, hints: Sequence[str]) -> tuple[float, str] | None:
+def _judge(raw: str, hints: Sequence[str], *, fallback: bool) -> tuple[float, str] | None:
     """(score, region) for the best reading of `raw` as a phone number, or None."""
     number = _EXTENSION.sub("", raw).strip()
     digits = _digits(number)
@@ -74,15 +90,19 @@ def _judge(raw: str, hints: Sequence[str]) -> tuple[float, str] | None:
             return 0.92, region
         if phonenumbers.is_possible_number(parsed):
             return 0.8, region
+        # A known country code and a plausible length, written the way numbers are.
+        if region and 8 <= len(digits) <= 15:
+            return 0.6, region
         return None
-    for region in hints:
-        parsed = _parse(number, region)
+    readings = [(region, _parse(number, region)) for region in hints]
+    for region, parsed in readings:
         if parsed is not None and phonenumbers.is_valid_number(parsed):
             return 0.85, region
-    for region in hints:
-        parsed = _parse(number, region)
+    for region, parsed in readings:
         if parsed is not None and phonenumbers.is_possible_number(parsed):
             return 0.65, region
+    if not fallback:
+        return None
     for region in FALLBACK_REGIONS:
         if region in hints:
             continue
@@ -104,20 +124,26 @@ def _readings(raw: str) -> list[str]:
     return out
 
 
-def find_phones(text: str, hints: Sequence[str]) -> list[Entity]:
+def find_phones(
+    text: str, hints: Sequence[str], taken: Sequence[tuple[int, int]] = ()
+) -> list[Entity]:
+    """Phone numbers in `text`; spans in `taken` (surer details: cards, IBANs, ids) are skipped."""
     out = []
     for m in _CANDIDATE.finditer(text):
+        if any(s < m.end() and m.start() < e for s, e in taken):
+            continue
         if _NOT_PHONE_BEFORE.search(text[max(0, m.start() - 16) : m.start()]):
             continue
+        cue = _PHONE_CUE.search(text[max(0, m.start() - 40) : m.start()])
         for raw in _readings(m.group(0).rstrip(" -./()")):
             if _DATE_OR_TIME.match(raw):
                 break
-            judged = _judge(raw, hints)
+            formatted = bool(re.search(r"[ ().\-/+]", raw))
+            # Other countries' formats are tried only for what is written like a phone number.
+            judged = _judge(raw, hints, fallback=bool(cue) or formatted)
             if judged is None:
                 continue
             score, region = judged
-            formatted = bool(re.search(r"[ ().\-/+]", raw))
-            cue = _PHONE_CUE.search(text[max(0, m.start() - 40) : m.start()])
             if cue:
                 score += 0.08
             elif not formatted:

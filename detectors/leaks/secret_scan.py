@@ -146,7 +146,7 @@ _LOOKUP = re.compile(
 )
 _CALL = re.compile(r"^[A-Za-z_][\w.]{2,}[\[(]")
 # A value that is itself a call or an index ("get_secret(", "config['db']"), cut at a quote.
-_CALL_WHOLE = re.compile(r"^[A-Za-z_][\w.]{2,}[\[(][\w\"'., \-\])]*$")
+_CALL_WHOLE = re.compile(r"^[A-Za-z_][\w.]{2,}[\[(](?:[\w\"'., \-]*[\])])?$")
 _SEQUENCES = (
     "abcdefghijklmnopqrstuvwxyz",
     "0123456789",

@@ -37,30 +37,30 @@ from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
 from detect_secrets.plugins.twilio import TwilioKeyDetector
 
 from detectors.base import Detector
-from pipeline.core.models import Category, Finding, Post, Severity
+from pipeline.core.models import Category, Finding, Post
 from pipeline.core.values import keyed_hash, load_salt, mask
 
 # label -> (patterns, score, severity). Cloud and signing keys open whole systems: critical.
 _GOOGLE_API_KEY = re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b")
-_PROVIDERS: dict[str, tuple[tuple[re.Pattern[str], ...], float, Severity]] = {
-    "aws": (tuple(AWSKeyDetector().denylist), 0.95, Severity.critical),
-    "azure": (tuple(AzureStorageKeyDetector().denylist), 0.95, Severity.critical),
-    "google": ((_GOOGLE_API_KEY,), 0.9, Severity.high),
-    "github": (tuple(GitHubTokenDetector().denylist), 0.95, Severity.critical),
-    "gitlab": (tuple(GitLabTokenDetector().denylist), 0.95, Severity.critical),
-    "slack": (tuple(SlackDetector().denylist), 0.9, Severity.high),
-    "stripe": (tuple(StripeDetector().denylist), 0.95, Severity.critical),
-    "openai": (tuple(OpenAIDetector().denylist), 0.9, Severity.high),
-    "sendgrid": (tuple(SendGridDetector().denylist), 0.9, Severity.high),
-    "twilio": (tuple(TwilioKeyDetector().denylist), 0.9, Severity.high),
-    "npm": (tuple(NpmDetector().denylist), 0.9, Severity.high),
-    "pypi": (tuple(PypiTokenDetector().denylist), 0.9, Severity.high),
-    "discord": (tuple(DiscordBotTokenDetector().denylist), 0.9, Severity.high),
-    "telegram": (tuple(TelegramBotTokenDetector().denylist), 0.9, Severity.high),
-    "mailchimp": (tuple(MailchimpDetector().denylist), 0.9, Severity.high),
-    "square": (tuple(SquareOAuthDetector().denylist), 0.9, Severity.high),
-    "jwt": (tuple(JwtTokenDetector().denylist), 0.75, Severity.high),
-    "url_credentials": (tuple(BasicAuthDetector().denylist), 0.85, Severity.high),
+_PROVIDERS: dict[str, tuple[tuple[re.Pattern[str], ...], float]] = {
+    "aws": (tuple(AWSKeyDetector().denylist), 0.95),
+    "azure": (tuple(AzureStorageKeyDetector().denylist), 0.95),
+    "google": ((_GOOGLE_API_KEY,), 0.9),
+    "github": (tuple(GitHubTokenDetector().denylist), 0.95),
+    "gitlab": (tuple(GitLabTokenDetector().denylist), 0.95),
+    "slack": (tuple(SlackDetector().denylist), 0.9),
+    "stripe": (tuple(StripeDetector().denylist), 0.95),
+    "openai": (tuple(OpenAIDetector().denylist), 0.9),
+    "sendgrid": (tuple(SendGridDetector().denylist), 0.9),
+    "twilio": (tuple(TwilioKeyDetector().denylist), 0.9),
+    "npm": (tuple(NpmDetector().denylist), 0.9),
+    "pypi": (tuple(PypiTokenDetector().denylist), 0.9),
+    "discord": (tuple(DiscordBotTokenDetector().denylist), 0.9),
+    "telegram": (tuple(TelegramBotTokenDetector().denylist), 0.9),
+    "mailchimp": (tuple(MailchimpDetector().denylist), 0.9),
+    "square": (tuple(SquareOAuthDetector().denylist), 0.9),
+    "jwt": (tuple(JwtTokenDetector().denylist), 0.75),
+    "url_credentials": (tuple(BasicAuthDetector().denylist), 0.85),
 }
 _PRIVATE_KEY_HEADERS = tuple(PrivateKeyDetector().denylist)
 _PRIVATE_KEY_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
@@ -109,7 +109,6 @@ class Secret:
     end: int
     value: str
     score: float
-    severity: Severity
 
 
 def _entropy(value: str) -> float:
@@ -144,7 +143,7 @@ def _password_like(value: str) -> bool:
 
 def find_secrets(text: str) -> Iterator[Secret]:
     """Every secret in `text`, each once, with its span."""
-    for kind, (patterns, score, severity) in _PROVIDERS.items():
+    for kind, (patterns, score) in _PROVIDERS.items():
         for pattern in patterns:
             for m in pattern.finditer(text):
                 # Some plugins capture the value (basic auth), others only a prefix (ghp|gho).
@@ -152,7 +151,7 @@ def find_secrets(text: str) -> Iterator[Secret]:
                 value = m.group(group)
                 if _placeholder(value) or (kind == "jwt" and not _valid_jwt(value)):
                     continue
-                yield Secret(kind, m.start(group), m.end(group), value, score, severity)
+                yield Secret(kind, m.start(group), m.end(group), value, score)
     for pattern in _PRIVATE_KEY_HEADERS:
         for m in pattern.finditer(text):
             end_marker = _PRIVATE_KEY_END.search(text, m.end(), m.end() + 8000)
@@ -162,11 +161,11 @@ def find_secrets(text: str) -> Iterator[Secret]:
             body = text[m.end() : end]
             if _placeholder(re.sub(r"\s", "", body)[:200]) and "EXAMPLE" in body.upper():
                 continue
-            yield Secret("private_key", start, end, text[start:end], 0.97, Severity.critical)
+            yield Secret("private_key", start, end, text[start:end], 0.97)
     for m in _PASSWORD.finditer(text):
         value = m.group(1).rstrip(".,;)")
         if _password_like(value) and not _placeholder(value):
-            yield Secret("password", m.start(1), m.start(1) + len(value), value, 0.8, Severity.high)
+            yield Secret("password", m.start(1), m.start(1) + len(value), value, 0.8)
     for m in _KEYWORD_TOKEN.finditer(text):
         value = m.group(1).rstrip(".,;")
         if (
@@ -175,7 +174,7 @@ def find_secrets(text: str) -> Iterator[Secret]:
             and re.search(r"[A-Za-z]", value)
             and not _placeholder(value)
         ):
-            yield Secret("generic", m.start(1), m.start(1) + len(value), value, 0.7, Severity.high)
+            yield Secret("generic", m.start(1), m.start(1) + len(value), value, 0.7)
 
 
 def _unique(secrets: list[Secret]) -> list[Secret]:
@@ -234,7 +233,7 @@ class SecretsDetector(Detector):
                 for start, end, line in _despaced_lines(image_text, len(post.text)):
                     for s in find_secrets(line):
                         # Offsets in a despaced line are approximate: mark the whole line.
-                        found.append(Secret(s.kind, start, end, s.value, s.score, s.severity))
+                        found.append(Secret(s.kind, start, end, s.value, s.score))
             secrets = _unique(found)
             if secrets:
                 findings.append(self._finding(post, secrets))
@@ -244,7 +243,6 @@ class SecretsDetector(Detector):
         labels: dict[str, float] = {"secret": max(s.score for s in secrets)}
         for s in secrets:
             labels[f"secret:{s.kind}"] = max(s.score, labels.get(f"secret:{s.kind}", 0.0))
-        worst = max(secrets, key=lambda s: (s.severity.rank, s.score))
         kinds = sorted({s.kind.replace("_", " ") for s in secrets})
         text_len = len(post.text)
         spans = [
@@ -262,7 +260,7 @@ class SecretsDetector(Detector):
             post_id=post.doc_id,
             detector=self.name,
             category=Category.confidential,
-            severity=worst.severity,
+            signals=sorted({f"secret:{s.kind}" for s in secrets}),
             score=labels["secret"],
             explanation=(
                 f"Post exposes what looks like a live credential ({', '.join(kinds)}); "

@@ -26,6 +26,30 @@ class Entity:
     detail: str = ""
 
 
+def alternation(words: str) -> str:
+    """A regex for any of the '|'-separated literal `words` ("\\." stands for a dot), built as a
+    trie so the regex engine rejects a position on its first letter instead of trying every
+    word: the word lists here are long and are tried at every word boundary."""
+    trie: dict[str, dict] = {}  # type: ignore[type-arg]
+    for word in words.split("|"):
+        node = trie
+        for ch in word.replace("\\.", "."):
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:  # type: ignore[type-arg]
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        optional = "" in node
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if optional:
+            return f"(?:{body})?"
+        return body
+
+    return "(?:" + build(trie) + ")"
+
+
 def cue_before(text: str, start: int, cue: re.Pattern[str], width: int) -> str:
     """The cue word found in the `width` characters before `start`, or ''."""
     matches = list(cue.finditer(text, max(0, start - width), start))
