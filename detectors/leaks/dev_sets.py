@@ -636,7 +636,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     args = parser.parse_args(argv)
     for name, count in write(args.out).items():
-        print(f"{name}: {count} posts")  # noqa: T201 - a command-line report
+        print(f"{name}: {count} posts")
 
 
 if __name__ == "__main__":

@@ -81,8 +81,16 @@ _DOB = re.compile(
 
 
 def find_dates_of_birth(text: str) -> list[Entity]:
+    # "Born on 3 May 1971? You can apply ..." asks about a date; it is nobody's birthday.
     return [
-        Entity("date_of_birth", m.start(1), m.end(1), m.group(1), 0.9, "birth word")
+        Entity(
+            "date_of_birth",
+            m.start(1),
+            m.end(1),
+            m.group(1),
+            0.4 if text[m.end(1) : m.end(1) + 2].lstrip().startswith("?") else 0.9,
+            "birth word",
+        )
         for m in _DOB.finditer(text)
     ]
 

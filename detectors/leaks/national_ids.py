@@ -141,6 +141,11 @@ def _validator(name: str) -> Callable[[str], bool]:
 
 
 _VALIDATORS = {s.name: _validator(s.name) for s in SCHEMES}
+# Schemes written the same way share one pass over the text (eleven digits: PESEL, CPF, AMKA,
+# OIB, ...).
+_BY_PATTERN: dict[re.Pattern[str], list[Scheme]] = {}
+for _s in SCHEMES:
+    _BY_PATTERN.setdefault(_s.pattern, []).append(_s)
 
 
 def _cue(text: str, start: int, pattern: re.Pattern[str]) -> bool:
@@ -158,8 +163,8 @@ def find_national_ids(text: str, hints: Sequence[str]) -> list[Entity]:
     if len(_DIGIT.findall(text)) < 6:
         return []
     generic = None
-    for scheme in SCHEMES:
-        for m in scheme.pattern.finditer(text):
+    for pattern, schemes in _BY_PATTERN.items():
+        for m, scheme in ((m, s) for m in pattern.finditer(text) for s in schemes):
             value = m.group(0)
             if not _VALIDATORS[scheme.name](value):
                 continue
