@@ -88,4 +88,5 @@ def build_collector(
     import pipeline.sources.mastodon as mastodon
 
     return mastodon.MastodonSource(config, creds, kind=spec.kind, name=spec.name,
-                                   max_pages=spec.max_pages, on_rate_limit=spec.on_rate_limit)
+                                   max_pages=spec.max_pages, on_rate_limit=spec.on_rate_limit,
+                                   timeouts=timeouts)

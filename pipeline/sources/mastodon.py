@@ -34,6 +34,7 @@ from pipeline.sources._queries import plain_queries, search_terms
 from pipeline.sources._retry import Fault, RequestRefused, Retrier
 from pipeline.sources._secrets import Credentials, redact_client_logs
 from pipeline.sources._sweep import Checkpoint, Sweep, read_streams
+from pipeline.sources._transport import BadAnswer, Timeouts, requests_session
 from pipeline.sources.base import Page, Source
 
 log = logging.getLogger(__name__)
@@ -53,17 +54,28 @@ def classifier(client: mastodon_py.Mastodon) -> Callable[[BaseException], Fault 
         if isinstance(exc, mastodon_py.MastodonRatelimitError):
             # Mastodon.py has already read X-RateLimit-Reset into the client.
             return Fault("rate_limit", "HTTP 429", client.ratelimit_reset)
-        status = exc.args[1] if isinstance(exc, mastodon_py.MastodonAPIError) and \
-            len(exc.args) > 1 else "error"
-        if isinstance(exc, mastodon_py.MastodonServerError):
-            return Fault("transient", f"HTTP {status}")
         if isinstance(exc, mastodon_py.MastodonNetworkError):
             return Fault("transient", "timeout or connection error")
-        if isinstance(exc, mastodon_py.MastodonAPIError):
-            return Fault("fatal", f"HTTP {status}")
-        return None
+        if not isinstance(exc, mastodon_py.MastodonAPIError):
+            return None
+        # ('Mastodon API returned error', status, reason, message) for an error status; the
+        # same class with free text in place of the status when a body could not be parsed.
+        status = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else None
+        if status is None:
+            return Fault("transient", "answer could not be read")
+        if isinstance(exc, mastodon_py.MastodonServerError) or status >= 500:
+            return Fault("transient", f"HTTP {status}")
+        return Fault("fatal", f"HTTP {status}")
 
     return classify
+
+
+class _Client(mastodon_py.Mastodon):  # type: ignore[misc]
+    def timeline_is_available(self, *args: Any, **kwargs: Any) -> bool:
+        # Mastodon.py asks /api/v2/instance before every hashtag-timeline call until an answer
+        # is cached, and caches none on an instance without it (before 4.0) or after a fault;
+        # the answer only decides a warning. Whether the timeline is public, its own answer says.
+        return True
 
 
 def snowflake(moment: datetime) -> str:
@@ -100,6 +112,7 @@ class MastodonSource(Source):
         lookback: timedelta | None = None,
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        timeouts: Timeouts | None = None,
     ) -> None:
         self.name = name
         self.kind = kind
@@ -118,6 +131,8 @@ class MastodonSource(Source):
         self._token_instance = host_url(token_home) if token_home else None
         self._clients: dict[str, mastodon_py.Mastodon] = {}
         self._credentials = credentials
+        self._timeouts = timeouts or Timeouts()
+        self._session = requests_session(self._timeouts)
         self.streams = self._hygiene_streams(config) if kind == "hygiene" else \
             self._search_streams(config, instances)
 
@@ -152,12 +167,14 @@ class MastodonSource(Source):
         if instance not in self._clients:
             token = (self._credentials.get("access_token")
                      if instance == self._token_instance else None)
-            self._clients[instance] = mastodon_py.Mastodon(
+            self._clients[instance] = _Client(
                 access_token=token, api_base_url=instance, ratelimit_method="throw",
                 # Every call used here exists since Mastodon 3.x; naming a version spares a
                 # request to /api/v1/instance per instance. Mode "none" would leave the named
                 # version unparsed (1.0.0), and search with min_id/max_id would then be refused.
-                version_check_mode="created", mastodon_version="4.0.0", request_timeout=30,
+                version_check_mode="created", mastodon_version="4.0.0",
+                # The session's adapter holds every request to the deadline, body included.
+                session=self._session, request_timeout=self._timeouts.deadline,
             )
             redact_client_logs(self._credentials)
         return self._clients[instance]
@@ -201,60 +218,77 @@ class MastodonSource(Source):
         account_id = None
         if stream.kind == "account":
             account_id = stream.account_id or self._call(
-                stream.instance, client.account_lookup, stream.value)["id"]
+                stream.instance, _shaped(client.account_lookup, dict, "account"),
+                stream.value)["id"]
         while True:
             if stream.kind == "hashtag":
-                statuses = self._call(stream.instance, client.timeline_hashtag, stream.value,
-                                      min_id=floor, limit=self.page_size)
+                statuses = self._call(stream.instance, _shaped(client.timeline_hashtag, list),
+                                      stream.value, min_id=floor, limit=self.page_size)
             else:
-                statuses = self._call(stream.instance, client.account_statuses, account_id,
-                                      min_id=floor, limit=self.page_size)
-            statuses = list(statuses or [])
-            items = statuses
+                statuses = self._call(stream.instance, _shaped(client.account_statuses, list),
+                                      account_id, min_id=floor, limit=self.page_size)
+            statuses = list(statuses)
+            items, unread = statuses, list[LineError]()
             if stream.kind == "account":
-                items = statuses + self._replies(stream, statuses)
+                replies, unread = self._replies(stream, statuses)
+                items = statuses + replies
             posts, errors = convert_items(items, partial(self._post, stream=stream),
                                           source=self.name, item_id=dict_id)
+            errors = unread + errors
             ids = numeric_ids(statuses)
             if ids:
                 floor = str(max(ids))
             state = state.with_stream(stream.key, Sweep(floor=floor))
             yield Page(posts=posts, checkpoint=state.dumps(), errors=errors), state
-            if len(statuses) < self.page_size:
+            # `min_id` pages end with an empty page: a short one (statuses filtered out for
+            # this reader, a server capping `limit`) may have more behind it.
+            if not statuses:
                 return
 
-    def _replies(self, stream: Stream, statuses: list[Any]) -> list[Any]:
-        """Replies each own status received so far (its thread's descendants)."""
+    def _replies(self, stream: Stream, statuses: list[Any]) -> tuple[list[Any], list[LineError]]:
+        """Replies each own status received so far (its thread's descendants). A thread the
+        instance refuses (the status deleted since) is reported and skipped."""
         client = self.client(stream.instance)
         replies: list[Any] = []
+        unread: list[LineError] = []
         for status in statuses:
             if (status.get("replies_count") or 0) > 0:
-                context = self._call(stream.instance, client.status_context, status["id"])
-                replies += list(context.get("descendants") or [])
-        return replies
+                try:
+                    context = self._call(stream.instance,
+                                         _shaped(client.status_context, dict, "descendants"),
+                                         status["id"])
+                except RequestRefused as exc:
+                    error = LineError(self.name, 0, str(status.get("uri") or status["id"]),
+                                      f"replies not read ({exc.detail})")
+                    log.warning("%s", error)
+                    unread.append(error)
+                    continue
+                replies += list(context["descendants"] or [])
+        return replies, unread
 
     def _search(self, stream: Stream, state: Checkpoint) -> Iterator[tuple[Page, Checkpoint]]:
         sweep = state.get(stream.key)
         max_id = sweep.resume
         client = self.client(stream.instance)
         while True:
-            result = self._call(stream.instance, client.search_v2, stream.value,
-                                resolve=False, result_type="statuses", min_id=sweep.floor,
-                                max_id=max_id, limit=self.page_size)
-            statuses = list(result.get("statuses") or [])
+            result = self._call(stream.instance, _shaped(client.search_v2, dict, "statuses"),
+                                stream.value, resolve=False, result_type="statuses",
+                                min_id=sweep.floor, max_id=max_id, limit=self.page_size)
+            statuses = list(result["statuses"] or [])
             posts, errors = convert_items(statuses, partial(self._post, stream=stream),
                                           source=self.name, item_id=dict_id)
             ids = numeric_ids(statuses)
             newest = str(max(ids)) if ids else None
-            full = len(statuses) >= self.page_size and bool(ids)
-            if full:
+            # Search sends no cursor: its results end with an empty page, never a short one.
+            more = bool(ids)
+            if more:
                 max_id = str(min(ids))
                 sweep = sweep.advanced(newest, max_id, key=int)
             else:
                 sweep = sweep.finished(newest, key=int)
             state = state.with_stream(stream.key, sweep)
             yield Page(posts=posts, checkpoint=state.dumps(), errors=errors), state
-            if not full:
+            if not more:
                 return
 
     # -- normalising ------------------------------------------------------------------------
@@ -285,6 +319,19 @@ class MastodonSource(Source):
                                                    "favourites_count", "quotes_count")
                         if status.get(k) is not None},
         }))
+
+
+def _shaped(call: Callable[..., Any], kind: type[list[Any]] | type[dict[str, Any]],
+            key: str | None = None) -> Callable[..., Any]:
+    """`call`, whose answer must be a `kind` (holding `key`): anything else is a bad answer."""
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        answer = call(*args, **kwargs)
+        if not isinstance(answer, kind) or (key is not None and key not in answer):
+            what = f"{kind.__name__} with {key!r}" if key else kind.__name__
+            raise BadAnswer(f"{getattr(call, '__name__', 'call')} answer is not a {what}")
+        return answer
+
+    return checked
 
 
 def _author(account: Any, host: str) -> Author:

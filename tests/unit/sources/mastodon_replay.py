@@ -123,6 +123,8 @@ class MastodonReplay:
         self.searchable: list[dict] = []
         self.by_account: dict[str, list[dict]] = {}
         self.contexts: dict[str, list[dict]] = {}
+        self.deleted: set[str] = set()  # status ids whose context answers 404
+        self.instance_calls = 0
         self.faults: dict[int, tuple[int, dict[str, str]]] = {}
         self.calls: list[tuple[str, dict[str, str], dict[str, str]]] = []
         rsps.add_callback(responses.GET, re.compile(rf"https://{re.escape(host)}/api/.*"),
@@ -132,7 +134,8 @@ class MastodonReplay:
         url = urlparse(request.url)
         params = {k: v[0] for k, v in parse_qs(url.query).items()}
         if url.path.rstrip("/") == "/api/v2/instance":
-            # Mastodon.py reads (once per client) whether hashtag timelines are public here.
+            # Mastodon.py would read whether hashtag timelines are public here.
+            self.instance_calls += 1
             return self._ok(instance_v2(self.host))
         self.calls.append((url.path, params, dict(request.headers)))
         if len(self.calls) in self.faults:
@@ -149,6 +152,9 @@ class MastodonReplay:
         if m := re.fullmatch(r"/api/v1/accounts/(\w+)/statuses", path):
             return self._ok(_window(self.by_account.get(m[1], []), params))
         if m := re.fullmatch(r"/api/v1/statuses/(\w+)/context", path):
+            if m[1] in self.deleted:
+                return 404, {"content-type": "application/json"}, json.dumps(
+                    {"error": "Record not found"})
             return self._ok({"ancestors": [], "descendants": self.contexts.get(m[1], [])})
         if path == "/api/v1/accounts/lookup":
             return 404, {}, json.dumps({"error": "Record not found"})

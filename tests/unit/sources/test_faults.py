@@ -161,7 +161,8 @@ class Mastodon(Platform):
         source.now = lambda: masto.T0 + timedelta(hours=2)
 
 
-PLATFORMS: dict[str, Callable[[], Platform]] = {"x": X, "reddit": Reddit, "bluesky": Bluesky}
+PLATFORMS: dict[str, Callable[[], Platform]] = {
+    "x": X, "reddit": Reddit, "bluesky": Bluesky, "mastodon": Mastodon}
 
 
 # -- the table -----------------------------------------------------------------------------------

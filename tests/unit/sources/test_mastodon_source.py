@@ -67,8 +67,9 @@ def test_hashtag_timeline_pages_oldest_first_and_second_run_adds_nothing(
     assert runs.second.posts_read == 0 and runs.after_second == runs.after_first
     mins = [c[1]["min_id"] for c in replay.calls]
     assert mins[1] == local_id(20) and mins[2] == local_id(40)
-    assert mins[3] == local_id(45)  # the second run starts where the first ended
-    assert len(replay.calls) == 4
+    # The first run ends on an empty page (a short page is not the end), and the second run
+    # starts where the first ended.
+    assert mins[3] == local_id(45) and mins[4] == local_id(45) and len(replay.calls) == 5
     assert all("Authorization" not in c[2] for c in replay.calls)  # no token: anonymous
 
 
@@ -239,3 +240,35 @@ def test_search_second_run_resumes_from_its_floor(config, sqlite_store, rsps):
     assert runs.first.posts_read == 3 and runs.second.posts_read == 0
     searches = [c[1] for c in replay.calls if c[0] == "/api/v2/search"]
     assert "min_id" not in searches[0] and searches[-1]["min_id"] == local_id(3)
+
+
+def test_hygiene_reports_a_thread_that_is_gone_and_reads_the_rest(config, sqlite_store, rsps):
+    cfg = small(config)
+    cfg.accounts = [a.model_copy(update={"platform_id": "110000000000000001"})
+                    for a in cfg.accounts if a.handle == "qmul@mastodon.ac.uk"]
+    replay = MastodonReplay(rsps, "mastodon.ac.uk")
+    qmul = account("qmul", account_id="110000000000000001")
+    replay.by_account["110000000000000001"] = [
+        status(n, host="mastodon.ac.uk", acct=qmul, replies_count=1) for n in (1, 2)]
+    replay.contexts[local_id(2)] = [status(5, in_reply_to_id=local_id(2))]
+    replay.deleted.add(local_id(1))
+    source = make(cfg, kind="hygiene")
+    source.now = lambda: T0 + timedelta(days=20)
+    summary = run(source, sqlite_store, cfg)
+    assert summary.ok and summary.posts_read == 3
+    gone = f"https://mastodon.ac.uk/users/qmul/statuses/{local_id(1)}"
+    assert summary.skipped == [f"mastodon:0: {gone}: replies not read (HTTP 404)"]
+
+
+def test_no_instance_lookup_before_each_hashtag_timeline(config, sqlite_store, rsps):
+    """Mastodon.py asks /api/v2/instance before a hashtag timeline until an answer is cached;
+    the collector needs none of it."""
+    cfg = small(config, instances=("https://mastodon.social", "https://mastodon.ac.uk"))
+    cfg.search["mastodon"].hashtags = ["QMUL", "QueenMary"]
+    replays = [MastodonReplay(rsps, host) for host in ("mastodon.social", "mastodon.ac.uk")]
+    for replay in replays:
+        replay.tagged["qmul"] = [status(n) for n in range(1, 5)]
+    assert run(make(cfg), sqlite_store, cfg).ok
+    assert [r.instance_calls for r in replays] == [0, 0]
+    # Per instance: #QMUL's page and the empty page after it, #QueenMary's empty page.
+    assert [len(r.calls) for r in replays] == [3, 3]
