@@ -165,6 +165,8 @@ class MediaSettings(_Strict):
     allow_networks: list[IPvAnyNetwork] = Field(default_factory=list)  # a vetted internal CDN
     ca_bundle: Path | None = None
     fetch_avatars: bool = True
+    # "http://proxy.example:3128"; unset: HTTPS_PROXY / HTTP_PROXY / NO_PROXY (docs/media.md).
+    proxy: str | None = None
 
 
 class OrgConfig(_Strict):

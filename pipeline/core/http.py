@@ -284,6 +284,19 @@ class PinnedAddressAdapter(HTTPAdapter):
             pool_kwargs["assert_hostname"] = hostname
         return host_params, pool_kwargs
 
+    def request_url(self, request: requests.PreparedRequest, proxies: Any) -> str:
+        # Through an HTTP proxy a plain-http request names its target in full, and the proxy
+        # would resolve that name again: name the checked address instead (the Host header
+        # keeps the name). An https request is tunnelled with CONNECT to the pinned address
+        # already, as the pool's host is that address.
+        url = super().request_url(request, proxies)
+        parts = urlsplit(url)
+        if not parts.scheme or not parts.hostname:
+            return url
+        literal = f"[{self.address}]" if ":" in self.address else self.address
+        netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+        return parts._replace(netloc=netloc).geturl()
+
     def add_headers(self, request: requests.PreparedRequest, **kwargs: Any) -> None:
         # Without an explicit Host header the connection would announce the bare IP address.
         netloc = urlsplit(request.url or "").netloc.rpartition("@")[2]
