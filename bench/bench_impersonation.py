@@ -20,9 +20,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.impersonation_corpus import Account, lookalikes, unrelated_accounts  # noqa: E402
+from bench.impersonation_corpus import (  # noqa: E402
+    BRANDS,
+    Account,
+    brand_lookalikes,
+    lookalikes,
+    unrelated_accounts,
+    word_accounts,
+)
 from detectors.impersonation.detector import ImpersonationDetector  # noqa: E402
-from pipeline.core.config import DetectorSettings, load_config  # noqa: E402
+from pipeline.core.config import BrandedAccount, DetectorSettings, load_config  # noqa: E402
 from pipeline.core.models import Author  # noqa: E402
 
 TARGET_RECALL = 0.95
@@ -44,6 +51,8 @@ def main() -> int:
     parser.add_argument("--unrelated", type=int, default=10_000)
     parser.add_argument("--show", type=int, default=5, help="misses and false hits to print")
     parser.add_argument("--images", type=int, default=40, help="avatar images to compare")
+    parser.add_argument("--brands", type=int, default=600,
+                        help="lookalikes of short brand names (0: skip that part)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("CRESTWATCH_DATA_DIR", tempfile.mkdtemp(prefix="bench-imp-"))
@@ -93,10 +102,46 @@ def main() -> int:
             shown += 1
     for s, a in sorted(false_hits, key=lambda x: -x[0])[: args.show]:
         print(f"  false hit {a.handle!r} / {a.display_name!r} ({a.source}) score {s:.2f}")
+    ok = recall >= TARGET_RECALL and fp_rate <= TARGET_FP_RATE and rate >= TARGET_RATE
+    if args.brands:
+        ok = bench_brands(config, settings, args.brands, args.show) and ok
     if args.images:
         bench_images(config, args.images)
-    ok = recall >= TARGET_RECALL and fp_rate <= TARGET_FP_RATE and rate >= TARGET_RATE
     return 0 if ok else 1
+
+
+def bench_brands(config: object, settings: DetectorSettings, count: int, show: int) -> bool:
+    """Short brand names as registered accounts: lookalikes of them (the same changes,
+    ligatures included) against handles made of ordinary words and first names, where a
+    one-letter edit of a short name is most often another word."""
+    brand_config = config.model_copy(  # type: ignore[attr-defined]
+        update={
+            "accounts": [
+                BrandedAccount(platform="x", handle=b, owner=f"brand {b}") for b in BRANDS
+            ],
+            "protected_people": [],
+        }
+    )
+    detector = ImpersonationDetector(brand_config, settings)
+    detector.ensure_loaded()
+    threshold = settings.threshold
+    fakes = brand_lookalikes(count)
+    words = word_accounts(count * 10)
+    fake_scores = [detector.judge(a, "x").score for a in authors(fakes)]
+    word_scores = [detector.judge(a, "x").score for a in authors(words)]
+    caught = sum(s >= threshold for s in fake_scores)
+    false_hits = [(s, a) for s, a in zip(word_scores, words, strict=True) if s >= threshold]
+    recall, fp_rate = caught / len(fakes), len(false_hits) / len(words)
+    print(f"short brands: lookalike recall {recall:.4f} ({caught}/{len(fakes)}); "
+          f"ratio {recall / TARGET_RECALL:.3f}")
+    print(f"short brands: false-positive rate on word handles {fp_rate:.4f} "
+          f"({len(false_hits)}/{len(words)}); ratio {fp_rate / TARGET_FP_RATE:.3f}")
+    missed = [(s, a) for s, a in zip(fake_scores, fakes, strict=True) if s < threshold]
+    for s, a in missed[:show]:
+        print(f"  missed {a.handle!r} ({a.source}) score {s:.2f}")
+    for s, a in sorted(false_hits, key=lambda x: -x[0])[:show]:
+        print(f"  false hit {a.handle!r} score {s:.2f}")
+    return recall >= TARGET_RECALL and fp_rate <= TARGET_FP_RATE
 
 
 def bench_images(config: object, count: int) -> None:

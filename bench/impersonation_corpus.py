@@ -29,6 +29,8 @@ PREFIXES = ["real", "the", "official", "Real", "The", "Official_"]
 SUFFIXES = ["_official", "Official", "news", "_News", "UK", "_uk", "HQ", "2", "24", "_", "1",
             "_updates", ".official", "Team"]
 HIDDEN = ["\u200b", "\u200c", "\u200d", "\u2060", "\u202e", "\u2066"]
+# Ligatures, the kra and the sharp s: one letter that reads as one or two Latin ones.
+LIGATURES = {"ae": "æ", "AE": "Æ", "oe": "œ", "OE": "Œ", "k": "ĸ", "ss": "ß"}
 
 # Real institutions with their public handles (or one shaped like them).
 OTHER_UNIVERSITIES = {
@@ -83,6 +85,14 @@ def _separate(rng: random.Random, text: str) -> str:
     return rng.choice(["_", ".", "-", " ", ""]).join(words) if len(words) > 1 else text
 
 
+def _ligatures(rng: random.Random, text: str) -> str:
+    spots = [(i, pair) for pair in LIGATURES for i in range(len(text)) if text.startswith(pair, i)]
+    if not spots:
+        return text
+    i, pair = rng.choice(spots)
+    return text[:i] + LIGATURES[pair] + text[i + len(pair) :]
+
+
 def _typo(rng: random.Random, text: str) -> str:
     letters = [i for i, c in enumerate(text) if c.isalpha()]
     if len(letters) < 8:
@@ -105,6 +115,7 @@ CHANGES = {
     "lookalike_letters": lambda r, t: t.replace("m", "rn", 1) if "m" in t else t.replace(
         "l", "I", 1),
     "typo": _typo,
+    "ligatures": _ligatures,
 }
 
 
@@ -182,4 +193,61 @@ def unrelated_accounts(n: int = 10_000, *, seed: int = 11) -> list[Account]:
             bio = rng.choice(["PhD student at QMUL", "Studying law at Queen Mary",
                               "Alumna of Queen Mary University of London", "Lecturer at UCL"])
         made.append(Account(handle or f"user{i}", name, bio, "faker"))
+    return made
+
+
+# Well-known brands with short names, most of them ordinary words or one letter from one: the
+# names where an edit distance alone finds other words ("wahoo" for "yahoo", "kodiak" for
+# "kodak"). Used as registered accounts of a second, made-up organisation.
+BRANDS = (
+    "apple", "yahoo", "kodak", "reddit", "amazon", "google", "adidas", "tesla", "shell",
+    "oracle", "intel", "canon", "gucci", "prada", "rolex", "skype", "slack", "target", "subway",
+    "disney", "nestle", "pepsi", "heinz", "aetna", "caesars", "mattel", "hermes", "chanel",
+    "nokia", "lenovo", "xerox", "boeing", "airbnb", "tinder", "paypal", "dyson", "philips",
+    "nikon", "lego", "ikea", "visa", "uber", "puma", "zara",
+)
+
+
+def brand_lookalikes(n: int = 600, *, seed: int = 13) -> list[Account]:
+    """`n` lookalike handles of `BRANDS`, changed the same ways as the University's names."""
+    rng = random.Random(seed)
+    made = []
+    while len(made) < n:
+        brand = rng.choice(BRANDS)
+        picks = rng.sample(sorted(CHANGES), rng.randint(1, 2))
+        changed = brand
+        for change in picks:
+            changed = CHANGES[change](rng, changed)
+        if changed.casefold() == brand:
+            continue
+        made.append(Account(re.sub(r"\s+", "", changed), "", "", f"{brand} <- {'+'.join(picks)}"))
+    return made
+
+
+def word_accounts(n: int = 5000, *, seed: int = 17) -> list[Account]:
+    """`n` handles made from the English word list and first names the faker package ships
+    (a word, two words, a word and a number), none of them exactly a brand's name: an account
+    called "target" cannot be told from the brand by its name."""
+    from faker import Faker
+    from faker.providers.lorem.en_US import Provider as Words
+
+    fake = Faker("en_US")
+    fake.seed_instance(seed)
+    rng = random.Random(seed)
+    words = sorted({w for w in Words.word_list if w.isalpha()} - set(BRANDS))
+    made = []
+    while len(made) < n:
+        word = rng.choice(words) if rng.random() < 0.7 else fake.first_name().lower()
+        roll = rng.random()
+        if roll < 0.3:
+            handle = word
+        elif roll < 0.55:
+            handle = f"{word}{rng.randint(1, 999)}"
+        elif roll < 0.7:
+            handle = f"{rng.randint(0, 99):02d}{word.title()}"
+        else:
+            handle = word.title() + rng.choice(words).title()
+        if handle.casefold() in BRANDS:
+            continue
+        made.append(Account(handle, "", "", "word"))
     return made

@@ -172,6 +172,8 @@ _EXTRA_LOOKALIKES = {
     "ɪ": "i",
     "ᴋ": "k",
     "ς": "c",
+    "χ": "x",
+    "Χ": "X",
 }
 
 
@@ -205,12 +207,26 @@ def _is_emoji_part(char: str) -> bool:
     )
 
 
+# Letters that read as one or two Latin letters but that neither the confusables data nor
+# compatibility decomposition maps to them: ligatures ("ætna", "shœs"), the kra ("ĸaĸaĸu"), the
+# sharp s, and letters with a stroke or bar. Without this they were dropped ("ætna" read "tna").
+LETTER_FOLDS = str.maketrans(
+    {
+        "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ĸ": "k", "ß": "ss", "ẞ": "SS",
+        "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D",
+        "þ": "th", "Þ": "Th", "ħ": "h", "Ħ": "H", "ŧ": "t", "Ŧ": "T", "ŋ": "n", "Ŋ": "N",
+        "ı": "i", "ƒ": "f", "ꜳ": "aa", "Ꜳ": "AA", "ꝏ": "oo", "ȣ": "ou", "ŀ": "l", "Ŀ": "L",
+    }
+)
+
+
 def visible_letters(text: str) -> str:
     """`text` without format characters and combining marks: what is left to read."""
     if text.isascii():
         return text if text.isprintable() else "".join(c for c in text if c.isprintable())
-    # Confusables first: compatibility decomposition turns some of them ("ϲ") into letters
-    # that read differently on their own ("ς").
+    # Ligatures and barred letters first, then confusables: compatibility decomposition turns
+    # some of them ("ϲ") into letters that read differently on their own ("ς").
+    text = text.translate(LETTER_FOLDS)
     decomposed = unicodedata.normalize("NFKD", text.translate(_confusable_table()))
     return "".join(
         c for c in decomposed if unicodedata.category(c) not in ("Mn", "Me", "Mc", "Cf", "Cc")
@@ -372,7 +388,9 @@ class NameIndex:
         self._fuzzy_folded = [t.folded for t in self._fuzzy]
         # Four letters ("qmul") are enough to recognise inside a longer handle, not to fuzz.
         self._inside = [t for t in self.targets if len(t.folded) >= 4]
-        self._tokened = [t for t in self._fuzzy if t.tokens]
+        # Rearranged words only mean something for names of several words: for one word it is
+        # "contains the name" again ("sheila" holds "shell").
+        self._tokened = [t for t in self._fuzzy if len(t.tokens) >= 2]
         # Longer names absorb more typos and stay recognisable.
         self._allowed = [_typos_allowed(len(t.folded)) for t in self._fuzzy]
         # A cheap first look: only a name holding some target's word needs the slow checks.
@@ -416,13 +434,16 @@ class NameIndex:
         # The least stripped form that is a known name: "theqmulnews" is "the" + "qmulnews".
         for stage, removed in stages[1:]:
             exact = self._by_folded.get(stage) if len(stage) >= 2 else None
+            exact = [t for t in exact or () if _fits(t, removed)]
             if exact:
                 target = self._pick(exact, platform)
                 words = "/".join(map(repr, removed))
                 return NameMatch(target, _added_score(target), f"with {words} added")
-        return self._closest(variant, [stage for stage, _ in stages])
+        return self._closest(variant, dict(stages))
 
-    def _closest(self, variant: str, stages: list[str]) -> NameMatch | None:
+    def _closest(self, variant: str, stages: dict[str, list[str]]) -> NameMatch | None:
+        """The best fuzzy match; `stages` maps each form of the name to the filler words taken
+        off it."""
         best: tuple[float, str, Target] | None = None
 
         def consider(score: float, detail: str, target: Target) -> None:
@@ -431,7 +452,7 @@ class NameIndex:
                 best = (score, detail, target)
 
         # Typos: a few letters inserted, dropped, swapped or replaced (rapidfuzz, in C).
-        for candidate in set(stages):
+        for candidate, removed in stages.items():
             near = self._by_length.get(len(candidate))
             if near is None:
                 continue
@@ -444,8 +465,12 @@ class NameIndex:
                 limit=None,
             ):
                 i = indices[k]
-                if distance <= self._allowed[i]:
-                    target = self._fuzzy[i]
+                target = self._fuzzy[i]
+                if (
+                    distance <= self._allowed[i]
+                    and (len(target.folded) >= SHORT_NAME or is_slip(candidate, target.folded))
+                    and _fits(target, removed)
+                ):
                     consider(
                         _typo_score(target, int(distance)),
                         f"{int(distance)} letter(s) changed",
@@ -458,11 +483,17 @@ class NameIndex:
             folded = target.folded
             if folded in variant and len(variant) > len(folded):
                 leftover = variant.replace(folded, " ", 1).split()
-                if all(_is_filler(part) for part in leftover):
+                fillers = [_filler_words(part) for part in leftover]
+                if all(words is not None for words in fillers) and _fits(
+                    target, [w for words in fillers for w in words or ()]
+                ):
                     consider(0.95, "contains the name with filler words", target)
                 else:
-                    # Something else is attached ("helenamarshall"): alike, not a plain copy.
-                    consider(0.5 + 0.4 * len(folded) / len(variant), "contains the name", target)
+                    # Something else is attached ("helenamarshall"): alike, not a plain copy. A
+                    # short name inside another word is most often just a word that holds it
+                    # ("sheila" holds "shell", "SirReddit" a fan's handle), so it counts less.
+                    weight = 0.4 if len(folded) >= SHORT_NAME else 0.25
+                    consider(0.5 + weight * len(folded) / len(variant), "contains the name", target)
         # Every distinctive word of a longer name, in a different arrangement.
         if best is None or best[0] < 0.85:
             for target in self._tokened:
@@ -486,6 +517,33 @@ def _added_score(target: Target) -> float:
     return 0.95 if size >= 4 else 0.85 if size == 3 else 0.75
 
 
+# Below this many folded letters a name ("yahoo", "kodak", "apple") is often an ordinary word,
+# one edit away from other words and names ("wahoo", "kodiak", "lpple" from "ippie"): there a
+# changed letter is only a lookalike when it is a slip that keeps the word's look, two
+# neighbours swapped or a letter doubled or undoubled ("yaho", "yahooo", "yhaoo").
+SHORT_NAME = 8
+
+
+def is_slip(candidate: str, target: str) -> bool:
+    """True when `candidate` is `target` with two neighbours swapped, or one letter doubled or
+    one of a doubled pair dropped."""
+    if len(candidate) == len(target):
+        diff = [i for i, (a, b) in enumerate(zip(candidate, target, strict=True)) if a != b]
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and candidate[diff[0]] == target[diff[1]]
+            and candidate[diff[1]] == target[diff[0]]
+        )
+    longer, shorter = (candidate, target) if len(candidate) > len(target) else (target, candidate)
+    if len(longer) != len(shorter) + 1:
+        return False
+    for i, letter in enumerate(longer):
+        if longer[:i] + longer[i + 1 :] == shorter:
+            return longer[i - 1 : i] == letter or longer[i + 1 : i + 2] == letter
+    return False
+
+
 def _typos_allowed(length: int) -> int:
     return 0 if length < 5 else 1 if length < 8 else 2 if length < 16 else 3
 
@@ -505,8 +563,26 @@ def _typo_score(target: Target, distance: int) -> float:
     return 0.95 - 0.05 * distance
 
 
-def _is_filler(part: str) -> bool:
-    return part.isdigit() or part in _AFFIX_WORDS or strip_affixes(part)[0] in _AFFIX_WORDS
+def _filler_words(part: str) -> list[str] | None:
+    """The filler words `part` is made of (none for a number), or None if it is not filler."""
+    if part.isdigit():
+        return []
+    if part in _AFFIX_WORDS:
+        return [_AFFIX_WORDS[part]]
+    core, words = strip_affixes(part)
+    return [*words, _AFFIX_WORDS[core]] if core in _AFFIX_WORDS else None
+
+
+# Titles are filler only in front of a person's name: "Prof Helena Marsh" copies a protected
+# person, "SirReddit" is a fan's handle holding a brand, not the brand's account.
+_TITLE_AFFIXES = frozenset(
+    {"dr", "prof", "professor", "doctor", "mr", "mrs", "ms", "sir", "dame"}
+)
+
+
+def _fits(target: Target, removed: Iterable[str]) -> bool:
+    """Whether the filler words taken off a name may surround this target's name."""
+    return target.kind in _PERSON_KINDS or not _TITLE_AFFIXES.intersection(removed)
 
 
 def _how_folded(raw: str) -> str:
@@ -520,6 +596,8 @@ def _how_folded(raw: str) -> str:
         table = _confusable_table()
         if any(ord(c) in table or (not c.isascii() and _by_name(c).isascii()) for c in raw):
             notes.append("homoglyphs")
+        if any(ord(c) in LETTER_FOLDS for c in raw):
+            notes.append("ligatures")
     inner = _EDGE_DIGITS.sub("", _SEPARATORS.sub("", skeleton(raw)))
     if any(c in "0134567895@$!|" for c in inner + raw[-1:]):
         notes.append("leetspeak")

@@ -195,3 +195,91 @@ def test_generated_lookalikes_are_caught(index: NameIndex, case: tuple[str, str]
     match = index.best(name, platform="x")
     assert match is not None, name
     assert name_weight(match.similarity) >= 0.6, (name, original, match.similarity)
+
+
+@pytest.fixture(scope="module")
+def brands() -> NameIndex:
+    """Short brand names as registered accounts (bench/impersonation_corpus.py's BRANDS)."""
+    from detectors.impersonation.names import make_target
+
+    names = ("aetna", "caesars", "shoes", "phoenix", "kakaku", "yahoo", "kodak", "apple",
+             "reddit", "shell", "xerox")
+    return NameIndex([make_target(n, "account", f"@{n}", platform="x") for n in names])
+
+
+# Ligature and kra homographs (the misses of an independent set of real homograph handles).
+LIGATURE_LOOKALIKES = [
+    ("ætna", "aetna", "ae ligature"),
+    ("cæsars", "caesars", "ae ligature inside"),
+    ("shœs", "shoes", "oe ligature"),
+    ("phœnix", "phoenix", "oe ligature"),
+    ("ĸaĸaĸu", "kakaku", "kra for k"),
+    ("ÆTNA", "aetna", "capital AE ligature"),
+    ("χerox", "xerox", "Greek chi for x"),
+]
+
+
+@pytest.mark.parametrize(("name", "target", "trick"), LIGATURE_LOOKALIKES)
+def test_ligatures_and_kra_fold_to_their_letters(
+    brands: NameIndex, name: str, target: str, trick: str
+) -> None:
+    match = brands.best(name, platform="x")
+    assert match is not None and match.target.text == target, trick
+    assert name_weight(match.similarity) >= 0.6, (trick, match.similarity)
+
+
+def test_ligature_folding_is_explained() -> None:
+    assert skeleton("straße") == "strasse" and skeleton("Øster") == "oster"
+    assert skeleton("łodz") == "lodz"
+
+
+# Real handles an edit distance alone took for short brands (false positives of that set), and
+# handles made of ordinary words: none of them is flagged on its name.
+SHORT_BRAND_NEGATIVES = [
+    ("06Wahoo", "yahoo: one letter replaced, digits added"),
+    ("kodiak98", "kodak: one letter inserted, another word"),
+    ("ippie52", "apple: i/l folding then one letter replaced"),
+    ("SirReddit", "reddit: a title is filler only before a person's name"),
+    ("sheila", "shell: a short name inside another word"),
+    ("shelly_77", "shell: a short name inside another word"),
+]
+
+
+@pytest.mark.parametrize(("name", "why"), SHORT_BRAND_NEGATIVES)
+def test_short_brands_need_more_than_an_edit(brands: NameIndex, name: str, why: str) -> None:
+    match = brands.best(name, platform="x")
+    assert match is None or name_weight(match.similarity) < 0.6, (
+        why, match.target.text if match else None, match.similarity if match else None)
+
+
+# Slips that keep a short name's look still count.
+SHORT_BRAND_SLIPS = [
+    ("yahooo", "yahoo", "letter doubled"),
+    ("kodka", "kodak", "neighbours swapped"),
+    ("redit", "reddit", "one of a doubled pair dropped"),
+    ("reddit_official", "reddit", "filler word"),
+    ("apple24", "apple", "number added"),
+]
+
+
+@pytest.mark.parametrize(("name", "target", "trick"), SHORT_BRAND_SLIPS)
+def test_slips_of_short_brands_still_match(
+    brands: NameIndex, name: str, target: str, trick: str
+) -> None:
+    match = brands.best(name, platform="x")
+    assert match is not None and match.target.text == target, trick
+    assert name_weight(match.similarity) >= 0.6, (trick, match.similarity)
+
+
+@pytest.mark.parametrize(
+    ("candidate", "target", "slip"),
+    [
+        ("yhaoo", "yahoo", True), ("yahooo", "yahoo", True), ("yaho", "yahoo", True),
+        ("wahoo", "yahoo", False), ("kodiak", "kodak", False), ("lpple", "apple", False),
+        ("yahoo", "yahoo", False), ("yaoho", "yahoo", True), ("yahop", "yahoo", False),
+    ],
+)
+def test_is_slip(candidate: str, target: str, slip: bool) -> None:
+    from detectors.impersonation.names import is_slip
+
+    assert is_slip(candidate, target) is slip
