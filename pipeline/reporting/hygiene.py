@@ -30,7 +30,7 @@ class AccountHygiene:
     posts_this_week: int
     replies_received: int
     replies_unanswered: int
-    state: str  # active, stale, unused
+    state: str  # active, stale, unused, or unknown (not watched long enough to judge)
 
 
 def account_hygiene(config: OrgConfig, store: Store, start: datetime,
@@ -47,11 +47,15 @@ def account_hygiene(config: OrgConfig, store: Store, start: datetime,
             (post.platform, post.author.handle.lstrip("@").casefold()))
 
     last_post: dict[tuple[str, str], datetime] = {}
+    # The oldest post seen on each platform: Crestwatch cannot call an account unused for 90 days
+    # before it has watched that platform for 90 days (a new install, a first ingest running).
+    watched_since: dict[str, datetime] = {}
     own_ids: dict[tuple[str, str], set[str]] = defaultdict(set)
     answered: set[str] = set()  # ids of posts an account replied to
     week_posts: Counter[tuple[str, str]] = Counter()
     replies: list[Post] = []
     for post in store.iter_posts(end - timedelta(days=UNUSED_DAYS), end):
+        watched_since.setdefault(post.platform, post.created_at)
         account = owner_of(post)
         if account is not None:
             key = (account.platform, account.handle)
@@ -68,12 +72,18 @@ def account_hygiene(config: OrgConfig, store: Store, start: datetime,
         key = (account.platform, account.handle)
         received = [r for r in replies if r.in_reply_to in own_ids[key]]
         last = last_post.get(key)
-        if last is None or last < end - timedelta(days=UNUSED_DAYS):
+        since = watched_since.get(account.platform)
+        watched = (end - since) if since is not None else timedelta(0)
+        grace = timedelta(days=1)  # the window's first day may hold no post at all
+        if last is not None and last >= end - timedelta(days=STALE_DAYS):
+            state = "active"
+        elif watched + grace >= timedelta(days=UNUSED_DAYS) and (
+                last is None or last < end - timedelta(days=UNUSED_DAYS)):
             state = "unused"
-        elif last < end - timedelta(days=STALE_DAYS):
+        elif last is not None:
             state = "stale"
         else:
-            state = "active"
+            state = "unknown"  # not watched long enough to say
         result.append(AccountHygiene(
             account.platform, account.handle, account.owner, account.official, last,
             week_posts[key], len(received), sum(r.id not in answered for r in received), state,
