@@ -82,10 +82,14 @@ def check_page(status: int, content_type: str | None, body: bytes) -> None:
 
 
 class _Watchdog:
-    """Calls `cut` once `seconds` have passed, unless cancelled first."""
+    """Calls `cut` once `seconds` have passed, unless cancelled first. Without `cut` (an answer
+    not read from a socket, as in a replay) there is nothing to wake, and no timer thread."""
 
-    def __init__(self, seconds: float, cut: Callable[[], None]) -> None:
+    def __init__(self, seconds: float, cut: Callable[[], None] | None) -> None:
         self.expired = threading.Event()
+        self._timer: threading.Timer | None = None
+        if cut is None:
+            return
 
         def fire() -> None:
             self.expired.set()
@@ -98,11 +102,13 @@ class _Watchdog:
         self._timer.daemon = True
 
     def __enter__(self) -> _Watchdog:
-        self._timer.start()
+        if self._timer is not None:
+            self._timer.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
 
 
 def _shutdown(sock: Any) -> None:
@@ -140,7 +146,9 @@ class DeadlineAdapter(HTTPAdapter):
             raise BadAnswer("connection failed or cut before the answer") from None
         left = limits.deadline - (time.monotonic() - started)
         raw = response.raw
-        with _Watchdog(left, raw.shutdown if hasattr(raw, "shutdown") else lambda: None) as dog:
+        # `connection` is the socket's connection while the body is unread (None in a replay).
+        live = getattr(raw, "connection", None) is not None and hasattr(raw, "shutdown")
+        with _Watchdog(left, raw.shutdown if live else None) as dog:
             try:
                 body = response.content
             except (requests.RequestException, urllib3.exceptions.HTTPError, OSError,
@@ -202,8 +210,7 @@ class DeadlineTransport(httpx.BaseTransport):
         left = limits.deadline - (time.monotonic() - started)
         stream = response.extensions.get("network_stream")
         sock = stream.get_extra_info("socket") if stream is not None else None
-        with _Watchdog(left, (lambda: _shutdown(sock)) if sock is not None
-                       else (lambda: None)) as dog:
+        with _Watchdog(left, (lambda: _shutdown(sock)) if sock is not None else None) as dog:
             try:
                 body = response.read()
             except (httpx.TransportError, httpx.StreamError, OSError):
