@@ -21,6 +21,10 @@ ldconfig -p 2>/dev/null | grep -q 'libcairo.so.2' || need+=(libcairo2)
 [ -d /usr/share/backgrounds/mate ] || need+=(mate-backgrounds)
 [ -f /usr/share/backgrounds/city.png ] || need+=(ukui-wallpapers)
 [ -d /usr/share/desktop-base ] || need+=(desktop-base)
+command -v redis-server >/dev/null || need+=(redis-server)
+# Debian keeps the server binaries in /usr/lib/postgresql/<version>/bin, off PATH.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null \
+    || need+=(postgresql)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
     echo "missing Debian packages: ${need[*]} (run: sudo apt-get install ${need[*]})" >&2
