@@ -103,7 +103,7 @@ _NOT_HOUSE_NUMBER = re.compile(
 
 _UNIT = r"(?:(?:Flat|Apt\.?|Apartment|Unit|Suite|Studio)\s+\d+[A-Za-z]?,?\s+)"
 _EN = re.compile(
-    rf"{_UNIT}?(?<![\w.,£$€])\d{{1,5}}[A-Za-z]?(?:-\d{{1,5}})?,?\s+(?:{_NAME}\s+)?"
+    rf"{_UNIT}?(?<![\w.,£$€])\d{{1,5}}[A-Za-z]?(?:-\d{{1,5}})?,?\s+{_NAME}\s+"
     rf"(?:{_SUFFIX_EN_RE})\b\.?"
 )
 _FIRST = re.compile(
@@ -170,6 +170,9 @@ _ADDRESS_CUE = re.compile(
 )
 
 
+_YEAR_FIRST = re.compile(r"(?:19|20)\d{2}\s")
+
+
 def _extend(text: str, end: int, limit: int = 90) -> tuple[int, bool]:
     """Grow an address over what usually follows a street; (new end, postcode seen)."""
     postcode = False
@@ -213,8 +216,11 @@ def find_addresses(text: str) -> list[Entity]:
         value = text[start:end].rstrip(" ,/\n-")
         end = start + len(value)
         score = base + (0.18 if postcode else 0.0)
-        if _ADDRESS_CUE.search(text[max(0, start - 40) : start]):
+        cue = _ADDRESS_CUE.search(text[max(0, start - 40) : start])
+        if cue:
             score += 0.12
+        elif shape == "number first" and not postcode and _YEAR_FIRST.match(value):
+            score -= 0.25  # "2064 Supreme Court Confirmation": a year before capitalised words
         out.append(Entity("postal_address", start, end, value, round(min(score, 0.96), 3), shape))
         taken.append((start, end))
     for m in _UK_POSTCODE.finditer(text):

@@ -20,15 +20,17 @@ from phonenumbers import NumberParseException
 from detectors.leaks.spans import FALLBACK_REGIONS, Entity
 
 _CANDIDATE = re.compile(
-    r"(?<![\w+/.:,#£$€-])(?:\(?\+\d{1,3}\)?|\(\d{1,5}\)|\d)[\d ().\-/]{4,24}\d"
-    r"(?:\s?(?:x|ext\.?|#)\s?\d{1,6})?(?![\w/]|[.,\-/]\d)"
+    r"(?<![\w+/.:,#@£$€-])(?:\(?\+\d{1,3}\)?|\(\d{1,5}\)|\d)[\d ().\-/]{4,24}\d"
+    r"(?:\s?(?:x|ext\.?|#)\s?\d{1,6})?(?![\w/:]|[.,\-/:]\d)"
 )
 _EXTENSION = re.compile(r"\s?(?:x|ext\.?|#)\s?\d{1,6}$")
 _DATE_OR_TIME = re.compile(
     r"^(?:\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}[:.]\d{2}(?:[:.]\d{2})?|"
     r"(?:19|20)\d{2}\s?[-/]\s?(?:19|20)?\d{2}|\d{1,3}(?:\.\d{1,3}){3}|"
     # postcodes written with a hyphen: Brazil, the US (ZIP+4), Portugal, Poland
-    r"\d{5}-\d{3,4}|\d{4}-\d{3}|\d{2}-\d{3})$"
+    r"\d{5}-\d{3,4}|\d{4}-\d{3}|\d{2}-\d{3}|"
+    # a date and an hour ("2018-09-14 23"), a count with thousands spaces ("1 499 900")
+    r"(?:19|20)\d{2}-\d{2}-\d{2}.*|\d{1,2}(?: \d{3}){1,3})$"
 )
 _PHONE_CUE = re.compile(
     r"(?:phone|tel|telephone|mobile|mob|cell|call|ring|text|whatsapp|signal|sms|number|no\.|"
@@ -135,15 +137,19 @@ def find_phones(
         if _NOT_PHONE_BEFORE.search(text[max(0, m.start() - 16) : m.start()]):
             continue
         cue = _PHONE_CUE.search(text[max(0, m.start() - 40) : m.start()])
+        best: tuple[float, str, str] | None = None
         for raw in _readings(m.group(0).rstrip(" -./()")):
             if _DATE_OR_TIME.match(raw):
                 break
             formatted = bool(re.search(r"[ ().\-/+]", raw))
             # Other countries' formats are tried only for what is written like a phone number.
             judged = _judge(raw, hints, fallback=bool(cue) or formatted)
-            if judged is None:
-                continue
-            score, region = judged
+            # The surest reading wins: "718-622-0221 - 24" is the number less the " - 24".
+            if judged is not None and (best is None or judged[0] > best[0]):
+                best = (judged[0], judged[1], raw)
+        if best is not None:
+            score, region, raw = best
+            formatted = bool(re.search(r"[ ().\-/+]", raw))
             if cue:
                 score += 0.08
             elif not formatted:
@@ -161,5 +167,4 @@ def find_phones(
                     region,
                 )
             )
-            break
     return out

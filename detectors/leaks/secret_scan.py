@@ -106,11 +106,33 @@ _SECRET_WORD = (
     r"contraseña|contrasena|senha|mot[_-]de[_-]passe|auth"
 )
 _ASSIGNMENT = re.compile(
-    rf"(?P<key>[\w.\-\[\]'\"]*?(?:{_SECRET_WORD})[\w.\-]*)['\"\]]{{0,2}}\s*"
+    r"(?<![@#$\w])(?P<key>[A-Za-z_][\w.\-\[\]'\"]*)['\"\]]{0,2}\s*"
     r"(?P<op>:=|=>|->|===?|=|:)\s*"
-    r"(?:(?P<q>['\"`])(?P<quoted>[^'\"`\n]{1,200})(?P=q)|(?P<bare>[^\s'\"`,;]{1,200}))",
+    r"(?:(?P<q>['\"`])(?P<quoted>[^'\"`\n]{1,200})(?P=q)|(?P<bare>[^\s'\"`,;]{1,200}))"
+)
+# Words that name a secret wherever they sit in a variable's name ("DB_PASSWORD", "apiKey"), and
+# short ones that count only as a whole part of it ("db_pass", "key", "sl_pw"; not "upwx").
+_SECRET_IN_NAME = re.compile(
+    r"password|passwd|passwort|passphrase|secret|token|api_?key|credential|contrase[ñn]a|senha|"
+    r"private_?key|access_?key|auth_?key|client_?secret|mot_?de_?passe",
     re.I,
 )
+_SECRET_PARTS = frozenset({"pw", "pwd", "pass", "pin", "key", "auth", "pword", "apikey"})
+
+
+def secret_name(key: str) -> bool:
+    """Whether a variable's name says it holds a secret: its last identifier, split at "_",
+    "-", "." and camelCase."""
+    names = re.findall(r"[A-Za-z_][\w\-]*", key)
+    if not names:
+        return False
+    name = names[-1]
+    if _SECRET_IN_NAME.search(name):
+        return True
+    parts = re.split(r"[_\-.]+|(?<=[a-z0-9])(?=[A-Z])", name)
+    return any(p.lower() in _SECRET_PARTS for p in parts if p)
+
+
 # "the wifi password is ...", "here's the API key for staging: ...", "use ... as the token".
 _PROSE = re.compile(
     rf"\b(?P<word>{_SECRET_WORD}|login|pin|key)\b[^\n.:=]{{0,40}}?(?:\b(?:is|was|are)\b|:|=)\s*"
@@ -147,6 +169,8 @@ _LOOKUP = re.compile(
 _CALL = re.compile(r"^[A-Za-z_][\w.]{2,}[\[(]")
 # A value that is itself a call or an index ("get_secret(", "config['db']"), cut at a quote.
 _CALL_WHOLE = re.compile(r"^[A-Za-z_][\w.]{2,}[\[(](?:[\w\"'., \-]*[\])])?$")
+# Links, mentions and hashtags are what follows "password:" in a post more often than a password.
+_NOT_A_VALUE = re.compile(r"^(?://|https?:|www\.)|^[@#]\w{1,30}$|^&#\d+;?$", re.I)
 _SEQUENCES = (
     "abcdefghijklmnopqrstuvwxyz",
     "0123456789",
@@ -275,7 +299,9 @@ def _private_keys(text: str) -> Iterator[SecretMatch]:
 
 def _keywords(text: str) -> Iterator[SecretMatch]:
     for m in _ASSIGNMENT.finditer(text):
-        key = m.group("key").strip("'\"[]")
+        key = m.group("key")
+        if not secret_name(key) or _NOT_A_VALUE.match(m.group("quoted") or m.group("bare")):
+            continue
         group = "quoted" if m.group("quoted") is not None else "bare"
         value = m.group(group)
         if group == "bare":
@@ -284,6 +310,8 @@ def _keywords(text: str) -> Iterator[SecretMatch]:
         if _SETTING_KEY.search(key) or not_a_secret(value, _line_at(text, m.start())):
             continue
         score = _value_score(value, key, assigned=True)
+        if " " in value and not re.search(r"pass|pwd|pw|contrase|senha", key, re.I):
+            score = min(score, 0.3)  # tokens and keys have no spaces
         kind = "password" if re.search(r"pass|pwd|pw\b|contrase|senha", key, re.I) else "generic"
         start = m.start(group)
         yield SecretMatch(kind, start, start + len(value), value, score, "keyword")
@@ -291,7 +319,7 @@ def _keywords(text: str) -> Iterator[SecretMatch]:
         group = "value" if m.group("value") else "used"
         word = m.group("word") or m.group("as")
         value = m.group(group).rstrip(".,;:!?)")
-        if not_a_secret(value) or value.casefold() in _PROSE_WORDS:
+        if not_a_secret(value) or _NOT_A_VALUE.match(value) or value.casefold() in _PROSE_WORDS:
             continue
         score = _value_score(value, word)
         kind = "password" if re.search(r"pass|pwd|pw|login|pin", word, re.I) else "generic"

@@ -99,6 +99,10 @@ LET_THROUGH = [
     ("I forgot my password again, the reset link expired", "prose about a password"),
     ("Key points from today's lecture: revise chapter 4", "prose with 'key'"),
     ("Reminder: nobody from the University will ever ask for your password.", "demo post"),
+    ("you should change your password http://t.co/VEd4Yyztok", "Davidson tweet: a link"),
+    ('RT @EHSSecretAdmire: "Can @Carter murder my pussy?"', "Davidson tweet: a handle, a quote"),
+    ("@iTrapWatermelon: tweety bird tho", "Davidson tweet: 'pW' inside a handle"),
+    ("RT @whatupwxll: @VivaLaKash got them", "Davidson tweet: 'pw' inside a handle"),
 ]
 
 
