@@ -20,7 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from pipeline.core.config import load_config
-from pipeline.core.models import Author, Category, Finding, Hit, Post, Severity, Status
+from pipeline.core.models import Author, Category, Decision, Finding, Hit, Post, Severity, Status
 from pipeline.reporting.render import write_report
 from pipeline.reporting.report import build_weekly_report, iso_week
 from pipeline.store.base import HitQuery
@@ -39,9 +39,9 @@ def make_hits(n: int, start, rng: random.Random) -> list[Hit]:
                     created_at=start, text=f"post {i} about exams #QMUL and the library queue",
                     author=Author(id=author, handle=f"user{author}"))
         finding = Finding(post_id=post.doc_id, detector="bench", category=rng.choice(categories),
-                          severity=rng.choice(list(Severity)), score=rng.random(),
-                          explanation="benchmark hit")
-        hit = Hit.from_finding(finding, post, now=start + timedelta(seconds=rng.randrange(
+                          score=rng.random(), explanation="benchmark hit")
+        decision = Decision(True, rng.choice(list(Severity)), ("benchmark",))
+        hit = Hit.from_finding(finding, post, decision, now=start + timedelta(seconds=rng.randrange(
             14 * 24 * 3600)) - timedelta(days=7))
         hit.status = rng.choice(statuses)
         if hit.status is not Status.new:

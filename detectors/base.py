@@ -2,8 +2,12 @@
 
 A detector is built cheaply from the organisation config, loads its models or indexes once in
 `load()`, and then judges whole batches: `detect(posts) -> findings`. It never does network I/O;
-media arrive already fetched (``Media.path``). Thresholds, allow-lists and severity policy are
-applied afterwards, once, by `pipeline.policy.engine`, not inside each detector.
+media arrive already fetched (``Media.path``). It reports a score and signals; thresholds,
+allow-lists and severity are the policy's (`pipeline.policy.engine`), applied once afterwards.
+
+Each detector declares its options as a pydantic model (`Options`); the config's
+``detectors.<name>.options`` is validated against it when the detector is built, so a typo or a
+wrong type is an error naming the file, the key and the problem.
 """
 
 from __future__ import annotations
@@ -13,19 +17,44 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import ClassVar
 
-from pipeline.core.config import DetectorSettings, OrgConfig
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from pipeline.core.config import ConfigError, DetectorSettings, OrgConfig
 from pipeline.core.models import Category, Finding, Post
 
 log = logging.getLogger(__name__)
 
 
+class DetectorOptions(BaseModel):
+    """A detector's options; unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def parse_options(
+    options_model: type[DetectorOptions], config: OrgConfig, name: str, raw: object
+) -> DetectorOptions:
+    try:
+        return options_model.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            key = ".".join(str(part) for part in error["loc"])
+            where = f"detectors.{name}.options" + (f".{key}" if key else "")
+            problem = "unknown option" if error["type"] == "extra_forbidden" else error["msg"]
+            problems.append(f"{config.source}: {where}: {problem}")
+        raise ConfigError("\n".join(problems)) from None
+
+
 class Detector(ABC):
     name: ClassVar[str]
     categories: ClassVar[tuple[Category, ...]]
+    Options: ClassVar[type[DetectorOptions]] = DetectorOptions
 
     def __init__(self, config: OrgConfig, settings: DetectorSettings | None = None) -> None:
         self.config = config
         self.settings = settings or config.detector(self.name)
+        self.options = parse_options(self.Options, config, self.name, self.settings.options)
         self._loaded = False
 
     def load(self) -> None:

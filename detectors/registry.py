@@ -16,9 +16,12 @@ from functools import cache
 
 import detectors
 from detectors.base import Detector
-from pipeline.core.config import OrgConfig
+from pipeline.core.config import ConfigError, OrgConfig
 
 _HELPERS = {"common"}
+# Configured under `detectors:` for their threshold and severity, but judged elsewhere
+# (pipeline/reporting/hygiene.py).
+_NOT_DETECTORS = {"account_hygiene"}
 
 
 @cache
@@ -52,13 +55,26 @@ def detector_class(name: str) -> type[Detector]:
     return cls
 
 
+def check_configured_names(config: OrgConfig) -> None:
+    unknown = sorted(set(config.detectors) - set(_manifest()) - _NOT_DETECTORS)
+    if unknown:
+        known = ", ".join(available())
+        raise ConfigError("\n".join(
+            f"{config.source}: detectors.{name}: unknown detector (known: {known})"
+            for name in unknown
+        ))
+
+
 def build_detectors(
     config: OrgConfig,
     names: Sequence[str] | None = None,
     *,
     factory: Callable[[type[Detector], OrgConfig], Detector] | None = None,
 ) -> list[Detector]:
-    """Instantiate the named detectors (default: every available one enabled in config)."""
+    """Instantiate the named detectors (default: every available one enabled in config). Each
+    validates its options on construction; a config naming a detector this installation does
+    not have is refused (a typo would otherwise turn nothing off, or nothing on)."""
+    check_configured_names(config)
     chosen = list(names) if names else [n for n in available() if config.detector(n).enabled]
     make = factory or (lambda cls, cfg: cls(cfg))
     return [make(detector_class(name), config) for name in chosen]

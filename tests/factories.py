@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pipeline.core.models import Author, Category, Finding, Hit, Post, Severity
+from pipeline.core.config import OrgConfig
+from pipeline.core.models import Author, Category, Decision, Finding, Hit, Post, Severity
 
 BASE_TIME = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 
@@ -37,9 +38,35 @@ def make_hit(
         post_id=post.doc_id,
         detector=detector,
         category=category,
-        severity=severity,
         score=0.9,
         explanation="test finding",
         evidence={"labels": ["offensive"], "spans": [{"start": 0, "end": 4, "text": "Post"}]},
     )
-    return Hit.from_finding(finding, post, now=seen or BASE_TIME + timedelta(hours=n))
+    decision = Decision(True, severity, ("test decision",))
+    return Hit.from_finding(finding, post, decision, now=seen or BASE_TIME + timedelta(hours=n))
+
+
+def decided(finding: Finding, config: OrgConfig, post: Post | None = None) -> Decision:
+    """The policy's decision on a detector's finding, as a run would make it."""
+    from pipeline.policy.engine import Policy
+
+    return Policy(config).decide(finding, post)
+
+
+def example_config_data() -> dict[str, Any]:
+    """config/example.yaml as data, its relative file paths made absolute, so a test can change
+    it and write it anywhere."""
+    import yaml
+
+    from pipeline.core.paths import PROJECT_ROOT
+
+    folder = PROJECT_ROOT / "config"
+    data: dict[str, Any] = yaml.safe_load((folder / "example.yaml").read_text(encoding="utf-8"))
+    for logo in data.get("logos", []):
+        logo["path"] = str(folder / logo["path"])
+    for account in data.get("accounts", []):
+        if account.get("avatar"):
+            account["avatar"] = str(folder / account["avatar"])
+    if data.get("protected_documents"):
+        data["protected_documents"] = str(folder / data["protected_documents"])
+    return data

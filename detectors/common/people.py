@@ -1,6 +1,6 @@
 """Who a post is about: mentions of people, and of the University's protected people.
 
-Leak detectors raise severity when a detail sits next to a person's name, and more when that
+Leak detectors signal when a detail sits next to a person's name, and more when that
 person is one the organisation config lists as protected. Names are found cheaply, without a
 model: protected people by their configured names, surnames after a title and handles; anyone
 else by a title followed by a capitalised name ("Dr Smith") or an @mention (never one of the
@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass
 
 from pipeline.core.config import OrgConfig, ProtectedPerson
-from pipeline.core.models import Severity
 
 _TITLES = r"(?:Dr|Doctor|Prof|Professor|Mr|Mrs|Ms|Miss|Mx|Sir|Dame|Lord|Lady)\.?"
 _TITLE_NAME = re.compile(rf"\b{_TITLES}\s+(?:[A-Z][a-z]+[ -]){{0,2}}[A-Z][a-zA-Z'’-]+")
@@ -54,12 +53,12 @@ class PersonMention:
         return self.protected.name if self.protected else self.text
 
 
-def severity_about(person: PersonMention | None) -> Severity:
-    """A detail about nobody in particular is medium, about someone high, about a protected
-    person critical."""
+def signals_about(person: PersonMention | None) -> list[str]:
+    """Who a detail is about, for the policy: nobody in particular (no signal), a named person
+    (`about_person`) or a protected person (also `about_protected_person`)."""
     if person is None:
-        return Severity.medium
-    return Severity.critical if person.protected else Severity.high
+        return []
+    return ["about_person", "about_protected_person"] if person.protected else ["about_person"]
 
 
 def _name_parts(person: ProtectedPerson) -> list[str]:

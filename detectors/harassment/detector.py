@@ -6,7 +6,7 @@ and whether it attacks a group. Any local Hugging Face classifier can replace it
 (options.model_dir + options.label_map). A cheap cue layer adds threat phrases, lowers the score
 of classic false positives (reported speech, lyrics, friendly or self-directed profanity, names
 that look like slurs) and finds the target: a University account or protected person mentioned,
-named or replied to raises the severity.
+named or replied to is the `targets_protected` signal, which the policy reads for severity.
 
 Options (config ``detectors.harassment.options``):
   model_dir     a model directory exported by `crestwatch export harassment` from any Hugging
@@ -25,9 +25,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from detectors.base import Detector
+from pydantic import Field
+
+from detectors.base import Detector, DetectorOptions
 from detectors.harassment.context import (
     NAMES_THAT_LOOK_RUDE,
     Cues,
@@ -37,7 +39,7 @@ from detectors.harassment.context import (
     threat_matches,
 )
 from detectors.harassment.model import ARTEFACT_DIR, MAX_CHARS, TextScorer
-from pipeline.core.models import Category, Finding, Post, Severity
+from pipeline.core.models import Category, Finding, Post
 
 log = logging.getLogger(__name__)
 
@@ -51,48 +53,55 @@ CONTEXT_FACTORS = {
 }
 
 
+Label = Literal["offensive", "targeted", "identity_attack", "threat"]
+
+
+class HarassmentOptions(DetectorOptions):
+    # A model directory exported by `crestwatch export harassment` (default: the bundled one).
+    model_dir: Path | None = None
+    # The bundled model's folder, for a retrained copy (ignored with model_dir).
+    artefact_dir: Path | None = None
+    label_map: dict[str, Label] | None = None  # model label -> ours, with model_dir
+    activation: Literal["sigmoid", "softmax"] | None = None
+    threads: int | None = Field(default=None, ge=1, le=64)
+    max_windows: int = Field(default=4, ge=1, le=64)
+    allow_names: list[str] = []
+    # Below this nothing is reported, not even to `eval`.
+    min_score: float = Field(default=0.05, ge=0.0, le=1.0)
+    # False turns off the false-positive cues and name masking, to measure them.
+    context: bool = True
+
+
 class HarassmentDetector(Detector):
     name = "harassment"
     categories = (Category.harassment,)
+    Options = HarassmentOptions
+    options: HarassmentOptions
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        options = self.settings.options
-        self._min_score = float(options.get("min_score", 0.05))
-        names = [str(n) for n in options.get("allow_names", [])]
-        self._use_context = bool(options.get("context", True))
-        self._allow_names = [*NAMES_THAT_LOOK_RUDE, *names] if self._use_context else []
+        options = self.options
+        self._min_score = options.min_score
+        self._use_context = options.context
+        self._allow_names = [*NAMES_THAT_LOOK_RUDE, *options.allow_names] if options.context else []
         self._targets = TargetFinder(self.config)
         self._scorer: TextScorer | None = None
         self.model_name = "bundled"
 
     def load(self) -> None:
-        options = self.settings.options
-        common: dict[str, Any] = {"max_windows": int(options.get("max_windows", 4))}
-        if options.get("threads") is not None:
-            common["threads"] = int(options["threads"])
-        model_dir = options.get("model_dir")
-        if model_dir:
-            path = self.config.resolve(Path(str(model_dir)))
-            label_map = options.get("label_map")
-            if label_map is not None and not isinstance(label_map, dict):
-                raise ValueError("detectors.harassment.options.label_map: expected a mapping")
-            unknown = set((label_map or {}).values()) - set(LABELS)
-            if unknown:
-                raise ValueError(
-                    f"detectors.harassment.options.label_map: unknown labels {sorted(unknown)}; "
-                    f"use {', '.join(LABELS)}"
-                )
+        options = self.options
+        common: dict[str, Any] = {"max_windows": options.max_windows}
+        if options.threads is not None:
+            common["threads"] = options.threads
+        if options.model_dir:
+            path = self.config.resolve(options.model_dir)
             self._scorer = TextScorer.from_dir(
-                path,
-                label_map=label_map,
-                activation=options.get("activation"),
-                **common,
+                path, label_map=options.label_map, activation=options.activation, **common
             )
             self.model_name = path.name
         else:
-            artefact = options.get("artefact_dir")
-            path = self.config.resolve(Path(str(artefact))) if artefact else ARTEFACT_DIR
+            artefact = options.artefact_dir
+            path = self.config.resolve(artefact) if artefact else ARTEFACT_DIR
             self._scorer = TextScorer.from_dir(path, **common)
             self.model_name = "bundled MiniLM, fine-tuned"
         self._loaded = True
@@ -129,15 +138,14 @@ class HarassmentDetector(Detector):
         score, applied = harassment_score(labels, cue)
         if max(score, *labels.values()) < self._min_score:
             return None
-        severity = _severity(score, labels, targets)
         return Finding(
             post_id=post.doc_id,
             detector=self.name,
             category=Category.harassment,
-            severity=severity,
             score=round(score, 4),
             explanation=_explain(labels, targets, applied, cue),
             evidence=_evidence(labels, targets, cue, applied, text, self.model_name),
+            signals=_signals(labels, targets),
         )
 
 
@@ -163,16 +171,12 @@ def _reply_ids(post: Post) -> list[str]:
     return [str(extra[k]) for k in keys if extra.get(k)]
 
 
-def _severity(score: float, labels: dict[str, float], targets: list[Target]) -> Severity:
-    severity = Severity.medium if score >= 0.75 else Severity.low
-    if labels["identity_attack"] >= 0.5:
-        severity = max(severity, Severity.medium, key=lambda s: s.rank)
-    if labels["threat"] >= 0.5 and score >= 0.5:
-        severity = Severity.high
-    protected = any(t.kind in ("protected_person", "university_account") for t in targets)
-    if protected and score >= 0.5:
-        severity = severity.raised()
-    return severity
+def _signals(labels: dict[str, float], targets: list[Target]) -> list[str]:
+    """What the policy's severity rules read (pipeline/policy/defaults.py)."""
+    signals = [name for name in ("identity_attack", "threat") if labels[name] >= 0.5]
+    if any(t.kind in ("protected_person", "university_account") for t in targets):
+        signals.append("targets_protected")
+    return signals
 
 
 def _explain(labels: dict[str, float], targets: list[Target], applied: list[str], cue: Cues) -> str:
@@ -206,7 +210,8 @@ def _evidence(
     model_name: str,
 ) -> dict[str, Any]:
     evidence: dict[str, Any] = {
-        "labels": {k: round(v, 4) for k, v in labels.items()},
+        "labels": sorted(k for k, v in labels.items() if v >= 0.5),
+        "label_scores": {k: round(v, 4) for k, v in labels.items()},
         "targeted": labels["targeted"] >= 0.5,
         "targets": [t.as_dict() for t in targets],
         "context": list(cue.context),

@@ -34,7 +34,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from detectors.base import Detector
+from pydantic import Field
+
+from detectors.base import Detector, DetectorOptions
 from detectors.impersonation.names import (
     NameIndex,
     NameMatch,
@@ -43,7 +45,7 @@ from detectors.impersonation.names import (
     targets_from_config,
     visible_letters,
 )
-from pipeline.core.models import Author, Category, Finding, Post, Severity
+from pipeline.core.models import Author, Category, Finding, Post
 
 log = logging.getLogger(__name__)
 
@@ -114,24 +116,27 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+class ImpersonationOptions(DetectorOptions):
+    # An account younger than this, or with fewer followers, adds a profile signal.
+    new_account_days: int = Field(default=30, ge=0)
+    few_followers: int = Field(default=100, ge=0)
+    # Account history across runs (first/last seen, posts; copies of earlier official posts).
+    memory: bool = True
+
+
 class ImpersonationDetector(Detector):
     name = "impersonation"
     categories = (Category.impersonation,)
+    Options = ImpersonationOptions
+    options: ImpersonationOptions
 
     def load(self) -> None:
         config = self.config
         self._names = NameIndex(targets_from_config(config))
-        self._registered: set[tuple[str, str]] = set()
         self._main_account: dict[str, str] = {}
         for account in config.accounts:
-            self._registered.add((account.platform, account.handle.lstrip("@").casefold()))
-            if account.platform_id:
-                self._registered.add((account.platform, f"id:{account.platform_id}"))
             if account.official:
                 self._main_account.setdefault(account.platform, f"@{account.handle.lstrip('@')}")
-        for person in config.protected_people:
-            for platform, handle in person.handles.items():
-                self._registered.add((platform, handle.lstrip("@").casefold()))
         names = sorted({skeleton(n).strip() for n in config.organisation.all_names()}, key=len)
         hashtags = [skeleton(h) for h in config.organisation.hashtags]
         words = [re.escape(n) for n in names + hashtags if len(n) >= 2]
@@ -141,12 +146,11 @@ class ImpersonationDetector(Detector):
         self._role_pattern = re.compile(
             r"\b(" + "|".join(re.escape(r) for r in _GENERIC_ROLES) + r")\b"
         )
-        options = self.settings.options
-        self._new_account_days = int(options.get("new_account_days", 30))
-        self._few_followers = int(options.get("few_followers", 100))
+        self._new_account_days = self.options.new_account_days
+        self._few_followers = self.options.few_followers
         self._avatars = self._load_avatars()
         self._memory = None
-        if options.get("memory", True):
+        if self.options.memory:
             from detectors.impersonation.history import FILE_NAME, AccountMemory
 
             path = config.data_path() / "cache" / FILE_NAME
@@ -169,8 +173,12 @@ class ImpersonationDetector(Detector):
     # --- the batch -------------------------------------------------------------------------
 
     def is_registered(self, platform: str, author: Author) -> bool:
-        return (platform, author.handle.lstrip("@").casefold()) in self._registered or (
-            platform, f"id:{author.id}") in self._registered
+        """A registry account or a protected person's own handle: the originals that others
+        copy, never judged themselves."""
+        return bool(
+            self.config.registered(platform, author.handle, author.id)
+            or self.config.protected_handle(platform, author.handle)
+        )
 
     def detect(self, posts: Sequence[Post]) -> list[Finding]:
         self.ensure_loaded()
@@ -433,6 +441,12 @@ class ImpersonationDetector(Detector):
             }
         if verdict.problems:
             evidence["problems"] = verdict.problems
+        domains, calls = _links_and_calls(posts, self.config.organisation.domains)
+        pushes = bool(domains or calls)
+        if domains:
+            evidence["link_domains"] = domains
+        if calls:
+            evidence["calls_to_action"] = calls
         who = target.owner if target else (f"registered {matched}" if matched else "the University")
         phrases = "; ".join(s.phrase for s in counted)
         handle = repr(author.handle.lstrip("@"))[1:-1]  # escapes hidden characters
@@ -443,10 +457,12 @@ class ImpersonationDetector(Detector):
             post_id=latest.doc_id,
             detector=self.name,
             category=Category.impersonation,
-            severity=self._severity(score, verdict, author),
             score=round(min(1.0, score), 4),
             explanation=explanation,
             evidence=evidence,
+            signals=sorted({s.key for s in verdict.signals}
+                           | ({"parody"} if verdict.parody else set())
+                           | ({"pushes_link"} if pushes else set())),
             subject=subject,
         )
 
@@ -455,22 +471,32 @@ class ImpersonationDetector(Detector):
         matches = verdict.evidence.get("image_match") or []
         return matches[0]["account"] if matches else None
 
-    @staticmethod
-    def _severity(score: float, verdict: Verdict, author: Author) -> Severity:
-        keys = {s.key for s in verdict.signals}
-        if score >= 0.9 and keys & {"avatar_match", "copied_posts"}:
-            severity = Severity.critical
-        elif score >= 0.85:
-            severity = Severity.high
-        elif score >= 0.6:
-            severity = Severity.medium
-        else:
-            severity = Severity.low
-        if author.verified and severity is not Severity.critical:
-            severity = severity.raised()
-        if verdict.parody:
-            severity = severity.raised(-1)
-        return severity
+
+_URL = re.compile(r"https?://([^/\s:?#]+)", re.I)
+_CALL_TO_ACTION = re.compile(
+    r"\b(link in (?:our |my )?bio|sign up|register (?:now|here|today)|click (?:here|the link)|"
+    r"dm us|send (?:us )?your|claim (?:your|now)|apply (?:now|here)|free (?:laptops?|tickets|"
+    r"gifts?|money))\b", re.I,
+)
+
+
+def _links_and_calls(
+    posts: Sequence[Post], own_domains: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """Link domains (other than the University's own) and calls to action in an account's
+    posts: a lookalike account that pushes a link is after clicks or credentials, which the
+    policy reads as more severe."""
+    own = tuple(d.casefold().lstrip(".") for d in own_domains)
+    domains: dict[str, None] = {}
+    calls: dict[str, None] = {}
+    for post in posts:
+        for m in _URL.finditer(post.text):
+            domain = m.group(1).casefold().removeprefix("www.")
+            if not any(domain == d or domain.endswith("." + d) for d in own):
+                domains.setdefault(domain)
+        for m in _CALL_TO_ACTION.finditer(post.text):
+            calls.setdefault(m.group(1).casefold())
+    return list(domains)[:5], list(calls)[:5]
 
 
 def _is_share(post: Post) -> bool:

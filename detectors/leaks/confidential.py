@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from detectors.base import Detector
+from detectors.base import Detector, DetectorOptions
 from pipeline.core.models import Category, Finding, Post
 
 # Phrases that mark a document as restricted wherever they appear.
@@ -88,13 +88,20 @@ class Marker:
     score: float
 
 
+class ConfidentialOptions(DetectorOptions):
+    # Markers on top of the organisation's `confidential_markers`.
+    markers: list[str] = []
+
+
 class ConfidentialDetector(Detector):
     name = "confidential"
     categories = (Category.confidential,)
+    Options = ConfidentialOptions
+    options: ConfidentialOptions
 
     def load(self) -> None:
         configured = sorted({m.strip() for m in self.config.confidential_markers if m.strip()})
-        extra = [str(m) for m in self.settings.options.get("markers", [])]
+        extra = list(self.options.markers)
         weak = [m for m in configured + extra if m.casefold() in _WEAK_WORDS]
         strong = [re.escape(m) for m in configured + extra if m.casefold() not in _WEAK_WORDS]
         # Configured committee names alone ("Senate paper") are weak; with a code they are strong.

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from pydantic import Field
 
-from detectors.base import Detector
+from detectors.base import Detector, DetectorOptions
 from detectors.leaks.document_text import (
     SUFFIXES,
     UnreadableDocument,
@@ -268,17 +269,26 @@ def _category(document: str) -> Category:
     )
 
 
+class DocumentsOptions(DetectorOptions):
+    # Share of a quoted passage's words that must match a protected document.
+    min_containment: float = Field(default=0.5, gt=0.0, le=1.0)
+    # Instead of the organisation's `protected_documents`.
+    folder: Path | None = None
+
+
 class DocumentsDetector(Detector):
     name = "documents"
     categories = (Category.confidential, Category.copyright)
+    Options = DocumentsOptions
+    options: DocumentsOptions
 
     def __init__(self, config: OrgConfig, settings: DetectorSettings | None = None) -> None:
         super().__init__(config, settings)
         self.index: DocumentIndex | None = None
-        self.min_containment = float(self.settings.options.get("min_containment", 0.5))
+        self.min_containment = self.options.min_containment
 
     def load(self) -> None:
-        folder_setting = self.settings.options.get("folder") or self.config.protected_documents
+        folder_setting = self.options.folder or self.config.protected_documents
         folder = self.config.resolve(folder_setting) if folder_setting else None
         if folder is None or not folder.is_dir():
             log.info("protected documents: no folder configured or found (%s)", folder)

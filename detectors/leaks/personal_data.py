@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import phonenumbers
 
-from detectors.base import Detector
+from detectors.base import Detector, DetectorOptions
 from detectors.common.people import PeopleFinder, PersonMention, sentence_bounds, signals_about
 from pipeline.core.models import Category, Finding, Post
 from pipeline.core.values import keyed_hash, load_salt, mask, mask_email
@@ -137,17 +137,21 @@ def _listed(scores: dict[str, float], threshold: float) -> list[str]:
     return strong or [max(scores, key=lambda k: scores[k])]
 
 
+class PersonalDataOptions(DetectorOptions):
+    # Numbers that are public on purpose (switchboards, helplines): never a finding.
+    public_numbers: list[str] = []
+
+
 class PersonalDataDetector(Detector):
     name = "personal_data"
     categories = (Category.personal_data,)
+    Options = PersonalDataOptions
+    options: PersonalDataOptions
 
     def load(self) -> None:
         self._people = PeopleFinder(self.config)
         self._ids = {name: re.compile(p) for name, p in self.config.id_patterns.items()}
-        options = self.settings.options
-        self._public_numbers = {
-            re.sub(r"\D", "", n)[-10:] for n in options.get("public_numbers", [])
-        }
+        self._public_numbers = {re.sub(r"\D", "", n)[-10:] for n in self.options.public_numbers}
         self._salt = load_salt(self.config.data_path())
         self._loaded = True
 

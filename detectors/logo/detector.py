@@ -6,16 +6,12 @@ with few inliers, by how well the image's edges agree with the reference's), and
 image is the logo, by its perceptual hash. A new logo works as soon as its file is listed; its
 features are computed once and cached by file hash under <data>/cache/logo/.
 
-Images posted by registered accounts allowed to use the logos produce no hit. Other uses produce
-a hit with an evidence PNG (match outlined beside the reference) under <data>/evidence/logo/;
-the severity is critical when the author also looks like the University (name or handle).
+Every logo found is a finding with an evidence PNG (match outlined beside the reference) under
+<data>/evidence/logo/. The policy drops those posted by registered accounts allowed to use the
+logos (`logo_permitted`) and makes the severity critical when the author also looks like the
+University (the `resembles_university` signal).
 
-Options (config.detectors.logo.options): features (sift|orb), max_side (640: the working size),
-contrast (0.06: SIFT contrast threshold of the working-size pass; 0 = OpenCV's 0.04),
-tile_above (1280), tile_size (1024), tile_side (2048: images larger than tile_above are searched
-again in tiles at up to tile_side when the working-size pass finds nothing; 0 = never),
-reference_side (400), min_inliers (8), ratio (0.8), phash_distance (6), max_features (3000),
-max_pixels (40e6), workers (2), evidence (true), evidence_base_url (none: file:// URLs).
+Options (config.detectors.logo.options): `LogoOptions` below.
 """
 
 from __future__ import annotations
@@ -25,11 +21,12 @@ import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
-from detectors.base import Detector
+from detectors.base import Detector, DetectorOptions
 from detectors.common.image import ImageError, load_image
 from detectors.logo.match import (
     SIFT_CONTRAST,
@@ -40,7 +37,7 @@ from detectors.logo.match import (
     feature_key,
 )
 from detectors.logo.references import ReferenceError, ReferenceLogo, load_reference
-from pipeline.core.models import Category, Finding, Media, Post, Severity
+from pipeline.core.models import Category, Finding, Media, Post
 
 log = logging.getLogger(__name__)
 
@@ -61,35 +58,56 @@ def _fold(text: str) -> str:
     return re.sub(r"[^0-9a-z]", "", text.casefold())
 
 
+class LogoOptions(DetectorOptions):
+    features: Literal["sift", "orb"] = "sift"
+    min_inliers: int = Field(default=MatchSettings.min_inliers, ge=4)
+    ratio: float = Field(default=MatchSettings.ratio, gt=0.0, lt=1.0)
+    phash_distance: int = Field(default=MatchSettings.phash_distance, ge=0, le=64)
+    max_features: int = Field(default=MatchSettings.max_features, ge=100)
+    max_side: int = Field(default=640, ge=64)  # the working size
+    # Images larger than tile_above get a tiled pass (tiles of tile_size, at up to tile_side)
+    # when the working-size pass finds nothing; tile_side 0 = never.
+    tile_side: int = Field(default=2048, ge=0)
+    tile_above: int = Field(default=1280, ge=64)
+    tile_size: int = Field(default=1024, ge=64)
+    reference_side: int = Field(default=400, ge=64)
+    # SIFT contrast threshold for the working-size pass: above the default 0.04 it keeps
+    # fewer, stronger keypoints, which the speed target needs; the tiled pass for small logos
+    # keeps the default sensitivity. 0 = the default everywhere.
+    contrast: float = Field(default=0.06, ge=0.0, le=1.0)
+    max_pixels: int | None = Field(default=None, ge=1)  # default: media.max_pixels
+    workers: int = Field(default=2, ge=1, le=32)
+    evidence: bool = True
+    evidence_base_url: str | None = None  # default: file:// URLs
+
+
 class LogoDetector(Detector):
     name = "logo"
     categories = (Category.logo_misuse,)
+    Options = LogoOptions
+    options: LogoOptions
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        options = self.settings.options
+        options = self.options
         self.match_settings = MatchSettings(
-            features=str(options.get("features", "sift")),
-            min_inliers=int(options.get("min_inliers", MatchSettings.min_inliers)),
-            ratio=float(options.get("ratio", MatchSettings.ratio)),
-            phash_distance=int(options.get("phash_distance", MatchSettings.phash_distance)),
-            max_features=int(options.get("max_features", MatchSettings.max_features)),
+            features=options.features,
+            min_inliers=options.min_inliers,
+            ratio=options.ratio,
+            phash_distance=options.phash_distance,
+            max_features=options.max_features,
         )
-        self.max_side = int(options.get("max_side", 640))
-        self.tile_side = int(options.get("tile_side", 2048))
-        # Images larger than this get the tiled pass when the working-size pass finds nothing.
-        self.tile_above = int(options.get("tile_above", 1280))
-        self.tile_size = int(options.get("tile_size", 1024))
-        self.reference_side = int(options.get("reference_side", 400))
-        # SIFT contrast threshold for the working-size pass: above the default 0.04 it keeps
-        # fewer, stronger keypoints, which the speed target needs; the tiled pass for small
-        # logos keeps the default sensitivity. 0 = the default everywhere.
-        self.contrast = float(options.get("contrast", 0.06))
+        self.max_side = options.max_side
+        self.tile_side = options.tile_side
+        self.tile_above = options.tile_above
+        self.tile_size = options.tile_size
+        self.reference_side = options.reference_side
+        self.contrast = options.contrast
         self._working_extractor: object | None = None
-        self.max_pixels = int(options.get("max_pixels", self.config.media.max_pixels))
-        self.workers = max(1, int(options.get("workers", 2)))
-        self.write_evidence = bool(options.get("evidence", True))
-        self.evidence_base_url = options.get("evidence_base_url")
+        self.max_pixels = options.max_pixels or self.config.media.max_pixels
+        self.workers = options.workers
+        self.write_evidence = options.evidence
+        self.evidence_base_url = options.evidence_base_url
         # Per-image problems of the last batch (unreadable, missing path), for callers to report.
         self.notes: list[str] = []
         self.matcher: LogoMatcher | None = None
@@ -212,27 +230,10 @@ class LogoDetector(Detector):
                 self.notes.append(result.error)
             elif result.matches:
                 per_post.setdefault(post.doc_id, []).append(result)
-        findings = []
-        for post in posts:
-            found = per_post.get(post.doc_id)
-            if not found:
-                continue
-            account = self._registered(post)
-            if account is not None and account.may_use_logos:
-                log.debug("logo use by authorised account %s on %s", account.handle, post.doc_id)
-                continue
-            findings.append(self._finding(post, found, account is not None))
-        return findings
-
-    def _registered(self, post: Post) -> Any:
-        account = self.config.registered(post.platform, post.author.handle)
-        if account is None:
-            account = next(
-                (a for a in self.config.accounts
-                 if a.platform == post.platform and a.platform_id == post.author.id),
-                None,
-            )
-        return account
+        # Every logo found is reported; whether the author may use it is the policy's call
+        # (the `logo_permitted` signal suppresses it), so eval and the summary see it too.
+        return [self._finding(post, per_post[post.doc_id]) for post in posts
+                if post.doc_id in per_post]
 
     def _names_to_resemble(self) -> list[str]:
         names = [*self.config.organisation.all_names(), *self.config.organisation.hashtags]
@@ -254,18 +255,18 @@ class LogoDetector(Detector):
                     return f"the author's {label} {value!r} resembles {name!r}"
         return None
 
-    def _finding(self, post: Post, results: list[ImageResult], registered: bool) -> Finding:
+    def _finding(self, post: Post, results: list[ImageResult]) -> Finding:
         best_result = max(results, key=lambda r: r.matches[0].score)
         best = best_result.matches[0]
         ref = best.reference
         # A registered account resembles the University by design; that is not impersonation.
+        registered = self.config.registered(post.platform, post.author.handle, post.author.id)
         signal = None if registered else self.impersonation_signal(post)
-        if signal:
-            severity = Severity.critical
-        elif best.method == "phash" or registered or best_result.media_index < 0:
-            severity = Severity.high
-        else:
-            severity = Severity.medium
+        signals = [name for name, present in (
+            ("resembles_university", bool(signal)),
+            ("whole_image", best.method == "phash"),
+            ("avatar", best_result.media_index < 0),
+        ) if present]
         scale = best_result.scale or 1.0
         polygon = [[round(x / scale, 1), round(y / scale, 1)] for x, y in best.polygon]
         evidence: dict[str, Any] = {
@@ -292,13 +293,14 @@ class LogoDetector(Detector):
             evidence["details"] = best.details
         if signal:
             evidence["impersonation_signal"] = signal
-        if registered:
+        unpermitted = registered is not None and not registered.may_use_logos
+        if unpermitted:
             evidence["registered_account_without_permission"] = post.author.handle
         if self.write_evidence and best_result.image is not None:
             evidence.update(self._evidence_image(best_result.image, best))
         how = "the whole image is" if best.method == "phash" else "the image contains"
         context = f"; {signal}" if signal else ""
-        if registered:
+        if unpermitted:
             context += "; the account is registered but not permitted to use the logos"
         where = ("The author's avatar" if best_result.media_index < 0
                  else f"Image {best_result.media_index + 1} of this post")
@@ -310,8 +312,8 @@ class LogoDetector(Detector):
         )
         return Finding(
             post_id=post.doc_id, detector=self.name, category=Category.logo_misuse,
-            severity=severity, score=float(min(1.0, max(0.0, best.score))),
-            explanation=explanation, evidence=evidence,
+            score=float(min(1.0, max(0.0, best.score))),
+            explanation=explanation, evidence=evidence, signals=signals,
         )
 
     def _evidence_image(self, image: np.ndarray, match: LogoMatch) -> dict[str, str]:

@@ -301,9 +301,7 @@ def flag_account_hygiene(
 
     config = load_config(config_path)
     with open_task_store(config, store_url=store_url) as store:
-        whitelist = store.whitelist()
-        hits = [h for h in flag_accounts(config, store, now or utcnow())
-                if ("account", f"{h.platform}:{h.author_id}") not in whitelist]
+        hits = flag_accounts(config, store, now or utcnow())
         result = store.upsert_hits(hits)
     if result.failed:
         raise RuntimeError(f"store refused {len(result.failed)} account-hygiene hits")

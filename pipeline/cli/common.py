@@ -52,12 +52,15 @@ def load_detectors_or_exit(
 ) -> list[Detector]:
     """Build and load the detectors up front, so a missing model is one clear error."""
     from detectors.registry import build_detectors
+    from pipeline.core.config import ConfigError
     from pipeline.run.assemble import DetectorLoadError, Pass
 
     try:
         dets = build_detectors(cfg, detector_names(detectors))
     except KeyError as exc:
         raise fail(str(exc.args[0])) from None
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
     try:
         Pass(cfg, [], dets).load(progress)
     except DetectorLoadError as exc:

@@ -120,11 +120,48 @@ class SourceConfig(_Strict):
             raise ValueError("connect_timeout must be shorter than deadline")
         return self
 
+    @model_validator(mode="after")
+    def _jsonl_has_a_path(self) -> SourceConfig:
+        if self.platform == "jsonl" and self.path is None:
+            raise ValueError("a jsonl source needs `path` (the JSONL file to read)")
+        return self
+
+
+Level = Literal["low", "medium", "high", "critical"]
+
+
+class SeverityRule(_Strict):
+    """One step of a detector's severity policy, applied in order: when every signal in `when`
+    (and at least one in `any`, if given) is present and the score reaches `min_score`, the
+    severity becomes at least `at_least`, then moves `raise_by` steps (negative lowers it)."""
+
+    when: list[str] = Field(default_factory=list)
+    any: list[str] = Field(default_factory=list)
+    min_score: float = Field(default=0.0, ge=0.0, le=1.0)
+    at_least: Level | None = None
+    raise_by: int = Field(default=0, ge=-3, le=3)
+    # Shown in the hit's decision, e.g. "threat: at least high".
+    reason: str | None = None
+
+
+class SeverityPolicy(_Strict):
+    """How a detector's admitted findings get their severity (pipeline/policy/engine.py)."""
+
+    base: Level = "medium"
+    # Minimum score for each level; the highest level reached wins over `base`.
+    bands: dict[Level, float] = Field(default_factory=dict)
+    rules: list[SeverityRule] = Field(default_factory=list)
+
 
 class DetectorSettings(_Strict):
     enabled: bool = True
     threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    # Validated against the detector's own options model when the detector is built.
     options: dict[str, Any] = Field(default_factory=dict)
+    # None: the detector's default policy (pipeline/policy/defaults.py).
+    severity: SeverityPolicy | None = None
+    # Signals that keep a finding from being alerted on; None: the detector's default.
+    suppress_when: list[str] | None = None
 
 
 class Notifications(_Strict):
@@ -188,6 +225,8 @@ class OrgConfig(_Strict):
     data_dir: Path = Path("data")
     # Where this config came from; relative paths in it are resolved against its folder.
     base_dir: Path = Field(default=Path("."), exclude=True)
+    # The file's name, for error messages that name file, key and problem.
+    source: str = Field(default="<config>", exclude=True)
 
     @field_validator("id_patterns")
     @classmethod
@@ -216,11 +255,28 @@ class OrgConfig(_Strict):
     def detector(self, name: str) -> DetectorSettings:
         return self.detectors.get(name, DetectorSettings())
 
-    def registered(self, platform: str, handle: str) -> BrandedAccount | None:
-        wanted = handle.lstrip("@").casefold()
+    def registered(
+        self, platform: str, handle: str | None = None, account_id: str | None = None
+    ) -> BrandedAccount | None:
+        """The registry entry for an account, by handle (any case, with or without "@") or by
+        its platform id; the one lookup every part uses."""
+        wanted = (handle or "").lstrip("@").casefold()
         for account in self.accounts:
-            if account.platform == platform and account.handle.lstrip("@").casefold() == wanted:
+            if account.platform != platform:
+                continue
+            if wanted and account.handle.lstrip("@").casefold() == wanted:
                 return account
+            if account_id is not None and account.platform_id == str(account_id):
+                return account
+        return None
+
+    def protected_handle(self, platform: str, handle: str) -> ProtectedPerson | None:
+        """The protected person who owns this handle on this platform, if any."""
+        wanted = handle.lstrip("@").casefold()
+        for person in self.protected_people:
+            own = person.handles.get(platform)
+            if own and own.lstrip("@").casefold() == wanted:
+                return person
         return None
 
 
@@ -237,6 +293,7 @@ def parse_config(data: Any, *, source: str = "<config>", base_dir: Path | None =
         problems = [f"{source}: {_key_path(e['loc'])}: {e['msg']}" for e in exc.errors()]
         raise ConfigError("\n".join(problems)) from None
     config.base_dir = base_dir or Path(".")
+    config.source = source
     return config
 
 
@@ -248,10 +305,65 @@ def load_config(path: Path | str | None = None) -> OrgConfig:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        data = _load_yaml(text)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(unknown place)"
         problem = getattr(exc, "problem", exc)
         raise ConfigError(f"{path}: {where}: not valid YAML: {problem}") from None
-    return parse_config(data, source=str(path), base_dir=path.resolve().parent)
+    config = parse_config(data, source=str(path), base_dir=path.resolve().parent)
+    _check_files(config)
+    return config
+
+
+# A config has no need for more: a few anchors at most. Aliases of aliases expand
+# exponentially when validated (a "billion laughs" config ran to 1.5 GB).
+MAX_ALIASES = 100
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """Safe YAML that refuses a key given twice in one mapping (the second would silently win)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first at line {seen[key] + 1})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _load_yaml(text: str) -> Any:
+    aliases = sum(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text))
+    if aliases > MAX_ALIASES:
+        raise ConfigError(f"too many YAML aliases ({aliases}, at most {MAX_ALIASES})")
+    return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def _check_files(config: OrgConfig) -> None:
+    """Files and folders the config names must exist: a typo would otherwise turn a part off
+    without a word (no protected documents, a logo never matched)."""
+    named: list[tuple[str, Path, bool]] = [
+        (f"logos.{i}.path", logo.path, False) for i, logo in enumerate(config.logos)
+    ]
+    named += [(f"accounts.{i}.avatar", a.avatar, False)
+              for i, a in enumerate(config.accounts) if a.avatar is not None]
+    if config.protected_documents is not None:
+        named.append(("protected_documents", config.protected_documents, True))
+    named += [(f"sources.{i}.path", s.path, False)
+              for i, s in enumerate(config.sources) if s.path is not None and s.enabled]
+    problems = []
+    for key, path, folder in named:
+        resolved = config.resolve(path)
+        ok = resolved.is_dir() if folder else resolved.is_file()
+        if not ok:
+            what = "folder" if folder else "file"
+            problems.append(f"{config.source}: {key}: {what} not found: {resolved}")
+    if problems:
+        raise ConfigError("\n".join(problems))

@@ -8,13 +8,12 @@ what a detector says about a post; a Hit is what the store keeps and reviewers w
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from pipeline.core.masking import redact
 
 
 def utcnow() -> datetime:
@@ -138,13 +137,27 @@ class Finding(BaseModel):
     post_id: str  # the post's doc_id
     detector: str
     category: Category
-    severity: Severity
     score: float = Field(ge=0.0, le=1.0)
     explanation: str
+    # Labels (a list of names) and their scores (`label_scores`), spans, matched account, ...
     evidence: dict[str, Any] = Field(default_factory=dict)
+    # What the detector saw that the policy's severity rules read ("threat", "parody", ...);
+    # severity itself is the policy's decision (pipeline/policy/engine.py), never the detector's.
+    signals: list[str] = Field(default_factory=list)
     # What the hit is about. Defaults to the post; a detector that judges accounts
     # (impersonation) sets it to the account, so one account yields one hit.
     subject: str | None = None
+
+    @field_validator("evidence")
+    @classmethod
+    def _labels_are_names(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # Stores index `labels` as keywords; per-label scores belong in `label_scores`.
+        labels = value.get("labels")
+        if labels is not None and not (
+            isinstance(labels, list) and all(isinstance(x, str) for x in labels)
+        ):
+            raise ValueError("evidence.labels must be a list of names (scores: label_scores)")
+        return value
 
     @property
     def hit_id(self) -> str:
@@ -153,14 +166,19 @@ class Finding(BaseModel):
         return digest[:20]
 
 
-def _stored_evidence(evidence: dict[str, Any]) -> dict[str, Any]:
-    """Evidence as stored: `labels` is always a list (the index maps it as keywords); a
-    detector's per-label scores move to `label_scores`."""
-    labels = evidence.get("labels")
-    if isinstance(labels, dict):
-        scores = {**labels, **(evidence.get("label_scores") or {})}
-        return {**evidence, "labels": sorted(labels), "label_scores": scores}
-    return evidence
+@dataclass(frozen=True)
+class Decision:
+    """The policy's verdict on one finding (pipeline/policy/engine.py), stored with its hit."""
+
+    admitted: bool
+    severity: Severity
+    reasons: tuple[str, ...]
+    signals: tuple[str, ...] = ()
+    # For a finding not admitted: why, in one of the engine's words ("below threshold", ...).
+    suppressed_by: str | None = None
+
+    def as_record(self) -> dict[str, Any]:
+        return {"reasons": list(self.reasons), "signals": list(self.signals)}
 
 
 class AuditEntry(BaseModel):
@@ -183,6 +201,8 @@ class Hit(BaseModel):
     score: float
     explanation: str
     evidence: dict[str, Any] = Field(default_factory=dict)
+    # The policy's reasons for admitting the hit and for its severity, and the signals read.
+    decision: dict[str, Any] = Field(default_factory=dict)
     subject: str
     platform: str
     post_id: str
@@ -204,23 +224,27 @@ class Hit(BaseModel):
     notes: list[dict[str, Any]] = Field(default_factory=list)
 
     @classmethod
-    def from_finding(cls, finding: Finding, post: Post, *, now: datetime | None = None) -> Hit:
+    def from_finding(
+        cls, finding: Finding, post: Post, decision: Decision, *, now: datetime | None = None
+    ) -> Hit:
+        """A hit for an admitted finding. `post` is the post as stored (already masked by the
+        runner: pipeline.core.masking.redact_post)."""
         now = now or utcnow()
         return cls(
             id=finding.hit_id,
             detector=finding.detector,
             category=finding.category,
-            severity=finding.severity,
-            risk=finding.severity.value,
+            severity=decision.severity,
+            risk=decision.severity.value,
             score=round(finding.score, 4),
             explanation=finding.explanation,
-            evidence=_stored_evidence(finding.evidence),
+            evidence=finding.evidence,
+            decision=decision.as_record(),
             subject=finding.subject or finding.post_id,
             platform=post.platform,
             post_id=post.doc_id,
             post_url=post.url,
-            # Secrets and personal details found in the text are stored masked, never in clear.
-            post_text=redact(post.text, finding.evidence.get("redactions") or []),
+            post_text=post.text,
             post_created_at=post.created_at,
             author_id=post.author.id,
             author_handle=post.author.handle,
@@ -233,8 +257,8 @@ class Hit(BaseModel):
     # Fields a re-detection may refresh; review state (status, assignee, tags, notes) and the
     # first detection (detected_at, first_seen) are never overwritten by a rerun.
     DETECTION_FIELDS: ClassVar[tuple[str, ...]] = (
-        "detector", "category", "severity", "score", "explanation", "evidence", "subject",
-        "platform", "post_id", "post_url", "post_text", "post_created_at", "author_id",
+        "detector", "category", "severity", "score", "explanation", "evidence", "decision",
+        "subject", "platform", "post_id", "post_url", "post_text", "post_created_at", "author_id",
         "author_handle", "author_display_name", "last_seen",
     )
 

@@ -12,11 +12,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
 from detectors.base import Detector
+
+if TYPE_CHECKING:
+    from pipeline.run.runner import RunSummary
 from pipeline.core.jsonl import ReadReport, read_models
 from pipeline.core.models import Finding, Post
 
@@ -79,14 +82,33 @@ def label_scores(findings: Iterable[Finding]) -> dict[str, dict[str, float]]:
     for finding in findings:
         per_post = scores[finding.post_id]
         found: dict[str, float] = {finding.category.value: finding.score}
-        extra = finding.evidence.get("labels")
-        if isinstance(extra, dict):
-            found.update({str(k): float(v) for k, v in extra.items()})
-        elif isinstance(extra, list):
-            found.update({str(k): finding.score for k in extra})
+        found.update({str(k): finding.score for k in finding.evidence.get("labels") or []})
+        scores_by_label = finding.evidence.get("label_scores") or {}
+        found.update({str(k): float(v) for k, v in scores_by_label.items()})
         for label, score in found.items():
             per_post[label] = max(score, per_post.get(label, 0.0))
     return scores
+
+
+def screened_findings(
+    detector: Detector, posts: Sequence[Post], summary: RunSummary, *, batch_size: int
+) -> list[Finding]:
+    """The detector's findings that the policy does not suppress for a reason other than the
+    threshold (an allow-list, say): what a run would alert on at some threshold, so the
+    precision/recall curves measure what reviewers would see."""
+    from pipeline.policy.engine import BELOW_THRESHOLD, Policy
+    from pipeline.run.runner import run_detectors
+
+    policy = Policy(detector.config)
+    by_id = {p.doc_id: p for p in posts}
+    kept: list[Finding] = []
+    for start in range(0, len(posts), batch_size):
+        found = run_detectors(posts[start : start + batch_size], [detector], summary)
+        for finding in found:
+            decision = policy.decide(finding, by_id.get(finding.post_id))
+            if decision.suppressed_by in (None, BELOW_THRESHOLD):
+                kept.append(finding)
+    return kept
 
 
 def _metrics(
@@ -125,14 +147,13 @@ def evaluate(
     batch_size: int = 64,
     labels: Sequence[str] | None = None,
 ) -> EvalReport:
-    """Run `detector` over `posts` and score every label that the truth or the detector uses."""
-    from pipeline.run.runner import RunSummary, run_detectors
+    """Run `detector` over `posts` through the policy and score every label that the truth or
+    the detector uses."""
+    from pipeline.run.runner import RunSummary
 
     threshold = detector.settings.threshold if threshold is None else threshold
     summary = RunSummary()
-    findings: list[Finding] = []
-    for start in range(0, len(posts), batch_size):
-        findings.extend(run_detectors(posts[start : start + batch_size], [detector], summary))
+    findings = screened_findings(detector, posts, summary, batch_size=batch_size)
     scores = label_scores(findings)
     names = list(labels) if labels else sorted(
         {label for p in posts for label in p.labels}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pipeline.core.config import BrandedAccount, OrgConfig
-from pipeline.core.models import Author, Category, Finding, Hit, Post, Severity
+from pipeline.core.models import Author, Category, Finding, Hit, Post
 from pipeline.store.base import Store
 
 STALE_DAYS = 30
@@ -93,17 +93,17 @@ def account_hygiene(config: OrgConfig, store: Store, start: datetime,
 
 def _finding(item: AccountHygiene, post_id: str) -> Finding | None:
     problems = []
-    severity = Severity.low
+    signals = []
     if item.state == "unused":
         problems.append(f"no post seen for {UNUSED_DAYS} days: consider closing it")
-        severity = Severity.medium
+        signals.append("unused")
     elif item.state == "stale":
         problems.append(f"last post {item.last_post_at:%d %b %Y}, over {STALE_DAYS} days ago")
     if item.replies_unanswered:
         problems.append(f"{item.replies_unanswered} of {item.replies_received} replies this week "
                         "went unanswered")
         if item.replies_unanswered >= 3:
-            severity = Severity.medium
+            signals.append("many_unanswered")
     if not problems:
         return None
     kind = "official" if item.official else "unofficial"
@@ -111,7 +111,7 @@ def _finding(item: AccountHygiene, post_id: str) -> Finding | None:
         post_id=post_id,
         detector=DETECTOR,
         category=Category.account_hygiene,
-        severity=severity,
+        signals=signals,
         score=1.0,
         explanation=f"University {kind} account @{item.handle} on {item.platform} "
                     f"({item.owner}): " + "; ".join(problems) + ".",
@@ -125,7 +125,11 @@ def _finding(item: AccountHygiene, post_id: str) -> Finding | None:
 
 
 def flag_accounts(config: OrgConfig, store: Store, now: datetime) -> list[Hit]:
-    """One hit per registry account with a problem over the 7 days before `now`."""
+    """One hit per registry account with a problem over the 7 days before `now`, as the policy
+    decides it (an account the reviewers whitelisted is left alone)."""
+    from pipeline.policy.engine import Policy
+
+    policy = Policy.for_store(config, store)
     hits = []
     for item in account_hygiene(config, store, now - timedelta(days=7), now):
         # The hit is about the account, not a post: it points at the account itself.
@@ -134,6 +138,9 @@ def flag_accounts(config: OrgConfig, store: Store, now: datetime) -> list[Hit]:
             text="", author=Author(id=item.handle, handle=item.handle, display_name=item.owner),
         )
         finding = _finding(item, account_post.doc_id)
-        if finding is not None:
-            hits.append(Hit.from_finding(finding, account_post, now=now))
+        if finding is None:
+            continue
+        decision = policy.decide(finding, account_post)
+        if decision.admitted:
+            hits.append(Hit.from_finding(finding, account_post, decision, now=now))
     return hits

@@ -27,6 +27,8 @@ class RunSummary:
     posts_stored: int = 0
     hits_written: int = 0
     findings: Counter[tuple[str, str]] = field(default_factory=Counter)  # (category, severity)
+    # Findings the policy did not admit: (detector, why) -> count.
+    suppressed: Counter[tuple[str, str]] = field(default_factory=Counter)
     skipped: list[str] = field(default_factory=list)  # bad input items, with where and why
     errors: list[str] = field(default_factory=list)  # failures that stopped a source or batch
     sources: dict[str, str] = field(default_factory=dict)  # source name -> outcome
@@ -49,6 +51,7 @@ class RunSummary:
             "posts_stored": self.posts_stored,
             "hits_written": self.hits_written,
             "findings": {f"{c}/{s}": n for (c, s), n in sorted(self.findings.items())},
+            "suppressed": {f"{d}/{why}": n for (d, why), n in sorted(self.suppressed.items())},
             "skipped": len(self.skipped),
             "errors": list(self.errors),
             "sources": dict(self.sources),
@@ -97,17 +100,21 @@ def process_page(
         if isinstance(enrich, ReportsToSummary):
             enrich.report(summary)
     by_id = {p.doc_id: p for p in page.posts}
-    findings = policy.apply(run_detectors(page.posts, detectors, summary), by_id)
-    # Secrets and personal details any detector found are masked in everything stored.
-    stored = {doc_id: redact_post(post, findings) for doc_id, post in by_id.items()}
-    hits = [Hit.from_finding(f, stored[f.post_id]) for f in findings]
+    found = run_detectors(page.posts, detectors, summary)
+    screened = policy.screen(found, by_id)
+    # Secrets and personal details any detector found are masked in everything stored, also
+    # when the finding itself was not admitted: the value was still seen.
+    stored = {doc_id: redact_post(post, found) for doc_id, post in by_id.items()}
+    hits = [Hit.from_finding(f, stored[f.post_id], d) for f, d in screened.admitted]
 
     posts_result = store.upsert_posts(list(stored.values()))
     hits_result = store.upsert_hits(hits)
     summary.posts_stored += posts_result.written
     summary.hits_written += hits_result.written
-    for f in findings:
-        summary.findings[(f.category.value, f.severity.value)] += 1
+    for f, decision in screened.admitted:
+        summary.findings[(f.category.value, decision.severity.value)] += 1
+    for f, decision in screened.suppressed:
+        summary.suppressed[(f.detector, decision.suppressed_by or "")] += 1
     failed = posts_result.failed + hits_result.failed
     for doc_id, reason in failed:
         summary.errors.append(f"store refused {doc_id}: {reason}")

@@ -58,8 +58,9 @@ class HitQuery(BaseModel):
 REVIEW_FIELDS = ("status", "risk", "assignee", "tags", "notes", "first_action_at",
                  "review_minutes")
 
-# What a whitelist entry names: an account ("x:12345") or an image (its sha256).
-WHITELIST_KINDS = ("account", "image")
+# What a whitelist entry names: an account for every category ("x:12345"), an account for one
+# category ("x:12345/logo_misuse") or an image (its sha256). pipeline/policy/engine.py reads them.
+WHITELIST_KINDS = ("account", "account_category", "image")
 
 
 class Store(ABC):

@@ -76,6 +76,10 @@ HITS_MAPPING: dict[str, Any] = {
                 "terms": _KEYWORD,
             },
         },
+        # The policy's decision: why the hit was admitted and why this severity.
+        "decision": {
+            "properties": {"reasons": {"type": "text"}, "signals": _KEYWORD},
+        },
         "subject": _KEYWORD,
         "platform": _KEYWORD,
         "post_id": _KEYWORD,

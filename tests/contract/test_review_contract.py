@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from pipeline.core.models import Category, Finding, Severity, Status
+from pipeline.core.models import Category, Finding, Status
 from pipeline.policy.engine import Policy
 from pipeline.review.workflow import TRANSITIONS, Reviewer, ReviewError, export_feedback
 from pipeline.store.base import UnknownHit
@@ -63,7 +63,7 @@ def test_whitelisting_stops_future_hits_from_that_account(store, config):
     other = make_post(10, author_id="556")
     findings = [
         Finding(post_id=p.doc_id, detector="harassment", category=Category.harassment,
-                severity=Severity.high, score=0.99, explanation="e")
+                score=0.99, explanation="e")
         for p in (later, other)
     ]
     admitted = policy.apply(findings, {p.doc_id: p for p in (later, other)})

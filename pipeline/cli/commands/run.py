@@ -126,9 +126,12 @@ def scan(
     batch: list[Post] = []
 
     def flush() -> None:
-        found = run_detectors(batch, dets, summary)
-        for finding in found if all_findings else policy.apply(found):
-            sys.stdout.write(dumps(finding) + "\n")
+        screened = policy.screen(run_detectors(batch, dets, summary), {p.doc_id: p for p in batch})
+        decided = screened.admitted + (screened.suppressed if all_findings else [])
+        for finding, decision in decided:
+            record = {**finding.model_dump(mode="json"), "severity": decision.severity.value,
+                      "admitted": decision.admitted, "reasons": list(decision.reasons)}
+            sys.stdout.write(dumps(record) + "\n")
         sys.stdout.flush()
         batch.clear()
 
@@ -167,6 +170,7 @@ def _print_summary(summary: RunSummary, *, total_hits: int) -> None:
     table.add_row("posts stored", str(summary.posts_stored))
     table.add_row("hits written this run", str(summary.hits_written))
     table.add_row("hits in store", str(total_hits))
+    table.add_row("findings not alerted on", str(sum(summary.suppressed.values())))
     table.add_row("items skipped", str(len(summary.skipped)))
     table.add_row("errors", str(len(summary.errors)))
     err.print(table)
@@ -178,6 +182,14 @@ def _print_summary(summary: RunSummary, *, total_hits: int) -> None:
         for (category, severity), n in sorted(summary.findings.items()):
             by.add_row(category, severity, str(n))
         err.print(by)
+    if summary.suppressed:
+        why = Table(title="Findings not alerted on, and why (the policy)")
+        why.add_column("detector")
+        why.add_column("reason")
+        why.add_column("count", justify="right")
+        for (detector, reason), n in sorted(summary.suppressed.items()):
+            why.add_row(detector, reason, str(n))
+        err.print(why)
     for problem in summary.skipped[:20]:
         err.print(f"[yellow]skipped[/yellow] {problem}", highlight=False)
     if len(summary.skipped) > 20:

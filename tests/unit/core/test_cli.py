@@ -9,14 +9,15 @@ import yaml
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app
-from pipeline.core.paths import PROJECT_ROOT
 from tests.factories import make_post
 
 runner = CliRunner()
 
 
 def _config_with_source(tmp_path: Path, posts_file: Path) -> Path:
-    data = yaml.safe_load((PROJECT_ROOT / "config" / "example.yaml").read_text())
+    from tests.factories import example_config_data
+
+    data = example_config_data()
     data["sources"] = [{"name": "replay", "platform": "jsonl", "path": str(posts_file)}]
     data["data_dir"] = str(tmp_path / "data")
     for key in ("logos", "protected_documents"):

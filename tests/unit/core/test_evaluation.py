@@ -5,7 +5,7 @@ from typer.testing import CliRunner
 
 from detectors.registry import build_detectors
 from pipeline.cli.app import app
-from pipeline.core.models import Category, Finding, Severity
+from pipeline.core.models import Category, Finding
 from pipeline.evaluation.labelled import LabelledPost, evaluate, label_scores
 from tests.factories import make_post
 
@@ -47,10 +47,10 @@ def test_metrics_against_hand_counted_cases(config, tmp_path):
 def test_label_scores_take_evidence_labels_as_list_or_scores():
     findings = [
         Finding(post_id="x:1", detector="d", category=Category.harassment,
-                severity=Severity.high, score=0.7, explanation="e",
-                evidence={"labels": {"threat": 0.9, "offensive": 0.4}}),
+                score=0.7, explanation="e",
+                evidence={"labels": ["threat"], "label_scores": {"threat": 0.9, "offensive": 0.4}}),
         Finding(post_id="x:1", detector="d", category=Category.harassment,
-                severity=Severity.low, score=0.8, explanation="e",
+                score=0.8, explanation="e",
                 evidence={"labels": ["offensive"]}),
     ]
     assert label_scores(findings)["x:1"] == {"harassment": 0.8, "threat": 0.9, "offensive": 0.8}

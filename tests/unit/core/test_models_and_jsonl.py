@@ -2,8 +2,11 @@ import io
 import json
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
 from pipeline.core.jsonl import ReadReport, read_models, write_models
-from pipeline.core.models import Category, Finding, Hit, Post, Severity
+from pipeline.core.models import Category, Decision, Finding, Hit, Post, Severity
 from tests.factories import make_post
 
 GOOD = {
@@ -62,15 +65,14 @@ def test_write_and_read_back(tmp_path: Path):
 def test_hit_ids_are_stable_and_subject_groups_an_account():
     post = make_post(1)
     finding = Finding(post_id=post.doc_id, detector="impersonation",
-                      category=Category.impersonation, severity=Severity.high, score=0.8,
-                      explanation="e")
+                      category=Category.impersonation, score=0.8, explanation="e")
     other_post = make_post(2)
     same_account = finding.model_copy(update={"post_id": other_post.doc_id,
                                               "subject": "account:x:100"})
     first = finding.model_copy(update={"subject": "account:x:100"})
     assert first.hit_id == same_account.hit_id
     assert finding.hit_id != first.hit_id
-    hit = Hit.from_finding(first, post)
+    hit = Hit.from_finding(first, post, Decision(True, Severity.high, ("r",)))
     assert hit.subject == "account:x:100" and hit.risk == "high" and hit.status == "new"
 
 
@@ -80,12 +82,15 @@ def test_severity_raised_is_capped():
     assert Severity.low.raised(-1) is Severity.low
 
 
-def test_stored_hits_keep_labels_as_a_list_and_scores_aside():
+def test_findings_name_their_labels_and_keep_scores_aside():
     post = make_post(1)
+    with pytest.raises(ValidationError, match="labels must be a list of names"):
+        Finding(post_id=post.doc_id, detector="confidential", category=Category.confidential,
+                score=0.85, explanation="e", evidence={"labels": {"confidential_marker": 0.85}})
     finding = Finding(post_id=post.doc_id, detector="confidential",
-                      category=Category.confidential, severity=Severity.high, score=0.85,
-                      explanation="e", evidence={"labels": {"confidential_marker": 0.85}})
-    hit = Hit.from_finding(finding, post)
+                      category=Category.confidential, score=0.85, explanation="e",
+                      evidence={"labels": ["confidential_marker"],
+                                "label_scores": {"confidential_marker": 0.85}})
+    hit = Hit.from_finding(finding, post, Decision(True, Severity.high, ("r",)))
     assert hit.evidence["labels"] == ["confidential_marker"]
-    assert hit.evidence["label_scores"] == {"confidential_marker": 0.85}
-    assert finding.evidence["labels"] == {"confidential_marker": 0.85}  # eval still sees scores
+    assert hit.decision == {"reasons": ["r"], "signals": []}

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from detectors.base import Detector
 from detectors.registry import build_detectors
-from pipeline.core.models import Category, Finding, Post, Severity
+from pipeline.core.models import Category, Finding, Post
 from pipeline.policy.engine import Policy
 from pipeline.run.runner import run_pass
 from pipeline.sources.jsonl import JsonlSource
@@ -24,7 +24,7 @@ class WordDetector(Detector):
             raise RuntimeError("detector bug")
         return [
             Finding(post_id=p.doc_id, detector=self.name, category=Category.harassment,
-                    severity=Severity.medium, score=0.9, explanation="contains 'bad'")
+                    score=0.9, explanation="contains 'bad'")
             for p in posts if "bad" in p.text
         ]
 
@@ -100,7 +100,7 @@ def test_bad_lines_are_counted_and_skipped(tmp_path, config, sqlite_store):
 def test_policy_threshold_comes_from_config(config):
     config.detectors["word"] = config.detector("word").model_copy(update={"threshold": 0.95})
     finding = Finding(post_id="x:1", detector="word", category=Category.harassment,
-                      severity=Severity.low, score=0.9, explanation="e")
+                      score=0.9, explanation="e")
     assert Policy(config).apply([finding]) == []
 
 

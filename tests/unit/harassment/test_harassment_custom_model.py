@@ -97,7 +97,7 @@ def test_configured_model_scores_match_the_model_itself(
         assert got["threat"] == pytest.approx(float(probs[1]), abs=1e-5)
     assert detector._scorer.score([""]) == [{"offensive": 0.0, "threat": 0.0}]
     findings = detector.detect([make_post(i, text=t) for i, t in enumerate(TEXTS)])
-    assert all(set(f.evidence["labels"]) >= {"offensive", "threat"} for f in findings)
+    assert all(set(f.evidence["label_scores"]) >= {"offensive", "threat"} for f in findings)
     assert all(f.evidence["model"] == exported.name for f in findings)
 
 

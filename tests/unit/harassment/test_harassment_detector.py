@@ -11,7 +11,7 @@ from detectors.registry import build_detectors
 from pipeline.core.models import Severity
 from pipeline.evaluation.labelled import LabelledPost, evaluate
 from pipeline.run.runner import RunSummary, run_detectors
-from tests.factories import make_post
+from tests.factories import decided, make_post
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +48,12 @@ def test_threat_at_a_protected_person_is_critical(harassment_detector: Harassmen
     plain = make_post(1, text="I know where you live, watch your back")
     aimed = make_post(2, text="@PriyaV_Physics I know where you live, watch your back")
     found = {f.post_id: f for f in harassment_detector.detect([plain, aimed])}
-    assert found[plain.doc_id].severity == Severity.high
+    config = harassment_detector.config
+    assert decided(found[plain.doc_id], config, plain).severity == Severity.high
     critical = found[aimed.doc_id]
-    assert critical.severity == Severity.critical
+    assert decided(critical, config, aimed).severity == Severity.critical
     assert critical.evidence["matched_account"] == "PriyaV_Physics"
-    assert critical.evidence["labels"]["threat"] >= 0.8
+    assert critical.evidence["label_scores"]["threat"] >= 0.8
     assert "i know where you live" in critical.evidence["terms"]
     span = critical.evidence["spans"][0]
     assert aimed.text[span["start"] : span["end"]] == span["text"]
@@ -66,7 +67,7 @@ def test_reply_to_a_university_account_is_a_target(
     (finding,) = harassment_detector.detect([post])
     assert finding.evidence["targets"][0]["kind"] == "university_account"
     assert finding.evidence["targets"][0]["how"] == "replied_to"
-    assert finding.severity.rank > Severity.high.rank - 1
+    assert decided(finding, harassment_detector.config, post).severity.rank >= Severity.high.rank
 
 
 def test_evidence_labels_feed_the_evaluation_contract(

@@ -13,6 +13,7 @@ import pytest
 from detectors.impersonation.detector import ImpersonationDetector
 from pipeline.core.config import DetectorSettings, OrgConfig
 from pipeline.core.models import Author, Category, Severity
+from tests.factories import decided
 
 from .conftest import AVATAR, NOW, account_post
 
@@ -34,7 +35,7 @@ def test_lookalike_with_official_avatar_young_account_is_one_critical_finding(
     finding = only(detector.detect([post]))
     assert finding.category is Category.impersonation
     assert finding.subject == "account:x:id-QMUL_news2"
-    assert finding.severity is Severity.critical
+    assert decided(finding, detector.config, post).severity is Severity.critical
     assert finding.score > 0.95
     text = finding.explanation
     assert "'QMUL_news2' resembles registered @QMULNews" in text
@@ -84,7 +85,8 @@ def test_parody_lowers_severity_but_keeps_the_hit(detector: ImpersonationDetecto
     by_id = {f.evidence["account"]["id"]: f for f in detector.detect([plain, parody])}
     assert set(by_id) == {"plain", "parody"}
     assert by_id["parody"].score == pytest.approx(by_id["plain"].score)
-    assert by_id["parody"].severity.rank == by_id["plain"].severity.rank - 1
+    rank = {k: decided(f, detector.config).severity.rank for k, f in by_id.items()}
+    assert rank["parody"] == rank["plain"] - 1
     assert "parody" in by_id["parody"].evidence["labels"]
 
 
@@ -228,10 +230,12 @@ def test_hidden_characters_are_a_signal(detector: ImpersonationDetector) -> None
 
 
 def test_verified_lookalike_is_more_severe(detector: ImpersonationDetector) -> None:
-    plain = only(detector.detect([account_post(1, "QMUL_Official_", "QMUL", author_id="a")]))
-    badge = only(detector.detect([account_post(2, "QMUL_Official_", "QMUL", author_id="b",
-                                               verified=True)]))
+    plain_post = account_post(1, "QMUL_Official_", "QMUL", author_id="a")
+    badge_post = account_post(2, "QMUL_Official_", "QMUL", author_id="b", verified=True)
+    plain = decided(only(detector.detect([plain_post])), detector.config, plain_post)
+    badge = decided(only(detector.detect([badge_post])), detector.config, badge_post)
     assert badge.severity.rank == plain.severity.rank + 1
+    assert "verified_author" in badge.signals
 
 
 def test_judge_scores_an_account_without_posts(detector: ImpersonationDetector) -> None:
@@ -280,5 +284,7 @@ def test_demo_samples(detector: ImpersonationDetector) -> None:
     assert {"avatar_match", "copied_posts", "hidden_characters"} <= set(
         graduation.evidence["labels"])
     assert graduation.evidence["posts_seen"] == 2
-    assert flagged["QMUL_0fficial_"].severity is Severity.medium  # parody: one step down
+    parody = flagged["QMUL_0fficial_"]
+    post = next(p for p in posts if p.doc_id == parody.post_id)
+    assert decided(parody, detector.config, post).severity is Severity.medium  # parody: -1
     assert "corrupt or truncated" in flagged["QMUL_0fficial_"].explanation

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.core.masking import redact
+from pipeline.core.masking import redact, redact_post
 from pipeline.core.models import Hit
 from pipeline.core.values import keyed_hash, load_salt, mask, mask_email
+from pipeline.policy.engine import Policy
 from tests.factories import make_post
 
 AWS_KEY = "AKIA" + "Q3EGRT7YH2LMN5PX"
@@ -79,7 +80,10 @@ def test_stored_hit_never_holds_the_value_in_clear(
 ) -> None:
     post = make_post(1, text=text)
     (finding,) = leak_detectors[detector].detect([post])  # type: ignore[attr-defined]
-    hit = Hit.from_finding(finding, post)
+    # As the runner stores it: the post masked from every finding, then the policy's decision.
+    config = leak_detectors[detector].config  # type: ignore[attr-defined]
+    decision = Policy(config).decide(finding, post)
+    hit = Hit.from_finding(finding, redact_post(post, [finding]), decision)
     stored = json.dumps(hit.model_dump(mode="json"), ensure_ascii=False)
     assert clear not in stored
     assert "•" in hit.post_text
@@ -90,4 +94,6 @@ def test_stored_hit_never_holds_the_value_in_clear(
 def test_hits_without_redactions_keep_their_text(leak_detectors: dict[str, object]) -> None:
     post = make_post(2, text="STRICTLY CONFIDENTIAL memo about the Astrophysics closure")
     (finding,) = leak_detectors["confidential"].detect([post])  # type: ignore[attr-defined]
-    assert Hit.from_finding(finding, post).post_text == post.text
+    config = leak_detectors["confidential"].config  # type: ignore[attr-defined]
+    decision = Policy(config).decide(finding, post)
+    assert Hit.from_finding(finding, redact_post(post, [finding]), decision).post_text == post.text

@@ -13,7 +13,7 @@ from detectors.logo.detector import LogoDetector
 from detectors.registry import build_detectors
 from pipeline.core.config import DetectorSettings, OrgConfig
 from pipeline.core.models import Author, Category, Media, Severity
-from tests.factories import make_post
+from tests.factories import decided, make_post
 
 from .conftest import composite
 
@@ -52,9 +52,10 @@ def _post(n: int, image: Path | None, *, handle: str = "randomfan", display: str
 def test_unauthorised_use_is_a_hit_with_evidence(
     detector: LogoDetector, logo_image: Path, logo_config: OrgConfig
 ) -> None:
-    (finding,) = detector.detect([_post(1, logo_image)])
+    post = _post(1, logo_image)
+    (finding,) = detector.detect([post])
     assert finding.category is Category.logo_misuse
-    assert finding.severity is Severity.medium
+    assert decided(finding, logo_config, post).severity is Severity.medium
     assert finding.score >= 0.5
     evidence = finding.evidence
     assert evidence["reference"] == "uni/crest"
@@ -92,7 +93,8 @@ def test_evidence_base_url_is_used_when_configured(
     assert url.endswith(Path(finding.evidence["image_path"]).name)
 
 
-# (case, author, expected severity or None for no hit). The registry entries come from
+# (case, author, expected severity or None for no hit: the policy's decision on the detector's
+# finding). The registry entries come from
 # config/example.yaml (QMUL may use logos; QMULSU may not) plus UniSociety from the fixture.
 AUTHORS = [
     ("registry account allowed to use logos", dict(handle="QMUL", author_id="19094651"), None),
@@ -110,14 +112,16 @@ AUTHORS = [
 @pytest.mark.parametrize(("case", "author", "severity"), AUTHORS, ids=[a[0] for a in AUTHORS])
 def test_authorisation_and_severity_depend_on_the_author(
     detector: LogoDetector, logo_image: Path, case: str, author: dict[str, str],
-    severity: Severity | None,
+    severity: Severity | None, logo_config: OrgConfig,
 ) -> None:
-    findings = detector.detect([_post(1, logo_image, **author)])
+    post = _post(1, logo_image, **author)
+    (finding,) = detector.detect([post])
+    decision = decided(finding, logo_config, post)
     if severity is None:
-        assert findings == []
+        assert not decision.admitted and decision.suppressed_by == "allow-list"
+        assert "logo_permitted" in decision.reasons[0]
     else:
-        (finding,) = findings
-        assert finding.severity is severity
+        assert decision.admitted and decision.severity is severity
         if severity is Severity.critical:
             assert "resembles" in finding.evidence["impersonation_signal"]
 
@@ -178,9 +182,10 @@ def test_the_logo_as_avatar_is_exact_reuse(
     post = _post(1, plain_image)
     post.author.avatar_path = str(avatar)
     (finding,) = detector.detect([post])
+    severity = decided(finding, detector.config, post).severity
     assert finding.evidence["method"] == "phash"
     assert finding.evidence["media_index"] == -1
-    assert finding.severity is Severity.high
+    assert severity is Severity.high
     assert finding.explanation.startswith("The author's avatar: the whole image is")
 
 
@@ -191,8 +196,9 @@ def test_a_logo_hit_round_trips_through_the_store(
 
     post = _post(1, logo_image)
     (finding,) = detector.detect([post])
-    sqlite_store.upsert_hits([Hit.from_finding(finding, post)])  # type: ignore[attr-defined]
-    sqlite_store.upsert_hits([Hit.from_finding(finding, post)])  # type: ignore[attr-defined]
+    hit = Hit.from_finding(finding, post, decided(finding, detector.config, post))
+    sqlite_store.upsert_hits([hit])  # type: ignore[attr-defined]
+    sqlite_store.upsert_hits([hit])  # type: ignore[attr-defined]
     stored = sqlite_store.get_hit(finding.hit_id)  # type: ignore[attr-defined]
     assert stored is not None
     assert stored.evidence["image_path"] == finding.evidence["image_path"]

@@ -140,10 +140,10 @@ def test_notify_command_sends_and_reports(tmp_path, smtp_server, settings):
     from typer.testing import CliRunner
 
     from pipeline.cli.app import app
-    from pipeline.core.paths import PROJECT_ROOT
     from pipeline.store.sqlite import SQLiteStore
+    from tests.factories import example_config_data
 
-    data = yaml.safe_load((PROJECT_ROOT / "config" / "example.yaml").read_text())
+    data = example_config_data()
     data["data_dir"] = str(tmp_path / "data")
     data["notifications"] = settings.model_dump(mode="json")
     config = tmp_path / "config.yaml"
