@@ -152,7 +152,7 @@ _EXTENSIONS = (
     ),
     # a town, an optional state or province, and a postcode ("Thomasville, OK 40934")
     re.compile(
-        rf"{_SEP}(?:{_NAME},?\s+)?(?:[A-Z]{{2,4}},?\s+)?(?:{_POSTCODE_ANY})(?!\w)"
+        rf"{_SEP}(?:{_NAME},?\s+){{0,2}}(?:[A-Z]{{2,4}},?\s+)?(?:{_POSTCODE_ANY})(?!\w)"
         rf"(?:,?\s+{_NAME})?"
     ),
     # a postcode then a town ("66258 Brand", "H-9124 Egyházasberény")

@@ -67,6 +67,16 @@ _FIRST_PERSON = re.compile(
 )
 
 
+# A number or address given as a service's or a place's: the switchboard, the Union, the library.
+_SERVICE = re.compile(
+    r"\b(?:switchboard|service desk|help ?desk|helpline|hotline|reception|enquiries|"
+    r"customer services?|box office|front desk|support line|office|campus|union|library|"
+    r"centre|center|building|museum|gallery|hospital|clinic|surgery|pharmacy|shop|store|café|"
+    r"cafe|restaurant|pub|venue|society|club|headquarters|hq|school|college|university)\b",
+    re.I,
+)
+
+
 @dataclass
 class Whose:
     whose: str
@@ -105,6 +115,8 @@ def judge(
     person = protected or named or (near[0] if near else None)
     if third or person:
         return Whose(OTHER, person, third.group(0) if third else "")
+    if service := _SERVICE.search(text, start, entity.start):
+        return Whose(ORGANISATION, cue=service.group(0))
     if _FIRST_PERSON.search(sentence):
         return Whose(OWN, cue=_FIRST_PERSON.search(sentence).group(0))  # type: ignore[union-attr]
     if entity.kind == "postcode":

@@ -43,7 +43,8 @@ _PHONE_CUE = re.compile(
 _NOT_PHONE_BEFORE = re.compile(
     r"(?:isbn|issn|doi|£|\$|€|order|invoice|ref(?:erence)?|case|ticket|account|sort code|"
     r"version|v|id|iban|bic|swift|card|pin|code|room|page|pp|ssn|nino|pesel|bsn|cpf|"
-    r"passport|licen[cs]e|plate|serial|tracking|parcel|postcode|zip)"
+    r"passport|licen[cs]e|plate|serial|tracking|parcel|postcode|zip|student|staff|employee|"
+    r"matric|candidate|membership|customer)"
     r"(?:\s+(?:number|no\.?|nr\.?|num))?\s*[:#.]?\s*$",
     re.I,
 )
