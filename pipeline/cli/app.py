@@ -19,6 +19,7 @@ from pipeline.cli.commands import (
     evidence,
     logo_eval,
     notify,
+    quarantine,
     report,
     review,
     run,
@@ -32,7 +33,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-COMMANDS = (run, setup, review, report, notify, evidence, eval, logo_eval, dashboards, train)
+COMMANDS = (
+    run, setup, review, quarantine, report, notify, evidence, eval, logo_eval, dashboards,
+    train,
+)
 
 
 def _setup_logging(verbose: bool) -> None:

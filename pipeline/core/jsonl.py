@@ -1,4 +1,9 @@
-"""JSONL in and out. A bad line is reported with its file, line number and field, then skipped."""
+"""JSONL in and out. A bad line is reported with its file, line number and field, then skipped.
+
+A line is hostile input: it may not be UTF-8, may hold lone surrogates (which no store can
+write), may nest deeper than the parser's recursion or be megabytes long. Each of those is that
+line's error, named with its stage (decode, parse, normalise), and the next line is read.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,11 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, BinaryIO, TypeVar
 
 from pydantic import BaseModel, ValidationError
+
+from pipeline.core.limits import MAX_LINE_BYTES, MAX_NESTING
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +30,12 @@ class LineError:
     line: int
     field: str
     message: str
+    # Where it failed: decode (bytes to text), parse (text to JSON), normalise (JSON to a model).
+    stage: str = "parse"
+    # The item as read, kept so that a quarantined item can be retried; None when too long.
+    raw: str | None = None
+    # A platform item's own id, where the item came from an API rather than a line of a file.
+    item_id: str | None = None
 
     def __str__(self) -> str:
         return f"{self.source}:{self.line}: {self.field}: {self.message}"
@@ -36,10 +49,33 @@ class ReadReport:
     read: int = 0
 
 
-def _open(path: Path | str) -> tuple[IO[str], str, bool]:
+def _open(path: Path | str) -> tuple[BinaryIO, str, bool]:
     if str(path) == "-":
-        return sys.stdin, "<stdin>", False
-    return open(path, encoding="utf-8"), str(path), True
+        return sys.stdin.buffer, "<stdin>", False
+    return open(path, "rb"), str(path), True
+
+
+def iter_lines(
+    handle: BinaryIO, *, max_bytes: int = MAX_LINE_BYTES
+) -> Iterator[tuple[int, bytes | None, int]]:
+    """(line number, bytes, length) for each line; bytes is None for a line over `max_bytes`,
+    which is read past in chunks so it never sits in memory whole."""
+    number = 0
+    while True:
+        raw = handle.readline(max_bytes + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) <= max_bytes or raw.endswith(b"\n"):
+            yield number, raw, len(raw)
+            continue
+        length = len(raw)
+        while not raw.endswith(b"\n"):
+            raw = handle.readline(1 << 20)
+            if not raw:
+                break
+            length += len(raw)
+        yield number, None, length
 
 
 def read_models(
@@ -50,10 +86,8 @@ def read_models(
     handle, name, close = _open(path)
     base_dir = Path.cwd() if str(path) == "-" else Path(path).resolve().parent
     try:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            item = parse_line(raw, model, source=name, line=number, report=report)
+        for number, raw, length in iter_lines(handle):
+            item = parse_raw_line(raw, length, model, source=name, line=number, report=report)
             if item is not None:
                 report.read += 1
                 resolve_media_paths(item, base_dir)
@@ -61,6 +95,30 @@ def read_models(
     finally:
         if close:
             handle.close()
+
+
+def parse_raw_line(
+    raw: bytes | None, length: int, model: type[M], *, source: str, line: int,
+    report: ReadReport, max_bytes: int = MAX_LINE_BYTES,
+) -> M | None:
+    """One line as read by `iter_lines`: decoded, parsed and validated, or reported."""
+    if raw is None:
+        _skip(report, LineError(source, line, "(line)",
+                                f"line is {length:,} bytes, over the {max_bytes:,}-byte limit",
+                                stage="decode"))
+        return None
+    if line == 1 and raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]  # a byte-order mark some editors write
+    if not raw.strip():
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        _skip(report, LineError(source, line, "(line)",
+                                f"not valid UTF-8 (byte {exc.start + 1} of the line)",
+                                stage="decode", raw=raw.decode("utf-8", "backslashreplace")))
+        return None
+    return parse_line(text, model, source=source, line=line, report=report)
 
 
 def resolve_media_paths(post: Any, base_dir: Path) -> None:
@@ -78,13 +136,23 @@ def resolve_media_paths(post: Any, base_dir: Path) -> None:
 def parse_line(
     raw: str, model: type[M], *, source: str, line: int, report: ReadReport
 ) -> M | None:
+    kept = raw.rstrip("\r\n")
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
-        _skip(report, LineError(source, line, "(line)", f"not valid JSON: {exc.msg}"))
+        _skip(report, LineError(source, line, "(line)", f"not valid JSON: {exc.msg}", raw=kept))
+        return None
+    except RecursionError:
+        _skip(report, LineError(source, line, "(line)",
+                                f"nested deeper than {MAX_NESTING} levels", raw=kept))
         return None
     if not isinstance(data, dict):
-        _skip(report, LineError(source, line, "(line)", "expected a JSON object"))
+        _skip(report, LineError(source, line, "(line)", "expected a JSON object", raw=kept))
+        return None
+    problem = check_tree(data)
+    if problem is not None:
+        where, message = problem
+        _skip(report, LineError(source, line, where, message, raw=kept))
         return None
     try:
         return model.model_validate(data)
@@ -92,8 +160,49 @@ def parse_line(
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(object)"
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        _skip(report, LineError(source, line, where, first["msg"] + more))
+        _skip(report, LineError(source, line, where, first["msg"] + more, stage="normalise",
+                                raw=kept))
         return None
+    except RecursionError:
+        _skip(report, LineError(source, line, "(object)", "too deeply nested to read",
+                                stage="normalise", raw=kept))
+        return None
+
+
+def check_tree(data: Any, *, max_depth: int = MAX_NESTING) -> tuple[str, str] | None:
+    """(field, problem) for the first value no store could keep: nesting over `max_depth`, or
+    a string (key or value) holding a lone surrogate, which cannot be encoded as UTF-8.
+    Walked with an explicit stack: the check must not itself recurse."""
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while stack:
+        value, where, depth = stack.pop()
+        if depth > max_depth:
+            return _short(where) or "(object)", f"nested deeper than {max_depth} levels"
+        if isinstance(value, str):
+            if _has_surrogate(value):
+                return where or "(object)", "text holds a lone surrogate (not encodable as UTF-8)"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                path = f"{where}.{key}" if where else str(key)
+                if _has_surrogate(str(key)):
+                    return where or "(object)", "a key holds a lone surrogate"
+                stack.append((item, path, depth + 1))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                stack.append((item, f"{where}.{index}" if where else str(index), depth + 1))
+    return None
+
+
+def _short(where: str, limit: int = 60) -> str:
+    return where if len(where) <= limit else where[:limit] + "..."
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _skip(report: ReadReport, error: LineError) -> None:

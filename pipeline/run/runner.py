@@ -1,7 +1,9 @@
 """One pipeline pass: sources -> enrich (media, OCR) -> detectors -> policy -> store.
 
-Checkpoints advance only after the store acknowledged a page's posts and hits; a page whose
-write failed stops that source for this run, so the next run reads it again.
+Checkpoints advance only after the store acknowledged a page's posts and hits. An item that
+cannot be read, serialised, scored or stored goes to the quarantine (pipeline/run/quarantine.py)
+and the page goes on without it; a store that is down stops the source with its checkpoint
+untouched, so the next run reads the page again.
 """
 
 from __future__ import annotations
@@ -11,13 +13,19 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from detectors.base import Detector
+from detectors.base import Detector, UsesAccountHistory
 from pipeline.core.masking import redact_post
 from pipeline.core.models import Finding, Hit, Post
 from pipeline.enrich.base import Enricher, ReportsToSummary
 from pipeline.policy.engine import Policy
+from pipeline.run.quarantine import (
+    Quarantine,
+    QuarantinedItem,
+    item_from_post,
+    serialisation_problem,
+)
 from pipeline.sources.base import Page, Source, SourceStopped
-from pipeline.store.base import Store
+from pipeline.store.base import Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +39,7 @@ class RunSummary:
     suppressed: Counter[tuple[str, str]] = field(default_factory=Counter)
     skipped: list[str] = field(default_factory=list)  # bad input items, with where and why
     errors: list[str] = field(default_factory=list)  # failures that stopped a source or batch
+    quarantined: int = 0  # items written to the quarantine (`crestwatch quarantine list`)
     sources: dict[str, str] = field(default_factory=dict)  # source name -> outcome
     # Parts of the pass that were off (a missing system package), each with how to turn it on;
     # the run went on without them, so they are neither errors nor skipped items.
@@ -53,6 +62,7 @@ class RunSummary:
             "findings": {f"{c}/{s}": n for (c, s), n in sorted(self.findings.items())},
             "suppressed": {f"{d}/{why}": n for (d, why), n in sorted(self.suppressed.items())},
             "skipped": len(self.skipped),
+            "quarantined": self.quarantined,
             "errors": list(self.errors),
             "sources": dict(self.sources),
             "off": list(self.off),
@@ -60,10 +70,12 @@ class RunSummary:
 
 
 def run_detectors(
-    posts: Sequence[Post], detectors: Sequence[Detector], summary: RunSummary | None = None
+    posts: Sequence[Post], detectors: Sequence[Detector], summary: RunSummary | None = None,
+    *, on_failure: Callable[[Post, str, str], None] | None = None,
 ) -> list[Finding]:
     """Every detector over the batch. A detector that fails on the batch is retried post by post,
-    so one bad post costs only its own findings from that detector."""
+    so one bad post costs only its own findings from that detector; `on_failure(post, detector,
+    reason)` hears of each such post (the runner quarantines it)."""
     findings: list[Finding] = []
     for detector in detectors:
         detector.ensure_loaded()
@@ -80,6 +92,8 @@ def run_detectors(
                 log.error("detector failed: %s", message)
                 if summary is not None:
                     summary.skipped.append(message)
+                if on_failure is not None:
+                    on_failure(post, detector.name, f"{type(exc).__name__}: {exc}")
     return findings
 
 
@@ -91,21 +105,52 @@ def process_page(
     policy: Policy,
     summary: RunSummary,
     enrichers: Sequence[Enricher] = (),
+    quarantine: Quarantine | None = None,
+    source: str = "",
 ) -> bool:
-    """Detect and store one page; True when the store acknowledged everything."""
+    """Detect and store one page; True when the store acknowledged everything, or held in the
+    quarantine what it refused."""
     summary.posts_read += len(page.posts)
     summary.skipped.extend(str(e) for e in page.errors)
+
+    def hold(item: QuarantinedItem | None) -> None:
+        if quarantine is not None and item is not None:
+            quarantine.add(item)
+            summary.quarantined += 1
+
+    if quarantine is not None:
+        summary.quarantined += quarantine.add_line_errors(source, page.errors)
+    # The same id twice in a page (an edit seen twice): the last version is the post, for its
+    # stored copy and its hits alike.
+    by_id = {p.doc_id: p for p in page.posts}
+    posts = list(by_id.values())
     for enrich in enrichers:
-        enrich(page.posts)
+        enrich(posts)
         if isinstance(enrich, ReportsToSummary):
             enrich.report(summary)
-    by_id = {p.doc_id: p for p in page.posts}
-    found = run_detectors(page.posts, detectors, summary)
+    for detector in detectors:
+        if isinstance(detector, UsesAccountHistory):
+            detector.use_history(store)
+    found = run_detectors(
+        posts, detectors, summary,
+        on_failure=lambda post, name, why: hold(
+            item_from_post(source, post, stage="score", field=name, reason=why)),
+    )
     screened = policy.screen(found, by_id)
     # Secrets and personal details any detector found are masked in everything stored, also
     # when the finding itself was not admitted: the value was still seen.
     stored = {doc_id: redact_post(post, found) for doc_id, post in by_id.items()}
-    hits = [Hit.from_finding(f, stored[f.post_id], d) for f, d in screened.admitted]
+    # A post no store could write (a lone surrogate a source let through) would fail the whole
+    # page's write: it is held on its own and the page goes on.
+    for doc_id, post in list(stored.items()):
+        problem = serialisation_problem(post)
+        if problem is not None:
+            summary.skipped.append(f"{doc_id}: cannot be serialised: {problem}")
+            hold(item_from_post(source, by_id[doc_id], stage="serialise", field="(post)",
+                                reason=problem))
+            del stored[doc_id]
+    hits = [Hit.from_finding(f, stored[f.post_id], d) for f, d in screened.admitted
+            if f.post_id in stored]
 
     posts_result = store.upsert_posts(list(stored.values()))
     hits_result = store.upsert_hits(hits)
@@ -116,9 +161,35 @@ def process_page(
     for f, decision in screened.suppressed:
         summary.suppressed[(f.detector, decision.suppressed_by or "")] += 1
     failed = posts_result.failed + hits_result.failed
+    if quarantine is None:
+        for doc_id, reason in failed:
+            summary.errors.append(f"store refused {doc_id}: {reason}")
+        if not failed:
+            record_history(store, detectors, posts, found)
+        return not failed
+    # A document the store refused (a mapping it cannot take) is held with the post it came
+    # from; the rest of the page is stored, so the checkpoint may move past it.
+    post_of_hit = {h.id: h.post_id for h in hits}
     for doc_id, reason in failed:
-        summary.errors.append(f"store refused {doc_id}: {reason}")
-    return not failed
+        refused = by_id.get(post_of_hit.get(doc_id, doc_id))
+        summary.skipped.append(f"store refused {doc_id}: {reason}")
+        if refused is None:
+            summary.errors.append(f"store refused {doc_id}: {reason}")
+            return False
+        hold(item_from_post(source, refused, stage="store", field=doc_id, reason=reason))
+    record_history(store, detectors, posts, found)
+    return True
+
+
+def record_history(
+    store: Store, detectors: Sequence[Detector], posts: Sequence[Post], found: Sequence[Finding]
+) -> None:
+    """The account history moves only once the store holds the page, like the checkpoint."""
+    for detector in detectors:
+        if isinstance(detector, UsesAccountHistory):
+            update = detector.history_update(posts, found)
+            if update:
+                store.record_history(update)
 
 
 def run_source(
@@ -131,15 +202,16 @@ def run_source(
     enrichers: Sequence[Enricher] = (),
     on_page: Callable[[Page], None] | None = None,
     from_start: bool = False,
+    quarantine: Quarantine | None = None,
 ) -> None:
-    checkpoint = None if from_start else store.get_checkpoint(source.name)
     pages = 0
     try:
+        checkpoint = None if from_start else store.get_checkpoint(source.name)
         for page in source.pages(checkpoint):
             pages += 1
             stored = process_page(
                 page, store=store, detectors=detectors, policy=policy, summary=summary,
-                enrichers=enrichers,
+                enrichers=enrichers, quarantine=quarantine, source=source.name,
             )
             if on_page:
                 on_page(page)
@@ -151,6 +223,12 @@ def run_source(
     except SourceStopped as exc:
         summary.errors.append(f"{source.name}: {exc}")
         summary.sources[source.name] = f"stopped after {pages} pages: {exc}"
+        return
+    except StoreError as exc:
+        # The store is down or went away mid-write: this page's checkpoint was not saved, so
+        # the next run reads it again.
+        summary.errors.append(f"{source.name}: {exc}")
+        summary.sources[source.name] = f"stopped at page {pages + 1}: {exc}"
         return
     summary.sources[source.name] = f"ok, {pages} pages"
 
@@ -164,14 +242,19 @@ def run_pass(
     enrichers: Sequence[Enricher] = (),
     on_page: Callable[[Page], None] | None = None,
     from_start: bool = False,
+    quarantine: Quarantine | None = None,
 ) -> RunSummary:
     """Run every source once. `from_start` ignores saved checkpoints (replays, the demo);
-    document ids make that safe: a replay overwrites, it never duplicates."""
+    document ids make that safe: a replay overwrites, it never duplicates. With a `quarantine`,
+    an item that cannot be read, scored or stored is held there and its page goes on."""
     summary = RunSummary()
     for source in sources:
         run_source(
             source, store=store, detectors=detectors, policy=policy, summary=summary,
-            enrichers=enrichers, on_page=on_page, from_start=from_start,
+            enrichers=enrichers, on_page=on_page, from_start=from_start, quarantine=quarantine,
         )
-    store.refresh()
+    try:
+        store.refresh()
+    except StoreError as exc:
+        summary.errors.append(str(exc))
     return summary

@@ -1,18 +1,19 @@
 """Replays JSONL files of Posts: backfills, the demo and tests.
 
 The checkpoint is the number of lines already stored, so a rerun after a crash resumes at the
-first page that was not acknowledged.
+first page that was not acknowledged. A line that cannot be read (not UTF-8, not JSON, nested
+too deep, over the line limit, not a Post) is that line's error: the page carries it for the
+quarantine, and the checkpoint moves past it with the rest of the page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from itertools import islice
 from pathlib import Path
 
-from pipeline.core.jsonl import ReadReport, parse_line, resolve_media_paths
+from pipeline.core.jsonl import ReadReport, iter_lines, parse_raw_line, resolve_media_paths
 from pipeline.core.models import Post
-from pipeline.sources.base import Page, Source
+from pipeline.sources.base import Page, Source, SourceStopped
 
 
 class JsonlSource(Source):
@@ -25,23 +26,27 @@ class JsonlSource(Source):
 
     def pages(self, checkpoint: str | None) -> Iterator[Page]:
         start = int(checkpoint or 0)
-        with self.path.open(encoding="utf-8") as handle:
+        try:
+            handle = self.path.open("rb")
+        except OSError as exc:
+            raise SourceStopped(f"cannot read {self.path}: {exc.strerror or exc}") from None
+        base_dir = self.path.resolve().parent
+        with handle:
+            lines = iter_lines(handle)
             line_no = start
-            lines = islice(handle, start, None)
-            while True:
-                chunk = list(islice(lines, self.page_size))
-                if not chunk:
-                    return
-                report = ReadReport()
-                posts = []
-                for raw in chunk:
-                    line_no += 1
-                    if not raw.strip():
-                        continue
-                    post = parse_line(
-                        raw, Post, source=str(self.path), line=line_no, report=report
-                    )
-                    if post is not None:
-                        resolve_media_paths(post, self.path.resolve().parent)
-                        posts.append(post)
+            report, posts = ReadReport(), []
+            for number, raw, length in lines:
+                if number <= start:
+                    continue
+                line_no = number
+                post = parse_raw_line(
+                    raw, length, Post, source=str(self.path), line=number, report=report
+                )
+                if post is not None:
+                    resolve_media_paths(post, base_dir)
+                    posts.append(post)
+                if number - start >= self.page_size:
+                    yield Page(posts=posts, checkpoint=str(line_no), errors=report.errors)
+                    start, report, posts = number, ReadReport(), []
+            if line_no > start:
                 yield Page(posts=posts, checkpoint=str(line_no), errors=report.errors)

@@ -51,8 +51,10 @@ def run(
     """One pipeline pass: sources, detectors, store."""
     from pipeline.policy.engine import Policy
     from pipeline.run.assemble import DetectorLoadError, build_pass
+    from pipeline.run.quarantine import Quarantine
     from pipeline.run.runner import run_pass
     from pipeline.store import open_store
+    from pipeline.store.base import StoreError
 
     cfg = config_or_exit(config)
     data = data_dir.resolve() if data_dir else cfg.data_path()
@@ -73,8 +75,12 @@ def run(
         except DetectorLoadError as exc:
             raise fail(str(exc)) from None
         progress.update(task, description="reading posts", total=None)
-        target = open_store(cfg, backend=store, url=es_url, sqlite_path=data / "crestwatch.sqlite")
-        with target:
+        try:
+            target = open_store(cfg, backend=store, url=es_url,
+                                sqlite_path=data / "crestwatch.sqlite")
+        except StoreError as exc:
+            raise fail(str(exc)) from None
+        with target, Quarantine.in_data_dir(data) as held:
             summary = run_pass(
                 work.sources,
                 store=target,
@@ -83,8 +89,13 @@ def run(
                 enrichers=work.enrichers,
                 from_start=from_start,
                 on_page=lambda page: progress.update(task, advance=len(page.posts)),
+                quarantine=held,
             )
-            total = target.count_hits()
+            try:
+                total = target.count_hits()
+            except StoreError as exc:
+                summary.errors.append(str(exc))
+                total = 0
     _print_summary(summary, total_hits=total)
     where = data / "crestwatch.sqlite" if (store or cfg.store.backend) == "sqlite" else _shown(
         es_url or cfg.store.elasticsearch_url or "Elasticsearch"
@@ -165,6 +176,8 @@ def _progress() -> Progress:
 
 
 def _print_summary(summary: RunSummary, *, total_hits: int) -> None:
+    from pipeline.review.display import safe
+
     table = Table(title="Run summary", show_header=False)
     table.add_row("posts read", str(summary.posts_read))
     table.add_row("posts stored", str(summary.posts_stored))
@@ -172,6 +185,7 @@ def _print_summary(summary: RunSummary, *, total_hits: int) -> None:
     table.add_row("hits in store", str(total_hits))
     table.add_row("findings not alerted on", str(sum(summary.suppressed.values())))
     table.add_row("items skipped", str(len(summary.skipped)))
+    table.add_row("items quarantined", str(summary.quarantined))
     table.add_row("errors", str(len(summary.errors)))
     err.print(table)
     if summary.findings:
@@ -190,12 +204,15 @@ def _print_summary(summary: RunSummary, *, total_hits: int) -> None:
         for (detector, reason), n in sorted(summary.suppressed.items()):
             why.add_row(detector, reason, str(n))
         err.print(why)
+    # Problems quote the input they were about, which may carry control or direction characters.
     for problem in summary.skipped[:20]:
-        err.print(f"[yellow]skipped[/yellow] {problem}", highlight=False)
+        err.print(f"[yellow]skipped[/yellow] {escape(safe(problem))}", highlight=False)
     if len(summary.skipped) > 20:
         err.print(f"... and {len(summary.skipped) - 20} more skipped items")
+    if summary.quarantined:
+        err.print(f"{summary.quarantined} items quarantined: crestwatch quarantine list")
     for problem in summary.errors:
-        err.print(f"[red]error[/red] {problem}", highlight=False)
+        err.print(f"[red]error[/red] {escape(safe(problem))}", highlight=False)
     for note in summary.off:
         err.print(f"[yellow]{escape(note)}[/yellow]", highlight=False)
     for name, outcome in summary.sources.items():
