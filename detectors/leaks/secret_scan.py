@@ -120,6 +120,23 @@ _SECRET_IN_NAME = re.compile(
 _SECRET_PARTS = frozenset({"pw", "pwd", "pass", "pin", "key", "auth", "pword", "apikey"})
 
 
+# A variable's name that names its provider ("AWS_SECRET_ACCESS_KEY", "STRIPE_KEY") says whose
+# credential it is even where the value has no provider format of its own.
+_PROVIDER_NAMES = re.compile(
+    r"^(aws|azure|github|gitlab|stripe|slack|google|gcp|openai|anthropic|twilio|sendgrid|"
+    r"mailchimp|npm|pypi|discord|telegram|digitalocean|heroku|shopify|databricks)",
+    re.I,
+)
+
+
+def _kind_by_name(key: str) -> str:
+    names = re.findall(r"[A-Za-z_][\w\-]*", key)
+    name = names[-1] if names else key
+    if provider := _PROVIDER_NAMES.match(name):
+        return provider.group(1).lower().replace("gcp", "google")
+    return "password" if re.search(r"pass|pwd|pw\b|contrase|senha", name, re.I) else "generic"
+
+
 def secret_name(key: str) -> bool:
     """Whether a variable's name says it holds a secret: its last identifier, split at "_",
     "-", "." and camelCase."""
@@ -312,7 +329,7 @@ def _keywords(text: str) -> Iterator[SecretMatch]:
         score = _value_score(value, key, assigned=True)
         if " " in value and not re.search(r"pass|pwd|pw|contrase|senha", key, re.I):
             score = min(score, 0.3)  # tokens and keys have no spaces
-        kind = "password" if re.search(r"pass|pwd|pw\b|contrase|senha", key, re.I) else "generic"
+        kind = _kind_by_name(key)
         start = m.start(group)
         yield SecretMatch(kind, start, start + len(value), value, score, "keyword")
     for m in _PROSE.finditer(text):
