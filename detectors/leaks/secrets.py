@@ -113,6 +113,8 @@ class SecretsDetector(Detector):
                 "text": _masked(s),
                 "kind": s.kind,
                 "hash": keyed_hash(s.value, self._salt),
+                "score": s.score,
+                "rule": s.rule,
                 "in": "text" if s.end <= text_len else "image",
             }
             for s in secrets
