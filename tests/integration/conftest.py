@@ -84,3 +84,21 @@ def cluster_store(cluster_client: Any, es_prefix: str) -> Any:
     store = ElasticsearchStore(cluster_client, prefix=es_prefix, refresh_on_write=True)
     store.setup()
     return store
+
+
+@pytest.fixture(scope="session")
+def celery_stack() -> Iterator[Any]:
+    """The CeleryExecutor deployment: Redis, PostgreSQL, scheduler, dag-processor, api-server and
+    two workers (scripts/celery-stack.sh). A running one is used and left running; otherwise it
+    is started here, with tests.integration.celery_stack.TEST_SETTINGS, and stopped at the end."""
+    from tests.integration.celery_stack import CeleryStack, stack_environment, stack_script
+
+    started = False
+    try:
+        url = stack_script("status", timeout=60)
+    except RuntimeError:
+        url = stack_script("start", timeout=900)
+        started = True
+    yield CeleryStack(url=url, env=stack_environment())
+    if started:
+        stack_script("stop", timeout=300)

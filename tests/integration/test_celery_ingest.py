@@ -1,0 +1,151 @@
+"""The ingest DAG on a real CeleryExecutor deployment (scripts/celery-stack.sh: Redis, PostgreSQL,
+scheduler, dag-processor, api-server, two workers), writing to the real local Elasticsearch:
+mapped over several sources, spread over both workers, run twice, every post stored once; and a
+worker killed in the middle of a mapped task, whose retry on the other worker stores nothing
+twice."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from detectors.registry import available
+from tests.integration.celery_stack import CeleryStack, process_ancestors, stack_script
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+MARKER = "strictly confidential"
+
+
+def write_deployment(folder: Path, stack: CeleryStack, *, es_url: str, prefix: str,
+                     sources: dict[str, int]) -> tuple[int, int]:
+    """JSONL replays (source name -> number of posts) and the config the stack's DAGs read;
+    returns the posts and hits a complete pass must store. Every tenth post carries the
+    confidentiality marker; only that cheap detector runs (the test is about the executor)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    posts = hits = 0
+    specs = []
+    for s, (name, count) in enumerate(sources.items()):
+        lines = []
+        for n in range(count):
+            marked = n % 10 == 0
+            text = (f"{MARKER.capitalize()}: board minutes {n}, do not share" if marked
+                    else f"Post {n} from {name} about the open day")
+            lines.append(json.dumps({
+                "platform": "x", "id": f"{s + 1}{n:06d}",
+                "url": f"https://x.com/someone/status/{s + 1}{n:06d}",
+                "created_at": f"2026-11-{1 + n % 28:02d}T10:00:00+00:00", "text": text,
+                "author": {"id": f"a{n % 7}", "handle": f"user_{n % 7}"},
+            }))
+            hits += marked
+        posts += count
+        path = folder / f"{name}.jsonl"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        specs.append({"name": name, "platform": "jsonl", "path": str(path)})
+    config = {
+        "organisation": {"name": "Test University", "short_name": "TU"},
+        "confidential_markers": [MARKER],
+        "detectors": {name: {"enabled": name == "confidential"} for name in available()},
+        "store": {"backend": "elasticsearch", "index_prefix": prefix, "elasticsearch_url": es_url},
+        "data_dir": str(folder / "data"),
+        "sources": specs,
+    }
+    stack.config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return posts, hits
+
+
+def counts(es_client, prefix: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """Posts and hits stored (0 for an index the task has not created yet)."""
+    es_client.indices.refresh(index=f"{prefix}-*", allow_no_indices=True)
+    return tuple(  # type: ignore[return-value]
+        es_client.count(index=f"{prefix}-{kind}*", allow_no_indices=True)["count"]
+        for kind in ("posts", "hits"))
+
+
+def posts_so_far(es_client, prefix: str) -> int:  # type: ignore[no-untyped-def]
+    """Posts stored while a task runs: 0 until its indices exist and their shards are up."""
+    from elasticsearch import ApiError
+
+    try:
+        return counts(es_client, prefix)[0]
+    except ApiError:  # 503 while a just-created index has no active primary yet
+        return 0
+
+
+def received(stack: CeleryStack) -> list[int]:
+    """How many task messages each worker has taken off the broker so far."""
+    return [stack.worker_log(n).count("] received") for n in (1, 2)]
+
+
+def test_mapped_ingest_on_two_workers_twice_stores_every_post_once(
+    celery_stack: CeleryStack, tmp_path: Path, es_url: str, es_client, es_prefix: str,
+) -> None:  # type: ignore[no-untyped-def]
+    names = ["replay-a", "replay-b", "replay-c", "replay-d"]
+    expected = write_deployment(tmp_path, celery_stack, es_url=es_url, prefix=es_prefix,
+                                sources=dict.fromkeys(names, 250))
+    celery_stack.wait_for_dag("ingest")
+    before = received(celery_stack)
+
+    first = f"{es_prefix}-first"
+    celery_stack.trigger("ingest", first)
+    assert celery_stack.wait_for_run("ingest", first) == "success", \
+        celery_stack.task_states("ingest", first)
+    states = celery_stack.task_states("ingest", first)
+    assert states["ingest_jsonl"] == ["success"] * len(names)  # one instance per source
+    assert states["ingest_x"] == ["skipped"]
+    assert counts(es_client, es_prefix) == expected
+    stored = [celery_stack.xcom("ingest", first, "ingest_jsonl", i)["posts_stored"]
+              for i in range(len(names))]
+    assert stored == [250] * len(names)
+    # Both workers took tasks off the queue (each runs one at a time).
+    assert all(after > was for after, was in zip(received(celery_stack), before, strict=True))
+
+    second = f"{es_prefix}-second"
+    celery_stack.trigger("ingest", second)
+    assert celery_stack.wait_for_run("ingest", second) == "success", \
+        celery_stack.task_states("ingest", second)
+    assert counts(es_client, es_prefix) == expected
+    again = [celery_stack.xcom("ingest", second, "ingest_jsonl", i)["posts_read"]
+             for i in range(len(names))]
+    assert again == [0] * len(names)  # every checkpoint was at the end of its file
+
+
+def test_a_worker_killed_mid_task_is_retried_and_stores_each_post_once(
+    celery_stack: CeleryStack, tmp_path: Path, es_url: str, es_client, es_prefix: str,
+) -> None:  # type: ignore[no-untyped-def]
+    expected = write_deployment(tmp_path, celery_stack, es_url=es_url, prefix=es_prefix,
+                                sources={"big-replay": 3_000})
+    celery_stack.wait_for_dag("ingest")
+    run = f"{es_prefix}-killed"
+    celery_stack.trigger("ingest", run)
+
+    # Wait until the mapped task is running and has stored some pages, not all.
+    deadline = time.monotonic() + 300
+    while True:
+        [ti] = [t for t in celery_stack.task_instances("ingest", run)
+                if t["task_id"] == "ingest_jsonl"] or [None]
+        if ti and ti["state"] == "running" and ti["pid"] and posts_so_far(es_client, es_prefix):
+            break
+        assert time.monotonic() < deadline, celery_stack.task_states("ingest", run)
+        time.sleep(0.5)
+    written_before_kill = counts(es_client, es_prefix)[0]
+    assert written_before_kill < expected[0], "the task finished before it could be killed"
+    chain = process_ancestors(int(ti["pid"]))
+    [victim] = [n for n in (1, 2) if celery_stack.worker_pid(n) in chain]
+    stack_script("kill-worker", str(victim))
+    try:
+        assert celery_stack.wait_for_run("ingest", run, timeout=600) == "success", \
+            celery_stack.task_states("ingest", run)
+        [retried] = [t for t in celery_stack.task_instances("ingest", run)
+                     if t["task_id"] == "ingest_jsonl"]
+        assert retried["try_number"] == 2  # the killed try, then the retry
+        assert counts(es_client, es_prefix) == expected
+        summary = celery_stack.xcom("ingest", run, "ingest_jsonl", 0)
+        # The retry resumed at the checkpoint: it re-read at most the page in flight.
+        assert summary["posts_read"] <= expected[0] - written_before_kill + 100
+    finally:
+        stack_script("start-worker", str(victim))
