@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from detectors.base import Detector
 from detectors.leaks.secret_scan import SecretMatch, find_secrets
 from pipeline.core.models import Category, Finding, Post
-from pipeline.core.values import keyed_hash, load_salt, mask
+from pipeline.core.values import keyed_hash, load_salt, masked
 
 # One secret found: kind, span, value, how sure, and the rule that found it.
 Secret = SecretMatch
@@ -47,19 +47,8 @@ def _despaced_lines(text: str, offset: int) -> Iterator[tuple[int, int, str]]:
 
 
 def _masked(secret: Secret) -> str:
-    if secret.kind == "private_key":
-        return secret.value.splitlines()[0][:60] + " [key body withheld]"
-    if secret.kind in ("password", "generic", "url_credentials"):
-        return mask(secret.value, head=1)
-    return mask(secret.value, head=4)
-
-
-def _same_length_mask(secret: Secret) -> str:
-    if secret.end - secret.start != len(secret.value):  # a whole OCR line
-        return "•" * (secret.end - secret.start)
-    if secret.kind == "private_key":
-        return mask(secret.value, head=len(secret.value.splitlines()[0]))
-    return _masked(secret)
+    # Kind and length bucket only: a prefix such as AKIA or a first letter narrows the value.
+    return masked(secret.kind, secret.value)
 
 
 def _signals(secrets: list[Secret], text_len: int) -> list[str]:
@@ -134,9 +123,9 @@ class SecretsDetector(Detector):
                 "labels": sorted(labels),
                 "label_scores": labels,
                 "spans": spans,
-                # Masks as long as what they cover, so offsets stay valid after masking.
+                # The store masks these spans (pipeline.core.masking) with the kind named here.
                 "redactions": [
-                    {"start": s.start, "end": s.end, "mask": _same_length_mask(s)} for s in secrets
+                    {"start": s.start, "end": s.end, "kind": s.kind} for s in secrets
                 ],
                 "terms": [f"secret:{s.kind}" for s in secrets],
             },

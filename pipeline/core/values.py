@@ -1,9 +1,11 @@
 """Masked values and keyed hashes for what must not be stored in clear (secrets, personal data).
 
-A stored hit keeps enough for a reviewer (the kind of value, its first or last characters) and a
-keyed hash, so the same leaked number or key can be found again across hits without keeping it.
-The key is per installation: CRESTWATCH_HASH_SALT, or else a random salt created once in the data
-directory (``<data>/cache/hash.salt``, readable by its owner only).
+A stored value is replaced by its kind and a length bucket (``[•••• phone_number, 8-15 chars]``):
+no character of it is kept, not its first letter, its last digits, its exact length or where its
+symbols were, since any of those narrows a short value (a PIN, a Wi-Fi password) down to a guess.
+A keyed hash sits beside it, so the same leaked number or key can be found again across hits
+without keeping it. The key is per installation: CRESTWATCH_HASH_SALT, or else a random salt
+created once in the data directory (``<data>/cache/hash.salt``, readable by its owner only).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -19,6 +22,9 @@ from pipeline.core.masking import MASK_CHAR
 log = logging.getLogger(__name__)
 
 SALT_ENV = "CRESTWATCH_HASH_SALT"
+# Upper bounds of the length buckets; a value longer than the last is "64+".
+_BUCKETS = (7, 15, 31, 63)
+_KIND = re.compile(r"[^a-z0-9_]+")
 
 
 def load_salt(data_dir: Path | None) -> bytes:
@@ -30,7 +36,7 @@ def load_salt(data_dir: Path | None) -> bytes:
         raise ValueError(f"set {SALT_ENV} or give a data directory for the hashing salt")
     path = data_dir / "cache" / "hash.salt"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(secrets.token_bytes(32).hex().encode())
@@ -44,16 +50,32 @@ def keyed_hash(value: str, salt: bytes) -> str:
     return hashlib.blake2b(normalised.encode(), key=salt[:64], digest_size=16).hexdigest()
 
 
+def length_bucket(length: int) -> str:
+    """The length of a value as a range (``8-15``), never the exact count."""
+    low = 1
+    for high in _BUCKETS:
+        if length <= high:
+            return f"{low}-{high}"
+        low = high + 1
+    return f"{low}+"
+
+
+def masked(kind: str, value: str | int) -> str:
+    """What is shown and stored in place of a secret or personal detail: its kind and a length
+    bucket. `value` is the value itself or its length (a span's ``end - start``)."""
+    length = value if isinstance(value, int) else len(value)
+    label = _KIND.sub("_", kind.casefold()).strip("_") or "value"
+    return f"[{MASK_CHAR * 4} {label}, {length_bucket(length)} chars]"
+
+
 def mask(value: str, *, head: int = 0, tail: int = 0) -> str:
-    """Keep `head` leading and `tail` trailing characters; separators stay so the shape shows."""
-    keep_from = len(value) - tail
-    out = []
-    for i, ch in enumerate(value):
-        visible = i < head or i >= keep_from or not ch.isalnum()
-        out.append(ch if visible else MASK_CHAR)
-    return "".join(out)
+    """Older spelling of ``masked("value", value)``. `head` and `tail` once kept leading and
+    trailing characters; they are accepted so existing callers keep working, and ignored: no
+    character of a value is kept. New code calls `masked` with the value's kind."""
+    del head, tail
+    return masked("value", value)
 
 
 def mask_email(value: str) -> str:
-    local, _, domain = value.partition("@")
-    return f"{local[:1]}{MASK_CHAR * max(1, len(local) - 1)}@{domain}"
+    """An e-mail address masked whole, domain included (a personal domain names its owner)."""
+    return masked("email", value)

@@ -88,9 +88,10 @@ def test_secrets_and_personal_details_are_stored_masked(
     )
     for clear in (AWS_KEY, PHONE, IMAGE_PHONE):
         assert clear not in stored
-    assert "AKIA••••" in stored and "•••123" in stored
+    assert "[•••• aws, 16-31 chars]" in stored and "[•••• phone_number, 8-15 chars]" in stored
+    assert "AKIA" not in stored and "123" not in stored
     ocr = store.get_post("x:3").media[0].model_extra["ocr_text"]  # type: ignore[attr-defined]
-    assert "STRICTLY CONFIDENTIAL" in ocr and "•••456" in ocr
+    assert "STRICTLY CONFIDENTIAL" in ocr and "456" not in ocr and "[••••" in ocr
     # The detectors saw the values: the posts in memory are left as they were.
     assert AWS_KEY in posts[0].text
 
@@ -110,4 +111,5 @@ def test_rerun_overwrites_and_stays_masked(
             summary=RunSummary(),
         )
     (hit,) = sqlite_store.search_hits()  # type: ignore[attr-defined]
-    assert AWS_KEY not in hit.post_text and "AKIA" in hit.post_text
+    assert AWS_KEY not in hit.post_text and "AKIA" not in hit.post_text
+    assert "[•••• aws, 16-31 chars]" in hit.post_text

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.core.masking import redact, redact_post
 from pipeline.core.models import Hit
-from pipeline.core.values import keyed_hash, load_salt, mask, mask_email
+from pipeline.core.values import keyed_hash, load_salt, mask, mask_email, masked
 from pipeline.policy.engine import Policy
 from tests.factories import make_post
 
@@ -20,19 +20,23 @@ PHONE = "07700 900123"
 
 
 @pytest.mark.parametrize(
-    ("value", "kwargs", "expected"),
+    ("value", "kind", "expected"),
     [
-        ("07700 900123", {"tail": 3}, "••••• •••123"),
-        (AWS_KEY, {"head": 4}, "AKIA" + "•" * 16),
-        ("E3 5AB", {"head": 2}, "E3 •••"),
+        ("07700 900123", "phone_number", "[•••• phone_number, 8-15 chars]"),
+        (AWS_KEY, "aws", "[•••• aws, 16-31 chars]"),
+        ("E3 5AB", "postcode", "[•••• postcode, 1-7 chars]"),
+        ("x" * 64, "private key", "[•••• private_key, 64+ chars]"),
     ],
 )
-def test_mask_keeps_only_what_a_reviewer_needs(value: str, kwargs: dict, expected: str) -> None:
-    assert mask(value, **kwargs) == expected
+def test_mask_keeps_kind_and_length_bucket_only(value: str, kind: str, expected: str) -> None:
+    assert masked(kind, value) == expected
+    # The older spelling keeps nothing either, whatever it is asked to keep.
+    assert mask(value, head=4, tail=3) == masked("value", value)
 
 
-def test_mask_email_keeps_the_domain() -> None:
-    assert mask_email("d.harris1972@gmail.com") == "d" + "•" * 11 + "@gmail.com"
+def test_mask_email_keeps_nothing_of_the_address() -> None:
+    shown = mask_email("d.harris1972@gmail.com")
+    assert shown == "[•••• email, 16-31 chars]"
 
 
 def test_keyed_hash_is_stable_per_salt_and_ignores_spacing() -> None:
@@ -53,18 +57,19 @@ def test_salt_file_is_created_once_and_private(
 def test_redact_replaces_spans_and_ignores_bad_ones() -> None:
     text = "call 07700 900123 now"
     spans = [
-        {"start": 5, "end": 17, "mask": "••••• •••123"},
+        # A detector's own mask is not used: it might keep part of the value.
+        {"start": 5, "end": 17, "mask": "••••• •••123", "kind": "phone_number"},
         {"start": 40, "end": 50},  # outside the text: ignored
         {"start": "5", "end": 9},  # not offsets: ignored
     ]
-    assert redact(text, spans) == "call ••••• •••123 now"
+    assert redact(text, spans) == "call [•••• phone_number, 8-15 chars] now"
     assert redact(text, []) == text
 
 
 def test_overlapping_redactions_mask_their_union() -> None:
     text = "call 07700 900123 now"
-    spans = [{"start": 5, "end": 17, "mask": "••••• •••123"}, {"start": 3, "end": 8}]
-    assert redact(text, spans) == "cal" + "•" * 14 + " now"
+    spans = [{"start": 5, "end": 17, "kind": "phone_number"}, {"start": 3, "end": 8}]
+    assert redact(text, spans) == "cal[•••• phone_number, 8-15 chars] now"
 
 
 @pytest.mark.parametrize(
