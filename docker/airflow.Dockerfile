@@ -18,14 +18,18 @@ COPY --chown=airflow:root detectors /opt/crestwatch/detectors
 COPY --chown=airflow:root dashboards /opt/crestwatch/dashboards
 COPY --chown=airflow:root config /opt/crestwatch/config
 COPY --chown=airflow:root samples /opt/crestwatch/samples
+# The DAGs too, so the image runs on its own where nothing mounts dags/ (Kubernetes, the Helm
+# values in deploy/helm); docker-compose mounts ./dags over this copy.
+COPY --chown=airflow:root dags /opt/airflow/dags
 
 USER airflow
 # Created here so the named volumes mounted on them start owned by the airflow user.
 RUN mkdir -p /opt/airflow/crestwatch-data /opt/airflow/auth
 ARG AIRFLOW_VERSION
-# Pinning apache-airflow keeps pip from moving the image's Airflow while resolving Crestwatch.
+# Pinning apache-airflow keeps pip from moving the image's Airflow while resolving Crestwatch;
+# the celery extra (Celery provider, Redis client) serves the CeleryExecutor deployments.
 RUN pip install --no-cache-dir "apache-airflow[postgres]==${AIRFLOW_VERSION}" \
-        -e "/opt/crestwatch[airflow]"
+        -e "/opt/crestwatch[airflow,celery]"
 
 ENV HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1
