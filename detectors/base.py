@@ -20,6 +20,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pipeline.core.config import ConfigError, DetectorSettings, OrgConfig
+from pipeline.core.history import AccountHistory, HistoryUpdate
 from pipeline.core.models import Category, Finding, Post
 
 log = logging.getLogger(__name__)
@@ -69,3 +70,19 @@ class Detector(ABC):
     @abstractmethod
     def detect(self, posts: Sequence[Post]) -> list[Finding]:
         """Judge a batch of posts; return zero or more findings per post."""
+
+
+class UsesAccountHistory(ABC):
+    """A detector that reads the store's account history (pipeline/core/history.py). The runner
+    hands it the store before each page (`use_history`) and, once the store has acknowledged the
+    page, writes `history_update(posts, findings)`; the detector never writes it itself. Without
+    a store (`crestwatch scan`, `eval`) `history` is None and each batch stands alone."""
+
+    history: AccountHistory | None = None
+
+    def use_history(self, history: AccountHistory | None) -> None:
+        self.history = history
+
+    @abstractmethod
+    def history_update(self, posts: Sequence[Post], findings: Sequence[Finding]) -> HistoryUpdate:
+        """What this page adds to the history."""

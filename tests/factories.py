@@ -53,20 +53,25 @@ def decided(finding: Finding, config: OrgConfig, post: Post | None = None) -> De
     return Policy(config).decide(finding, post)
 
 
-def example_config_data() -> dict[str, Any]:
-    """config/example.yaml as data, its relative file paths made absolute, so a test can change
-    it and write it anywhere."""
-    import yaml
-
-    from pipeline.core.paths import PROJECT_ROOT
-
-    folder = PROJECT_ROOT / "config"
-    data: dict[str, Any] = yaml.safe_load((folder / "example.yaml").read_text(encoding="utf-8"))
+def portable_config_data(config: OrgConfig) -> dict[str, Any]:
+    """`config` as data with every file path it names made absolute, so a test can change it and
+    write it anywhere (the loader checks that named files exist)."""
+    data: dict[str, Any] = config.model_dump(mode="json", exclude_none=True)
     for logo in data.get("logos", []):
-        logo["path"] = str(folder / logo["path"])
+        logo["path"] = str(config.resolve(logo["path"]))
     for account in data.get("accounts", []):
         if account.get("avatar"):
-            account["avatar"] = str(folder / account["avatar"])
+            account["avatar"] = str(config.resolve(account["avatar"]))
+    for source in data.get("sources", []):
+        if source.get("path"):
+            source["path"] = str(config.resolve(source["path"]))
     if data.get("protected_documents"):
-        data["protected_documents"] = str(folder / data["protected_documents"])
+        data["protected_documents"] = str(config.resolve(data["protected_documents"]))
     return data
+
+
+def example_config_data() -> dict[str, Any]:
+    """config/example.yaml as data, ready to change and write anywhere."""
+    from pipeline.core.config import load_config
+
+    return portable_config_data(load_config())

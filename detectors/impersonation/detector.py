@@ -36,7 +36,7 @@ from typing import Any
 
 from pydantic import Field
 
-from detectors.base import Detector, DetectorOptions
+from detectors.base import Detector, DetectorOptions, UsesAccountHistory
 from detectors.impersonation.names import (
     NameIndex,
     NameMatch,
@@ -44,6 +44,14 @@ from detectors.impersonation.names import (
     skeleton,
     targets_from_config,
     visible_letters,
+)
+from pipeline.core.history import (
+    EVIDENCE_POSTS,
+    AccountHistory,
+    AccountPost,
+    HistoryUpdate,
+    OfficialPost,
+    account_subject,
 )
 from pipeline.core.models import Author, Category, Finding, Post
 
@@ -124,7 +132,7 @@ class ImpersonationOptions(DetectorOptions):
     memory: bool = True
 
 
-class ImpersonationDetector(Detector):
+class ImpersonationDetector(Detector, UsesAccountHistory):
     name = "impersonation"
     categories = (Category.impersonation,)
     Options = ImpersonationOptions
@@ -149,14 +157,10 @@ class ImpersonationDetector(Detector):
         self._new_account_days = self.options.new_account_days
         self._few_followers = self.options.few_followers
         self._avatars = self._load_avatars()
-        self._memory = None
-        if self.options.memory:
-            from detectors.impersonation.history import FILE_NAME, AccountMemory
-
-            path = config.data_path() / "cache" / FILE_NAME
-            self._memory = AccountMemory(path, retention_days=config.retention_days)
-            self._memory.prune(datetime.now(UTC))
         self._loaded = True
+
+    def _history(self) -> AccountHistory | None:
+        return self.history if self.options.memory else None
 
     def _load_avatars(self) -> Any:
         paths = {
@@ -186,23 +190,18 @@ class ImpersonationDetector(Detector):
 
         by_account: dict[tuple[str, str], list[Post]] = defaultdict(list)
         official: dict[str, tuple[str, str]] = {}
-        remembered = []
+        for o in self._official_posts(posts):
+            official.setdefault(o.fingerprint, (o.post_id, o.account))
         for post in posts:
-            if self.is_registered(post.platform, post.author):
-                fp = fingerprint(post.text)
-                if fp:
-                    account = f"@{post.author.handle.lstrip('@')}"
-                    official.setdefault(fp, (post.doc_id, account))
-                    remembered.append((fp, post.doc_id, account, post.created_at))
-            else:
+            if not self.is_registered(post.platform, post.author):
                 by_account[(post.platform, post.author.id)].append(post)
-        if self._memory is not None:
-            self._memory.remember_official(remembered)
+        history = self._history()
+        if history is not None:
             candidates = {
                 fp for group in by_account.values() for p in group
                 if not _is_share(p) and (fp := fingerprint(p.text)) and fp not in official
             }
-            official.update(self._memory.official_copies(candidates))
+            official.update(history.official_copies(candidates))
 
         findings = []
         for (platform, author_id), group in by_account.items():
@@ -392,16 +391,8 @@ class ImpersonationDetector(Detector):
     ) -> Finding:
         latest = posts[-1]
         author = latest.author
-        from detectors.impersonation.history import account_subject
-
         subject = account_subject(platform, author_id)
-        history = None
-        if self._memory is not None:
-            history = self._memory.record(subject, [(p.doc_id, p.created_at) for p in posts])
-        first = (history and history.first_seen) or _aware(posts[0].created_at)
-        last = (history and history.last_seen) or _aware(latest.created_at)
-        count = history.posts if history else len(posts)
-        evidence_posts = history.evidence_posts if history else [p.doc_id for p in posts][::-1]
+        first, last, count, evidence_posts = self._seen(subject, posts)
 
         counted = verdict.counted() + [s for s in verdict.signals if s.key == "parody"]
         labels = sorted({s.key for s in counted})
@@ -465,6 +456,47 @@ class ImpersonationDetector(Detector):
                            | ({"pushes_link"} if pushes else set())),
             subject=subject,
         )
+
+    def _seen(self, subject: str, posts: list[Post]) -> tuple[datetime, datetime, int, list[str]]:
+        """First and last seen, posts seen and the newest post ids: this batch (oldest first)
+        together with what earlier runs recorded in the store's account history."""
+        first, last = _aware(posts[0].created_at), _aware(posts[-1].created_at)
+        newest = [p.doc_id for p in reversed(posts)]
+        history = self._history()
+        seen = history.accounts_seen([subject]).get(subject) if history else None
+        if seen is None or history is None:
+            return first, last, len(posts), newest[:EVIDENCE_POSTS]
+        recorded = history.recorded_posts(subject, newest)
+        new = [p for p in newest if p not in recorded]
+        evidence = list(dict.fromkeys(
+            new + seen.evidence_posts if last >= _aware(seen.last_seen)
+            else seen.evidence_posts + new
+        ))
+        return (min(first, _aware(seen.first_seen)), max(last, _aware(seen.last_seen)),
+                seen.posts + len(new), evidence[:EVIDENCE_POSTS])
+
+    # --- the account history (written by the runner once the store has the page) ---------
+
+    def history_update(self, posts: Sequence[Post], findings: Sequence[Finding]) -> HistoryUpdate:
+        """What this page adds: the posts of every account found here, and fingerprints of the
+        official accounts' posts (for copies of them in later runs)."""
+        subjects = {f.subject for f in findings if f.detector == self.name}
+        account_posts = [
+            AccountPost(subject, p.doc_id, _aware(p.created_at))
+            for p in posts
+            if (subject := account_subject(p.platform, p.author.id)) in subjects
+        ]
+        return HistoryUpdate(account_posts, self._official_posts(posts))
+
+    def _official_posts(self, posts: Sequence[Post]) -> list[OfficialPost]:
+        from detectors.impersonation.history import fingerprint
+
+        official = []
+        for post in posts:
+            if self.is_registered(post.platform, post.author) and (fp := fingerprint(post.text)):
+                account = f"@{post.author.handle.lstrip('@')}"
+                official.append(OfficialPost(fp, post.doc_id, account, _aware(post.created_at)))
+        return official
 
     @staticmethod
     def _image_account(verdict: Verdict) -> str | None:

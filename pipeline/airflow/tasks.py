@@ -216,10 +216,11 @@ def erase_person(
     """Delete every post and hit of one person (a data-subject erasure request)."""
     config = load_config(config_path)
     with open_task_store(config, store_url=store_url) as store:
+        # The store's erasure covers the account history detectors read (post ids, times).
         deleted = store.erase_author(platform, author_id)
-    from detectors.impersonation.history import forget_author
+    from detectors.reposts.memory import forget_author
 
-    # The impersonation detector's per-account history holds the person's post ids too.
+    # The reposted-work detector's cache holds shingle hashes of the person's posts.
     forget_author(config.data_path(), platform, author_id)
     # The person's id is deliberately not logged: the log would outlive the erasure.
     log.info("erasure: deleted %d documents of one %s author", deleted, platform)

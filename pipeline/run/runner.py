@@ -228,7 +228,7 @@ def run_source(
         # The store is down or went away mid-write: this page's checkpoint was not saved, so
         # the next run reads it again.
         summary.errors.append(f"{source.name}: {exc}")
-        summary.sources[source.name] = f"stopped at page {pages + 1}: {exc}"
+        summary.sources[source.name] = f"stopped at page {max(pages, 1)}: {exc}"
         return
     summary.sources[source.name] = f"ok, {pages} pages"
 

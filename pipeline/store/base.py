@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from pipeline.core.history import AccountHistory
 from pipeline.core.models import AuditEntry, Hit, Post
 
 
@@ -63,8 +64,9 @@ REVIEW_FIELDS = ("status", "risk", "assignee", "tags", "notes", "first_action_at
 WHITELIST_KINDS = ("account", "account_category", "image")
 
 
-class Store(ABC):
-    """Posts, hits (with review state and an append-only audit trail) and source checkpoints."""
+class Store(AccountHistory, ABC):
+    """Posts, hits (with review state and an append-only audit trail), source checkpoints and
+    the account history detectors read (pipeline/core/history.py)."""
 
     @abstractmethod
     def setup(self) -> None:
@@ -125,11 +127,13 @@ class Store(ABC):
 
     @abstractmethod
     def erase_author(self, platform: str, author_id: str) -> int:
-        """Delete every post and hit of one person (a data-subject erasure request)."""
+        """Delete every post and hit of one person and their account history (a data-subject
+        erasure request)."""
 
     @abstractmethod
     def purge_before(self, cutoff: datetime) -> int:
-        """Delete posts and hits whose post was created before `cutoff` (retention)."""
+        """Delete posts, hits and account history whose post was created before `cutoff`
+        (retention)."""
 
     def refresh(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Make recent writes visible to searches (a no-op where writes are immediate)."""

@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
-from elasticsearch import Elasticsearch, NotFoundError, helpers
+from elasticsearch import ConflictError, Elasticsearch, NotFoundError, TransportError, helpers
 
+from pipeline.core.history import (
+    EVIDENCE_POSTS,
+    OFFICIAL_POSTS_KEPT,
+    AccountSeen,
+    HistoryUpdate,
+    account_subject,
+    utc,
+)
 from pipeline.core.models import AuditEntry, Hit, Post, utcnow
 from pipeline.store.base import (
     HitQuery,
@@ -29,6 +39,10 @@ from pipeline.store.base import (
 from pipeline.store.es_templates import index_templates
 
 log = logging.getLogger(__name__)
+
+
+def _from_millis(value: float) -> datetime:
+    return datetime.fromtimestamp(value / 1000, tz=UTC)
 
 
 def client_from_env(url: str | None = None, **options: Any) -> Elasticsearch:
@@ -51,6 +65,15 @@ def client_from_env(url: str | None = None, **options: Any) -> Elasticsearch:
     if len(hosts) > 1:
         kwargs.setdefault("retry_on_timeout", True)
     return Elasticsearch(hosts, **kwargs)
+
+
+def unreachable(es: Elasticsearch, exc: TransportError, doing: str) -> StoreError:
+    """One line for a cluster that is down or went away: which nodes, doing what, and the
+    operating system's reason, instead of the transport's nested traceback."""
+    nodes = ", ".join(str(n.base_url) for n in es.transport.node_pool.all()) or "Elasticsearch"
+    errno = re.search(r"\[Errno -?\d+\] [^)\]]*", str(exc))
+    reason = errno.group(0) if errno else f"{type(exc).__name__}: {str(exc)[:200]}"
+    return StoreError(f"Elasticsearch at {nodes} unreachable while {doing}: {reason}")
 
 
 class ElasticsearchStore(Store):
@@ -84,22 +107,39 @@ class ElasticsearchStore(Store):
         data_nodes = int(self.es.cluster.health()["number_of_data_nodes"])
         return 1 if data_nodes > 1 else 0
 
+    @contextmanager
+    def _reaching(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except TransportError as exc:
+            raise unreachable(self.es, exc, doing) from None
+
     def setup(self) -> None:
-        for name, body in index_templates(self.prefix, replicas=self.replica_count()).items():
-            self.es.indices.put_index_template(name=name, **body)
-        for kind in ("posts", "hits", "audit", "checkpoints", "whitelist"):
-            if not self.es.indices.exists(index=self.index(kind)):
-                self.es.indices.create(index=self.index(kind))
+        with self._reaching("setting up the indices"):
+            for name, body in index_templates(self.prefix,
+                                              replicas=self.replica_count()).items():
+                self.es.indices.put_index_template(name=name, **body)
+            for kind in ("posts", "hits", "audit", "checkpoints", "whitelist", "accounts",
+                         "official"):
+                if not self.es.indices.exists(index=self.index(kind)):
+                    self.es.indices.create(index=self.index(kind))
 
     def close(self) -> None:
         self.es.close()
 
     def refresh(self) -> None:
-        self.es.indices.refresh(index=f"{self.prefix}-*")
+        with self._reaching("refreshing the indices"):
+            self.es.indices.refresh(index=f"{self.prefix}-*")
 
     # -- writes -----------------------------------------------------------------------------
 
     def _bulk(self, actions: Iterable[dict[str, Any]]) -> WriteResult:
+        with self._reaching("writing a bulk request"):
+            return self._bulk_results(actions)
+
+    def _bulk_results(self, actions: Iterable[dict[str, Any]]) -> WriteResult:
+        # streaming_bulk turns refused documents into results but lets connection failures
+        # through; _bulk makes those one StoreError, so the source stops with its checkpoint.
         result = WriteResult()
         for ok, item in helpers.streaming_bulk(
             self.es,
@@ -140,6 +180,9 @@ class ElasticsearchStore(Store):
                 "_op_type": "update",
                 "_index": self.index("hits"),
                 "_id": hit.id,
+                # A reviewer's edit between the node's read and write is a version conflict:
+                # the node reads again and applies the detection fields on top of it.
+                "retry_on_conflict": 5,
                 "doc": hit.detection_doc(),
                 "upsert": hit.model_dump(mode="json"),
             }
@@ -163,23 +206,35 @@ class ElasticsearchStore(Store):
             document={"hit_id": hit_id, **entry.model_dump(mode="json")},
             refresh="wait_for",
         )
-        self.es.update(
-            index=self.index("hits"),
-            id=hit_id,
-            doc=doc,
-            if_seq_no=response["_seq_no"],
-            if_primary_term=response["_primary_term"],
-            refresh="wait_for",
-        )
+        for attempt in range(5):
+            try:
+                self.es.update(
+                    index=self.index("hits"),
+                    id=hit_id,
+                    doc=doc,
+                    if_seq_no=response["_seq_no"],
+                    if_primary_term=response["_primary_term"],
+                    refresh="wait_for",
+                )
+                break
+            except ConflictError:
+                # A pass refreshed the hit's detection fields since it was read: read it again
+                # and check the change against the new version (review fields are the
+                # reviewer's alone, so the change itself still holds).
+                if attempt == 4:
+                    raise
+                response = self.es.get(index=self.index("hits"), id=hit_id)
+                updated = apply_review_changes(Hit.model_validate(response["_source"]), changes)
         return updated
 
     def set_checkpoint(self, source: str, value: str) -> None:
-        self.es.index(
-            index=self.index("checkpoints"),
-            id=source,
-            document={"source": source, "value": value, "updated_at": utcnow().isoformat()},
-            refresh="wait_for",
-        )
+        with self._reaching("saving a checkpoint"):
+            self.es.index(
+                index=self.index("checkpoints"),
+                id=source,
+                document={"source": source, "value": value, "updated_at": utcnow().isoformat()},
+                refresh="wait_for",
+            )
 
     def add_to_whitelist(self, kind: str, value: str, *, actor: str, reason: str = "") -> None:
         check_whitelist_kind(kind)
@@ -227,9 +282,12 @@ class ElasticsearchStore(Store):
         ]
         if hit_ids:
             self._delete_by({"terms": {"hit_id": hit_ids}}, ("audit",))
-        return self._delete_by(
-            self._author_query(platform, author_id, "author_id"), ("hits",)
-        ) + self._delete_by(self._author_query(platform, author_id, "author.id"), ("posts",))
+        subject = {"term": {"subject": account_subject(platform, author_id)}}
+        return (
+            self._delete_by(self._author_query(platform, author_id, "author_id"), ("hits",))
+            + self._delete_by(self._author_query(platform, author_id, "author.id"), ("posts",))
+            + self._delete_by(subject, ("accounts",))
+        )
 
     @staticmethod
     def _author_query(platform: str, author_id: str, field: str) -> dict[str, Any]:
@@ -237,9 +295,94 @@ class ElasticsearchStore(Store):
         return {"bool": {"filter": filters}}
 
     def purge_before(self, cutoff: datetime) -> int:
-        return self._delete_by(
-            {"range": {"post_created_at": {"lt": cutoff.isoformat()}}}, ("hits",)
-        ) + self._delete_by({"range": {"created_at": {"lt": cutoff.isoformat()}}}, ("posts",))
+        before = {"lt": cutoff.isoformat()}
+        return (
+            self._delete_by({"range": {"post_created_at": before}}, ("hits",))
+            + self._delete_by({"range": {"created_at": before}}, ("posts",))
+            + self._delete_by({"range": {"posted_at": before}}, ("accounts", "official"))
+        )
+
+    # -- account history (pipeline/core/history.py) ------------------------------------------
+
+    def record_history(self, update: HistoryUpdate) -> None:
+        actions: list[dict[str, Any]] = [
+            {"_op_type": "index", "_index": self.index("accounts"),
+             "_id": f"{p.subject}|{p.post_id}",
+             "_source": {"subject": p.subject, "post_id": p.post_id,
+                         "posted_at": utc(p.posted_at).isoformat()}}
+            for p in update.account_posts
+        ] + [
+            {"_op_type": "index", "_index": self.index("official"), "_id": o.fingerprint,
+             "_source": {"fingerprint": o.fingerprint, "post_id": o.post_id,
+                         "account": o.account, "posted_at": utc(o.posted_at).isoformat()}}
+            for o in update.official_posts
+        ]
+        if not actions:
+            return
+        # Ids derive from the post, so recording a page twice overwrites, never adds.
+        result = self._bulk(actions)
+        if result.failed:
+            doc_id, reason = result.failed[0]
+            raise StoreError(f"account history not recorded: {doc_id}: {reason}")
+        if update.official_posts:
+            self._trim_official()
+
+    def _trim_official(self) -> None:
+        count = self.es.count(index=self.index("official"))["count"]
+        if count <= OFFICIAL_POSTS_KEPT:
+            return
+        self.es.indices.refresh(index=self.index("official"))
+        newest = self.es.search(
+            index=self.index("official"), size=1, from_=OFFICIAL_POSTS_KEPT - 1,
+            sort=[{"posted_at": "desc"}], source_includes=["posted_at"],
+        )["hits"]["hits"]
+        if newest:
+            cutoff = newest[0]["_source"]["posted_at"]
+            self._delete_by({"range": {"posted_at": {"lt": cutoff}}}, ("official",))
+
+    def accounts_seen(self, subjects: Iterable[str]) -> dict[str, AccountSeen]:
+        wanted = list(dict.fromkeys(subjects))
+        if not wanted:
+            return {}
+        self.es.indices.refresh(index=self.index("accounts"))
+        response = self.es.search(
+            index=self.index("accounts"), size=0,
+            query={"terms": {"subject": wanted}},
+            aggs={"by_subject": {
+                "terms": {"field": "subject", "size": len(wanted)},
+                "aggs": {
+                    "first": {"min": {"field": "posted_at"}},
+                    "last": {"max": {"field": "posted_at"}},
+                    "recent": {"top_hits": {
+                        "size": EVIDENCE_POSTS, "_source": ["post_id"],
+                        "sort": [{"posted_at": "desc"}, {"post_id": "desc"}],
+                    }},
+                },
+            }},
+        )
+        seen = {}
+        for bucket in response["aggregations"]["by_subject"]["buckets"]:
+            recent = [h["_source"]["post_id"] for h in bucket["recent"]["hits"]["hits"]]
+            seen[bucket["key"]] = AccountSeen(
+                _from_millis(bucket["first"]["value"]), _from_millis(bucket["last"]["value"]),
+                int(bucket["doc_count"]), recent,
+            )
+        return seen
+
+    def recorded_posts(self, subject: str, post_ids: Iterable[str]) -> set[str]:
+        ids = [f"{subject}|{p}" for p in dict.fromkeys(post_ids)]
+        if not ids:
+            return set()
+        docs = self.es.mget(index=self.index("accounts"), ids=ids, source=False)["docs"]
+        return {d["_id"].partition("|")[2] for d in docs if d.get("found")}
+
+    def official_copies(self, fingerprints: Iterable[str]) -> dict[str, tuple[str, str]]:
+        ids = list(dict.fromkeys(fingerprints))
+        if not ids:
+            return {}
+        docs = self.es.mget(index=self.index("official"), ids=ids)["docs"]
+        return {d["_id"]: (d["_source"]["post_id"], d["_source"]["account"])
+                for d in docs if d.get("found")}
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -289,7 +432,9 @@ class ElasticsearchStore(Store):
         return [Hit.model_validate(h["_source"]) for h in response["hits"]["hits"]]
 
     def count_hits(self, query: HitQuery | None = None) -> int:
-        response = self.es.count(index=self.index("hits"), query=self._query(query or HitQuery()))
+        with self._reaching("counting hits"):
+            response = self.es.count(index=self.index("hits"),
+                                     query=self._query(query or HitQuery()))
         return int(response["count"])
 
     def audit_trail(self, hit_id: str) -> list[AuditEntry]:
@@ -341,6 +486,8 @@ class ElasticsearchStore(Store):
 
     def get_checkpoint(self, source: str) -> str | None:
         try:
-            return str(self.es.get(index=self.index("checkpoints"), id=source)["_source"]["value"])
+            with self._reaching("reading a checkpoint"):
+                doc = self.es.get(index=self.index("checkpoints"), id=source)
+            return str(doc["_source"]["value"])
         except NotFoundError:
             return None

@@ -125,8 +125,23 @@ WHITELIST_MAPPING: dict[str, Any] = {
     },
 }
 
+# The account history detectors read (pipeline/core/history.py): one document per account post
+# (id subject|post id) and per official post fingerprint.
+ACCOUNTS_MAPPING: dict[str, Any] = {
+    "dynamic": False,
+    "properties": {"subject": _KEYWORD, "post_id": _KEYWORD, "posted_at": _DATE},
+}
+
+OFFICIAL_MAPPING: dict[str, Any] = {
+    "dynamic": False,
+    "properties": {"fingerprint": _KEYWORD, "post_id": _KEYWORD, "account": _KEYWORD,
+                   "posted_at": _DATE},
+}
+
 MAPPINGS = {
     "posts": POSTS_MAPPING,
+    "accounts": ACCOUNTS_MAPPING,
+    "official": OFFICIAL_MAPPING,
     "hits": HITS_MAPPING,
     "audit": AUDIT_MAPPING,
     "checkpoints": CHECKPOINTS_MAPPING,

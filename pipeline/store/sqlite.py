@@ -10,6 +10,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pipeline.core.history import (
+    EVIDENCE_POSTS,
+    OFFICIAL_POSTS_KEPT,
+    AccountSeen,
+    HistoryUpdate,
+    account_subject,
+)
 from pipeline.core.models import AuditEntry, Hit, Post, utcnow
 from pipeline.store.base import (
     HitQuery,
@@ -70,6 +77,20 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     value TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS account_posts (
+    subject TEXT NOT NULL,
+    post_id TEXT NOT NULL,
+    posted_at TEXT NOT NULL,
+    PRIMARY KEY (subject, post_id)
+);
+CREATE INDEX IF NOT EXISTS account_posts_time ON account_posts (posted_at);
+CREATE TABLE IF NOT EXISTS official_posts (
+    fingerprint TEXT PRIMARY KEY,
+    post_id TEXT NOT NULL,
+    account TEXT NOT NULL,
+    posted_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS official_posts_time ON official_posts (posted_at);
 """
 
 # Times are stored as UTC ISO strings so that text order is time order.
@@ -86,7 +107,9 @@ class SQLiteStore(Store):
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        # A pass and a reviewer are two connections to one file: a writer waits for the
+        # other's transaction (up to 30 s) rather than failing at once.
+        self._db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._lock = threading.Lock()
@@ -128,6 +151,9 @@ class SQLiteStore(Store):
 
     def _upsert_hit_batch(self, hits: list[Hit]) -> WriteResult:
         with self._lock, self._db:
+            # Read and write in one write transaction: a reviewer's change committed between
+            # the read and the write would otherwise be overwritten with the old review state.
+            self._db.execute("BEGIN IMMEDIATE")
             marks = ",".join("?" * len(hits))
             existing = {
                 row[0]: json.loads(row[1])
@@ -158,6 +184,7 @@ class SQLiteStore(Store):
 
     def update_hit(self, hit_id: str, changes: dict[str, Any], *, actor: str, action: str) -> Hit:
         with self._lock, self._db:
+            self._db.execute("BEGIN IMMEDIATE")  # read-modify-write, as in _upsert_hit_batch
             row = self._db.execute("SELECT doc FROM hits WHERE id = ?", (hit_id,)).fetchone()
             if row is None:
                 raise UnknownHit(hit_id)
@@ -208,7 +235,12 @@ class SQLiteStore(Store):
             posts = self._db.execute(
                 "DELETE FROM posts WHERE platform = ? AND author_id = ?", (platform, author_id)
             ).rowcount
-        return hits + posts
+            history = self._db.execute(
+                "DELETE FROM account_posts WHERE subject = ?",
+                (account_subject(platform, author_id),),
+            ).rowcount
+        # Official posts are the University's own accounts' posts, not a person's data.
+        return hits + posts + history
 
     def purge_before(self, cutoff: datetime) -> int:
         with self._lock, self._db:
@@ -218,7 +250,75 @@ class SQLiteStore(Store):
             posts = self._db.execute(
                 "DELETE FROM posts WHERE created_at < ?", (_ts(cutoff),)
             ).rowcount
+            for table in ("account_posts", "official_posts"):
+                posts += self._db.execute(
+                    f"DELETE FROM {table} WHERE posted_at < ?", (_ts(cutoff),)
+                ).rowcount
         return hits + posts
+
+    # -- account history (pipeline/core/history.py) ------------------------------------------
+
+    def record_history(self, update: HistoryUpdate) -> None:
+        with self._lock, self._db:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO account_posts VALUES (?, ?, ?)",
+                [(p.subject, p.post_id, _ts(p.posted_at)) for p in update.account_posts],
+            )
+            if update.official_posts:
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO official_posts VALUES (?, ?, ?, ?)",
+                    [(o.fingerprint, o.post_id, o.account, _ts(o.posted_at))
+                     for o in update.official_posts],
+                )
+                self._db.execute(
+                    "DELETE FROM official_posts WHERE fingerprint NOT IN (SELECT fingerprint "
+                    "FROM official_posts ORDER BY posted_at DESC LIMIT ?)", (OFFICIAL_POSTS_KEPT,),
+                )
+
+    def accounts_seen(self, subjects: Iterable[str]) -> dict[str, AccountSeen]:
+        seen = {}
+        for subject in dict.fromkeys(subjects):
+            first, last, count = self._db.execute(
+                "SELECT MIN(posted_at), MAX(posted_at), COUNT(*) FROM account_posts "
+                "WHERE subject = ?", (subject,),
+            ).fetchone()
+            if not count:
+                continue
+            recent = [row[0] for row in self._db.execute(
+                "SELECT post_id FROM account_posts WHERE subject = ? "
+                "ORDER BY posted_at DESC, post_id DESC LIMIT ?", (subject, EVIDENCE_POSTS),
+            )]
+            seen[subject] = AccountSeen(
+                datetime.fromisoformat(first), datetime.fromisoformat(last), count, recent
+            )
+        return seen
+
+    def recorded_posts(self, subject: str, post_ids: Iterable[str]) -> set[str]:
+        return self._in_chunks(
+            "SELECT post_id FROM account_posts WHERE subject = ? AND post_id IN ({marks})",
+            list(set(post_ids)), prefix=[subject],
+        )
+
+    def official_copies(self, fingerprints: Iterable[str]) -> dict[str, tuple[str, str]]:
+        found: dict[str, tuple[str, str]] = {}
+        wanted = list(set(fingerprints))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for fp, post_id, account in self._db.execute(
+                f"SELECT fingerprint, post_id, account FROM official_posts "
+                f"WHERE fingerprint IN ({marks})", chunk,
+            ):
+                found[fp] = (post_id, account)
+        return found
+
+    def _in_chunks(self, sql: str, values: list[str], *, prefix: list[str]) -> set[str]:
+        out: set[str] = set()
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
+            query = sql.format(marks=",".join("?" * len(chunk)))
+            out.update(row[0] for row in self._db.execute(query, [*prefix, *chunk]))
+        return out
 
     # -- reads ------------------------------------------------------------------------------
 

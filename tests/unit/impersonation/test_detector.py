@@ -13,6 +13,7 @@ import pytest
 from detectors.impersonation.detector import ImpersonationDetector
 from pipeline.core.config import DetectorSettings, OrgConfig
 from pipeline.core.models import Author, Category, Severity
+from pipeline.store.base import Store
 from tests.factories import decided
 
 from .conftest import AVATAR, NOW, account_post
@@ -90,16 +91,26 @@ def test_parody_lowers_severity_but_keeps_the_hit(detector: ImpersonationDetecto
     assert "parody" in by_id["parody"].evidence["labels"]
 
 
+def run_page(detector: ImpersonationDetector, store: Store, posts: list) -> list:
+    """A page as the runner treats the detector: the store's history in, then (once the page is
+    stored) the page's history update written back. The ordering against the store's ack is
+    tested through the runner itself below."""
+    detector.use_history(store)
+    findings = detector.detect(posts)
+    store.record_history(detector.history_update(posts, findings))
+    return findings
+
+
 def test_one_finding_per_account_with_history_across_batches(
-    detector: ImpersonationDetector,
+    detector: ImpersonationDetector, sqlite_store: Store,
 ) -> None:
     first = [account_post(n, "qmu1", "QMUL") for n in (1, 2, 3)]
-    finding = only(detector.detect(first))
+    finding = only(run_page(detector, sqlite_store, first))
     assert finding.post_id == "x:3"  # the newest post
     assert finding.evidence["posts_seen"] == 3
     # A rerun of the same posts counts nothing twice; new posts add to the same account.
-    assert only(detector.detect(first)).evidence["posts_seen"] == 3
-    later = only(detector.detect([account_post(9, "qmu1", "QMUL")]))
+    assert only(run_page(detector, sqlite_store, first)).evidence["posts_seen"] == 3
+    later = only(run_page(detector, sqlite_store, [account_post(9, "qmu1", "QMUL")]))
     assert later.subject == finding.subject and later.hit_id == finding.hit_id
     assert later.evidence["posts_seen"] == 4
     assert later.evidence["evidence_posts"][:2] == ["x:9", "x:3"]
@@ -107,18 +118,46 @@ def test_one_finding_per_account_with_history_across_batches(
     assert later.evidence["last_seen"] == (NOW + timedelta(minutes=9)).isoformat()
 
 
-def test_history_survives_a_new_detector(config: OrgConfig, detector: ImpersonationDetector
-                                          ) -> None:
-    detector.detect([account_post(1, "qmu1", "QMUL")])
-    again = ImpersonationDetector(config)
-    assert only(again.detect([account_post(2, "qmu1", "QMUL")])).evidence["posts_seen"] == 2
+def test_history_lives_in_the_store_not_the_detector(
+    config: OrgConfig, detector: ImpersonationDetector, sqlite_store: Store
+) -> None:
+    run_page(detector, sqlite_store, [account_post(1, "qmu1", "QMUL")])
+    again = ImpersonationDetector(config)  # another worker, say
+    again.ensure_loaded()
+    later = only(run_page(again, sqlite_store, [account_post(2, "qmu1", "QMUL")]))
+    assert later.evidence["posts_seen"] == 2
+    # Alone (no store: `crestwatch scan`), each batch stands by itself.
+    again.use_history(None)
+    assert only(again.detect([account_post(3, "qmu1", "QMUL")])).evidence["posts_seen"] == 1
 
 
-def test_history_can_be_turned_off(config: OrgConfig) -> None:
+def test_history_is_written_only_after_the_store_acknowledged_the_page(
+    detector: ImpersonationDetector, sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.policy.engine import Policy
+    from pipeline.run.runner import RunSummary, process_page
+    from pipeline.sources.base import Page
+    from pipeline.store.base import WriteResult
+
+    page = Page(posts=[account_post(1, "qmu1", "QMUL")])
+    subject = "account:x:id-qmu1"
+    with monkeypatch.context() as refused:
+        refused.setattr(sqlite_store, "upsert_hits",
+                        lambda hits: WriteResult(failed=[("h", "refused")]))
+        assert not process_page(page, store=sqlite_store, detectors=[detector],
+                                policy=Policy(detector.config), summary=RunSummary())
+    assert sqlite_store.accounts_seen([subject]) == {}
+    assert process_page(page, store=sqlite_store, detectors=[detector],
+                        policy=Policy(detector.config), summary=RunSummary())
+    assert sqlite_store.accounts_seen([subject])[subject].posts == 1
+
+
+def test_history_can_be_turned_off(config: OrgConfig, sqlite_store: Store) -> None:
     detector = ImpersonationDetector(config, DetectorSettings(options={"memory": False}))
-    detector.detect([account_post(1, "qmu1", "QMUL")])
-    assert only(detector.detect([account_post(2, "qmu1", "QMUL")])).evidence["posts_seen"] == 1
-    assert not (config.data_path() / "cache" / "impersonation.sqlite").exists()
+    detector.ensure_loaded()
+    run_page(detector, sqlite_store, [account_post(1, "qmu1", "QMUL")])
+    later = only(run_page(detector, sqlite_store, [account_post(2, "qmu1", "QMUL")]))
+    assert later.evidence["posts_seen"] == 1
 
 
 def test_word_for_word_copies_of_official_posts_in_the_batch(
@@ -138,10 +177,13 @@ def test_word_for_word_copies_of_official_posts_in_the_batch(
     assert finding.evidence["matched_account"] == "@QMUL"
 
 
-def test_copies_of_official_posts_from_an_earlier_batch(detector: ImpersonationDetector) -> None:
-    detector.detect([account_post(1, "QMUL", "QMUL", author_id="19094651", text=OFFICIAL_TEXT)])
+def test_copies_of_official_posts_from_an_earlier_batch(
+    detector: ImpersonationDetector, sqlite_store: Store
+) -> None:
+    run_page(detector, sqlite_store,
+             [account_post(1, "QMUL", "QMUL", author_id="19094651", text=OFFICIAL_TEXT)])
     copy = account_post(5, "QMUL_Updates", "Queen Mary updates", text=OFFICIAL_TEXT)
-    finding = only(detector.detect([copy]))
+    finding = only(run_page(detector, sqlite_store, [copy]))
     assert "copied_posts" in finding.evidence["labels"]
     assert "lookalike_name" in finding.evidence["labels"]
     assert finding.evidence["copied_posts"][0]["official_post"] == "x:1"

@@ -14,6 +14,7 @@ from detectors.logo import bench as logo_bench
 from pipeline.cli.app import app
 from pipeline.core.config import OrgConfig
 from pipeline.evaluation.labelled import read_labelled
+from tests.factories import portable_config_data
 
 
 def test_generator_writes_labelled_posts_with_relative_media(
@@ -54,7 +55,7 @@ def test_small_condition_is_a_40_to_70_px_logo_in_a_1080p_image(
 def test_logo_bench_and_logo_eval_commands(config: OrgConfig, tmp_path: Path) -> None:
     # The bundled demo logos; the benchmark's other-logo negatives are drawn by the generator.
     logos = [logo.model_copy(update={"path": config.resolve(logo.path)}) for logo in config.logos]
-    data = config.model_copy(update={"logos": logos}).model_dump(mode="json")
+    data = portable_config_data(config.model_copy(update={"logos": logos}))
     config_file = tmp_path / "org.yaml"
     config_file.write_text(yaml.safe_dump(data), encoding="utf-8")
     runner = CliRunner()
@@ -76,7 +77,7 @@ def test_logo_bench_and_logo_eval_commands(config: OrgConfig, tmp_path: Path) ->
 
 
 def test_logo_bench_refuses_a_config_without_logos(config: OrgConfig, tmp_path: Path) -> None:
-    data = config.model_copy(update={"logos": []}).model_dump(mode="json")
+    data = portable_config_data(config.model_copy(update={"logos": []}))
     config_file = tmp_path / "org.yaml"
     config_file.write_text(yaml.safe_dump(data), encoding="utf-8")
     result = CliRunner().invoke(app, ["logo-bench", str(tmp_path / "b"), "-c", str(config_file)])
