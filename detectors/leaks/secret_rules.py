@@ -39,6 +39,8 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     ),  # noqa: E501
     _rule("stripe", "whsec_", r"whsec_[A-Za-z0-9]{32,}"),
     _rule("square", "sq0csp-", r"sq0csp-[0-9A-Za-z_\-]{43}"),
+    _rule("square", "sq0atp-", r"sq0atp-[0-9A-Za-z_\-]{22}"),
+    _rule("square", "EAAA", r"EAAA[0-9A-Za-z_\-]{60}"),
     _rule("postman", "PMAK-", r"PMAK-[a-f0-9]{24}-[a-f0-9]{34}"),
     _rule("linear", "lin_api_", r"lin_api_[A-Za-z0-9]{40}"),
     _rule("grafana", "glsa_", r"glsa_[A-Za-z0-9]{32}_[a-fA-F0-9]{8}"),

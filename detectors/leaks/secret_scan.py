@@ -110,6 +110,21 @@ _ASSIGNMENT = re.compile(
     r"(?P<op>:=|=>|->|===?|=|:)\s*"
     r"(?:(?P<q>['\"`])(?P<quoted>[^'\"`\n]{1,200})(?P=q)|(?P<bare>[^\s'\"`,;]{1,200}))"
 )
+# .NET and Java config: <add key="ApiToken" value="..."/>, <entry name="db.password" value="..."/>.
+_ATTRIBUTE_PAIR = re.compile(
+    r"\b(?:key|name)\s*=\s*(?P<q1>['\"])(?P<key>[^'\"\n]{1,80})(?P=q1)\s+value\s*=\s*"
+    r"(?P<q2>['\"])(?P<value>[^'\"\n]{1,300})(?P=q2)",
+    re.I,
+)
+# Credentials in a connection URL, written as people paste them (unescaped characters too).
+_URL_CREDENTIALS = re.compile(
+    r"\b[a-z][a-z0-9+.\-]{1,20}://(?P<user>[^\s:/@]{0,64}):(?P<value>[^\s@/]{1,100})@[\w.\-]+"
+)
+# A password on a database client's command line: mysql -p'...', psql's PGPASSWORD=, redis -a.
+_CLI_PASSWORD = re.compile(
+    r"\b(?:mysql\w*|mariadb|psql|pg_dump|mongo\w*|redis-cli|sshpass)\b[^\n]*?"
+    r"(?:\s-p|\s--password[= ]|\s-a\s)(?P<q>['\"]?)(?P<value>[^\s'\"]{4,100})(?P=q)"
+)
 # Words that name a secret wherever they sit in a variable's name ("DB_PASSWORD", "apiKey"), and
 # short ones that count only as a whole part of it ("db_pass", "key", "sl_pw"; not "upwx").
 _SECRET_IN_NAME = re.compile(
@@ -315,7 +330,26 @@ def _private_keys(text: str) -> Iterator[SecretMatch]:
 
 
 def _keywords(text: str) -> Iterator[SecretMatch]:
+    pairs = list(_ATTRIBUTE_PAIR.finditer(text))
+    for m in pairs:
+        key, value = m.group("key"), m.group("value")
+        if secret_name(key) and not not_a_secret(value) and not _NOT_A_VALUE.match(value):
+            start = m.start("value")
+            score = _value_score(value, key, assigned=True)
+            yield SecretMatch(
+                _kind_by_name(key), start, start + len(value), value, score, "keyword"
+            )
+    for pattern in (_URL_CREDENTIALS, _CLI_PASSWORD):
+        for m in pattern.finditer(text):
+            value = m.group("value")
+            if not not_a_secret(value):
+                start = m.start("value")
+                score = _value_score(value, "password", assigned=True)
+                yield SecretMatch("password", start, start + len(value), value, score, "keyword")
     for m in _ASSIGNMENT.finditer(text):
+        # key="ApiToken" in an attribute pair names the setting; it is not itself a value.
+        if any(p.start() <= m.start() < p.end() for p in pairs):
+            continue
         key = m.group("key")
         if not secret_name(key) or _NOT_A_VALUE.match(m.group("quoted") or m.group("bare")):
             continue
@@ -333,6 +367,8 @@ def _keywords(text: str) -> Iterator[SecretMatch]:
         start = m.start(group)
         yield SecretMatch(kind, start, start + len(value), value, score, "keyword")
     for m in _PROSE.finditer(text):
+        if any(p.start() <= m.start() < p.end() for p in pairs):
+            continue
         group = "value" if m.group("value") else "used"
         word = m.group("word") or m.group("as")
         value = m.group(group).rstrip(".,;:!?)")

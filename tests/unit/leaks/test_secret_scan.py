@@ -43,6 +43,17 @@ FOUND = [
         "7Hq2xV9pLm4Rt8Wz3Ks6Nb1Yc5Df0Ga",
         "a bearer token",
     ),
+    (
+        '<add key="ibmCloudIamKey" value="_cm5h7CMhMuTxcZ5XBgOgrEfAbKEc-TnwwfpD4z6G4g4" />',
+        "_cm5h7CMhMuTxcZ5XBgOgrEfAbKEc-TnwwfpD4z6G4g4",
+        ".NET appSettings: the name in key=, the secret in value=",
+    ),
+    (
+        "postgres://admin:*607VIGj06P+M@db.internal:5432/students",
+        "*607VIGj06P+M",
+        "a pasted URL with unescaped characters in the password",
+    ),
+    ("mysql -u root -p'5jJ6!MaDHeMRZR*hp' payroll", "5jJ6!MaDHeMRZR*hp", "mysql's -p flag"),
     # provider formats
     ("aws_access_key_id=AKIAQ3EGRT7YVBN2LMXP", "AKIAQ3EGRT7YVBN2LMXP", "AWS access key id"),
     (
@@ -90,6 +101,8 @@ LET_THROUGH = [
     ("password: ********", "a masked value"),
     ("GITHUB_TOKEN=ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "a placeholder token"),
     ("password_min_length = 12", "a setting about the password"),
+    ('<add key="pageSize" value="25" />', "an appSettings entry that is not a secret"),
+    ('<add key="awsAccessKeyId" value="AKIAIOSFODNN7EXAMPLE" />', "the name is not the value"),
     (
         "arn:aws:lambda:us-east-1:123456789012:function:my-slack-bot",
         "issue 16: a cloud resource ARN",
