@@ -3,10 +3,12 @@
 A fine-tuned MiniLM (the bundled encoder plus the project's trained top layers and heads, see
 `crestwatch train harassment`) scores how offensive the language is, whether it targets someone,
 and whether it attacks a group. Any local Hugging Face classifier can replace it
-(options.model_dir + options.label_map). A cheap cue layer adds threat phrases, lowers the score
-of classic false positives (reported speech, lyrics, friendly or self-directed profanity, names
-that look like slurs) and finds the target: a University account or protected person mentioned,
-named or replied to is the `targets_protected` signal, which the policy reads for severity.
+(options.model_dir + options.label_map). A cheap cue layer reads threats (threats.py), lowers the
+score of classic false positives (reported speech, lyrics, friendly or self-directed profanity,
+names that look like slurs) and finds the target: a University account or protected person
+mentioned, named or replied to is the `targets_protected` signal, which the policy reads for
+severity. The score (scoring.py) counts offence whether or not it is aimed at anyone; `targeted`
+is a signal only while the bundled targeted fit beats chance on held-out tweets (targeted.py).
 
 Options (config ``detectors.harassment.options``):
   model_dir     a model directory exported by `crestwatch export harassment` from any Hugging
@@ -39,19 +41,13 @@ from detectors.harassment.context import (
     threat_matches,
 )
 from detectors.harassment.model import ARTEFACT_DIR, MAX_CHARS, TextScorer
+from detectors.harassment.scoring import harassment_score
+from detectors.harassment.targeted import TargetedSignal
 from pipeline.core.models import Category, Finding, Post
 
 log = logging.getLogger(__name__)
 
 LABELS = ("offensive", "targeted", "identity_attack", "threat")
-
-# How much each cue leaves of the harassment score (threat phrases are judged separately).
-CONTEXT_FACTORS = {
-    "reported_speech": 0.5,
-    "lyrics": 0.45,
-    "friendly_profanity": 0.55,
-}
-
 
 Label = Literal["offensive", "targeted", "identity_attack", "threat"]
 
@@ -86,6 +82,8 @@ class HarassmentDetector(Detector):
         self._allow_names = [*NAMES_THAT_LOOK_RUDE, *options.allow_names] if options.context else []
         self._targets = TargetFinder(self.config)
         self._scorer: TextScorer | None = None
+        # The bundled model's targeted signal (detectors/harassment/targeted.py), if it has one.
+        self._targeted: TargetedSignal | None = None
         self.model_name = "bundled"
 
     def load(self) -> None:
@@ -103,6 +101,7 @@ class HarassmentDetector(Detector):
             artefact = options.artefact_dir
             path = self.config.resolve(artefact) if artefact else ARTEFACT_DIR
             self._scorer = TextScorer.from_dir(path, **common)
+            self._targeted = TargetedSignal.load(path)
             self.model_name = "bundled MiniLM, fine-tuned"
         self._loaded = True
 
@@ -133,9 +132,13 @@ class HarassmentDetector(Detector):
         if "targeted" not in model:
             # A model without a targeting head: second person or a mention stands in for it.
             labels["targeted"] = labels["offensive"] * (0.8 if cue.second_person else 0.3)
+        elif self._targeted is not None:
+            labels["targeted"] = self._targeted.score(cue.model_text, labels["targeted"])
+        # Whether "targeted" beat chance on held-out OLID B; only then is it a signal.
+        reliable = self._targeted is not None and self._targeted.reliable
         labels["threat"] = max(labels["threat"], cue.threat)
         targets = self._targets.find(text, _reply_ids(post))
-        score, applied = harassment_score(labels, cue)
+        score, applied = harassment_score(labels, cue.context)
         if max(score, *labels.values()) < self._min_score:
             return None
         return Finding(
@@ -143,26 +146,10 @@ class HarassmentDetector(Detector):
             detector=self.name,
             category=Category.harassment,
             score=round(score, 4),
-            explanation=_explain(labels, targets, applied, cue),
-            evidence=_evidence(labels, targets, cue, applied, text, self.model_name),
-            signals=_signals(labels, targets),
+            explanation=_explain(labels, targets, applied, cue, reliable),
+            evidence=_evidence(labels, targets, cue, applied, text, self.model_name, reliable),
+            signals=_signals(labels, targets, reliable),
         )
-
-
-def harassment_score(labels: dict[str, float], cue: Cues) -> tuple[float, list[str]]:
-    """One number for "worth a reviewer's time": a targeted insult, an identity attack or a
-    threat scores high; untargeted profanity scores low. Context cues lower the language part."""
-    language = max(
-        labels["offensive"] * (0.35 + 0.65 * labels["targeted"]),
-        labels["identity_attack"],
-    )
-    applied = [c for c in cue.context if c in CONTEXT_FACTORS]
-    for c in applied:
-        language *= CONTEXT_FACTORS[c]
-    threat = labels["threat"]
-    if "lyrics" in cue.context or "reported_speech" in cue.context:
-        threat *= 0.6
-    return min(1.0, max(language, threat)), applied
 
 
 def _reply_ids(post: Post) -> list[str]:
@@ -171,23 +158,29 @@ def _reply_ids(post: Post) -> list[str]:
     return [str(extra[k]) for k in keys if extra.get(k)]
 
 
-def _signals(labels: dict[str, float], targets: list[Target]) -> list[str]:
-    """What the policy's severity rules read (pipeline/policy/defaults.py)."""
-    signals = [name for name in ("identity_attack", "threat") if labels[name] >= 0.5]
+def _signals(labels: dict[str, float], targets: list[Target], targeted: bool) -> list[str]:
+    """What the policy's severity rules read (pipeline/policy/defaults.py); `targeted` says
+    whether the targeted label is reliable enough to be one of them."""
+    names = ("identity_attack", "threat", "targeted") if targeted else ("identity_attack", "threat")
+    signals = [name for name in names if labels[name] >= 0.5]
     if any(t.kind in ("protected_person", "university_account") for t in targets):
         signals.append("targets_protected")
     return signals
 
 
-def _explain(labels: dict[str, float], targets: list[Target], applied: list[str], cue: Cues) -> str:
+def _explain(
+    labels: dict[str, float], targets: list[Target], applied: list[str], cue: Cues, targeted: bool
+) -> str:
     if labels["threat"] >= 0.5 and cue.threat_spans:
         what = f"threatening language ({cue.threat_spans[0]['text']!r})"
     elif labels["identity_attack"] >= 0.5:
         what = f"an attack on a group identity (score {labels['identity_attack']:.2f})"
-    elif labels["offensive"] >= 0.5 and labels["targeted"] >= 0.5:
+    elif targeted and labels["offensive"] >= 0.5 and labels["targeted"] >= 0.5:
         what = f"a targeted insult (offensive {labels['offensive']:.2f})"
-    elif labels["offensive"] >= 0.5:
+    elif targeted and labels["offensive"] >= 0.5:
         what = f"untargeted offensive language (offensive {labels['offensive']:.2f})"
+    elif labels["offensive"] >= 0.5:
+        what = f"offensive language (offensive {labels['offensive']:.2f})"
     else:
         what = f"mildly offensive language (offensive {labels['offensive']:.2f})"
     sentence = f"Post contains {what}"
@@ -208,15 +201,17 @@ def _evidence(
     applied: list[str],
     text: str,
     model_name: str,
+    targeted: bool,
 ) -> dict[str, Any]:
     evidence: dict[str, Any] = {
         "labels": sorted(k for k, v in labels.items() if v >= 0.5),
         "label_scores": {k: round(v, 4) for k, v in labels.items()},
-        "targeted": labels["targeted"] >= 0.5,
         "targets": [t.as_dict() for t in targets],
         "context": list(cue.context),
         "model": model_name,
     }
+    if targeted:
+        evidence["targeted"] = labels["targeted"] >= 0.5
     accounts = [t for t in targets if t.handle]
     if accounts:
         evidence["matched_account"] = accounts[0].handle
