@@ -41,17 +41,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from detectors.base import Detector
-
-try:  # the options base class the detector contract is gaining; a plain model until then
-    from detectors.base import DetectorOptions as _OptionsBase  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - depends on the contract's version
-    _OptionsBase = BaseModel  # type: ignore[misc,assignment]
+from detectors.base import Detector, DetectorOptions
 from detectors.reposts.credit import claims_authorship, credit_given
 from detectors.reposts.images import ImageError, ImageFeatures, ImageIndex, ImageMatch, features
 from detectors.reposts.memory import FILE_NAME, Work, WorkMemory
 from detectors.reposts.text import shingles, words
-from pipeline.core.models import Category, Finding, Post, Severity
+from pipeline.core.models import Category, Finding, Post
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +63,7 @@ class RegisteredWork(BaseModel):
     names: list[str] = Field(default_factory=list)
 
 
-class RepostOptions(_OptionsBase):  # type: ignore[misc,valid-type]
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class RepostOptions(DetectorOptions):
     min_words: int = Field(default=10, ge=3)
     min_overlap: float = Field(default=0.8, gt=0.0, le=1.0)
     min_coverage: float = Field(default=0.5, gt=0.0, le=1.0)
@@ -108,9 +101,10 @@ class RepostDetector(Detector):
     name = "reposts"
     categories = (Category.reposted_work,)
     Options = RepostOptions
+    options: RepostOptions
 
     def load(self) -> None:
-        self._opts = RepostOptions.model_validate(self.settings.options)
+        self._opts = self.options
         self._memory: WorkMemory | None = None
         if self._opts.memory:
             days = min(self._opts.memory_days, self.config.retention_days)
@@ -328,15 +322,10 @@ class RepostDetector(Detector):
                              "coverage": copy.image.coverage, "mirrored": copy.image.mirrored})
         if claim:
             evidence["claim"] = claim
-        fields: dict[str, Any] = {}
-        if "signals" in Finding.model_fields:
-            fields["signals"] = signals
-        if "severity" in Finding.model_fields:  # until severity moves to the policy
-            fields["severity"] = Severity.medium
         return Finding(
             post_id=post.doc_id, detector=self.name, category=Category.reposted_work,
             score=score, explanation=f"{what}, without crediting them{claimed}.",
-            evidence=evidence, **fields,
+            evidence=evidence, signals=signals,
         )
 
 

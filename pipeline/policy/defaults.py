@@ -92,6 +92,12 @@ SEVERITY: dict[str, SeverityPolicy] = {
                          reason="about a protected person"),
         ],
     ),
+    "reposts": SeverityPolicy(
+        base="low",
+        bands={"medium": 0.8},
+        rules=[SeverityRule(any=["claims_authorship", "registered_work"], at_least="medium",
+                            reason="passed off as the poster's own, or a registered work")],
+    ),
     "account_hygiene": SeverityPolicy(
         base="low",
         rules=[SeverityRule(any=["unused", "many_unanswered"], at_least="medium",
