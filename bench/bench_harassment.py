@@ -125,8 +125,12 @@ def main() -> None:
         for start in range(0, len(posts), 256):
             findings.extend(detector.detect(posts[start : start + 256]))
         seconds = time.perf_counter() - started
-        by_post = {f.post_id: f.evidence["labels"]["offensive"] for f in findings}
+        by_post = {f.post_id: f.evidence["label_scores"]["offensive"] for f in findings}
         scores = [by_post.get(p.doc_id, 0.0) for p in posts]
+        # The finding's score is what the policy compares with the threshold: it adds threats
+        # and identity attacks and applies the cue layer's factors.
+        flagged = {f.post_id: f.score for f in findings}
+        finding_scores = [flagged.get(p.doc_id, 0.0) for p in posts]
         rate = len(posts) / seconds
         name = "detector, int8 ONNX" + ("" if context else ", no cues")
         log.info(
@@ -148,6 +152,9 @@ def main() -> None:
                 f1,
                 100 * (f1 - f1_plain),
             )
+            f1_score_ = _macro_f1(truth, finding_scores)
+            log.info("  same, the finding's score against OLID's offensive label: %.4f",
+                     f1_score_)
     log.info(
         "peak RSS                 : %7.0f MB after the plain loop, %.0f MB at the end",
         plain_peak,
