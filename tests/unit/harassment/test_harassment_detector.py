@@ -211,3 +211,21 @@ def test_bundled_artefact_fits_the_repository_budget() -> None:
         assert (ARTEFACT_DIR / name).stat().st_size <= 25 * 1024 * 1024
     meta = json.loads((ARTEFACT_DIR / "model.json").read_text())
     assert meta["labels"] == ["offensive", "targeted", "identity_attack"]
+
+
+def test_targeted_is_a_signal_only_while_it_is_reliable(
+    harassment_detector: HarassmentDetector,
+) -> None:
+    from detectors.harassment.targeted import TargetedSignal
+
+    signal = TargetedSignal.load()
+    assert signal is not None
+    (finding,) = harassment_detector.detect(
+        [make_post(1, text="@someone shut up you stupid bitch nobody asked you")]
+    )
+    assert finding.score >= 0.5
+    assert ("targeted" in finding.signals) is (
+        signal.reliable and finding.evidence["label_scores"]["targeted"] >= 0.5)
+    assert ("targeted" in finding.evidence) is signal.reliable
+    if not signal.reliable:
+        assert "targeted insult" not in finding.explanation
