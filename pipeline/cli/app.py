@@ -45,6 +45,10 @@ def _setup_logging(verbose: bool) -> None:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # The Elasticsearch transport logs each retried connection with its traceback; the store
+    # turns a cluster that stays away into one line, so those are for --verbose only.
+    if not verbose:
+        logging.getLogger("elastic_transport").setLevel(logging.ERROR)
     # Model loading must never reach a hub; the bundled weights are local.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
