@@ -176,11 +176,22 @@ class OcrEnricher:
     def read_path(self, path: Path) -> str:
         import cv2
 
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        # The size comes from the header before anything is decoded: a 109 KB 1-bit PNG can
+        # say 30000x30000, which decoded to BGR is 2.7 GB.
+        width, height = _header_size(path)
+        if height * width > self.max_pixels:
+            raise OcrError(
+                f"{path.name}: {width}x{height} is over the {self.max_pixels} pixel limit"
+            )
+        try:
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        except cv2.error as exc:
+            raise OcrError(f"{path.name}: OpenCV could not decode it: "
+                           f"{str(exc).strip().splitlines()[-1]}") from None
         if image is None:
             raise OcrError(f"{path.name}: not an image OpenCV can decode")
         height, width = image.shape[:2]
-        if height * width > self.max_pixels:
+        if height * width > self.max_pixels:  # a header that understated the size
             raise OcrError(
                 f"{path.name}: {width}x{height} is over the {self.max_pixels} pixel limit"
             )
@@ -216,6 +227,23 @@ class OcrEnricher:
             raise OcrError(f"{name}: Tesseract wrote text that is not UTF-8") from exc
         except OSError as exc:  # exited 0 but wrote no output file, or the temp file failed
             raise OcrError(f"{name}: Tesseract wrote no text: {exc.strerror or exc}") from exc
+
+
+def _header_size(path: Path) -> tuple[int, int]:
+    """(width, height) as the file's header states them; Pillow reads only the header here."""
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            with Image.open(path) as image:
+                return image.size
+        except Image.DecompressionBombError:
+            return Image.MAX_IMAGE_PIXELS or 0, 3  # over any limit: refused by the caller
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+            raise OcrError(f"{path.name}: not a readable image: {exc}") from None
 
 
 def _set_extra(media: Media, key: str, value: str) -> None:
