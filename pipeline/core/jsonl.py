@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import json
 import logging
+import stat
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, BinaryIO, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from pipeline.core.limits import MAX_LINE_BYTES, MAX_NESTING
+from pipeline.core.limits import MAX_LINE_BYTES, MAX_MEDIA_BYTES, MAX_NESTING
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +80,11 @@ def iter_lines(
 
 
 def read_models(
-    path: Path | str, model: type[M], report: ReadReport | None = None
+    path: Path | str, model: type[M], report: ReadReport | None = None,
+    *, media_roots: Sequence[Path] = (),
 ) -> Iterator[M]:
-    """Stream `model` objects from a JSONL file (or `-` for stdin), skipping bad lines."""
+    """Stream `model` objects from a JSONL file (or `-` for stdin), skipping bad lines; local
+    media paths must stay inside the file's folder or `media_roots`."""
     report = report if report is not None else ReadReport()
     handle, name, close = _open(path)
     base_dir = Path.cwd() if str(path) == "-" else Path(path).resolve().parent
@@ -90,7 +93,12 @@ def read_models(
             item = parse_raw_line(raw, length, model, source=name, line=number, report=report)
             if item is not None:
                 report.read += 1
-                resolve_media_paths(item, base_dir)
+                refused = resolve_media_paths(item, base_dir, media_roots=media_roots)
+                if refused:
+                    where, problem = refused[0]
+                    _skip(report, LineError(name, number, where, problem, stage="normalise",
+                                            raw=raw.decode("utf-8", "replace") if raw else None))
+                    continue
                 yield item
     finally:
         if close:
@@ -121,16 +129,51 @@ def parse_raw_line(
     return parse_line(text, model, source=source, line=line, report=report)
 
 
-def resolve_media_paths(post: Any, base_dir: Path) -> None:
-    """Relative `Media.path` values in a JSONL file are relative to that file's folder."""
-    for media in getattr(post, "media", ()):
-        if media.path and not Path(media.path).is_absolute():
-            media.path = str((base_dir / media.path).resolve())
+def resolve_media_paths(
+    post: Any, base_dir: Path, *, media_roots: Sequence[Path] = (),
+    max_bytes: int = MAX_MEDIA_BYTES,
+) -> list[tuple[str, str]]:
+    """Resolve a JSONL item's local media paths (relative ones against the file's folder) and
+    confine them: each must resolve, links followed, inside `base_dir` or one of `media_roots`
+    and name a regular file of at most `max_bytes`. Otherwise a post could have the run read,
+    hash and pack any file the process can read (``/etc/shadow``, ``../../``), or hang on an
+    endless one (``/dev/zero``). Returns (field, problem) for each path refused; the caller
+    skips the item."""
+    roots = [root.resolve() for root in (base_dir, *media_roots)]
+    refused: list[tuple[str, str]] = []
+
+    def confined(where: str, value: str) -> str:
+        path = (base_dir / value).resolve()
+        problem = _local_file_problem(path, roots, max_bytes)
+        if problem:
+            refused.append((where, f"{problem}: {value!r}"))
+        return str(path)
+
+    for number, media in enumerate(getattr(post, "media", ())):
+        if media.path:
+            media.path = confined(f"media[{number}].path", media.path)
     author = getattr(post, "author", None)
     for name in ("avatar_path", "banner_path"):
         value = getattr(author, name, None)
-        if value and not Path(value).is_absolute():
-            setattr(author, name, str((base_dir / value).resolve()))
+        if value:
+            setattr(author, name, confined(f"author.{name}", value))
+    return refused
+
+
+def _local_file_problem(path: Path, roots: Sequence[Path], max_bytes: int) -> str | None:
+    if not any(path.is_relative_to(root) for root in roots):
+        return "media path outside the file's folder and the media roots"
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None  # nothing to read; hashing it records the file as missing
+    except OSError as exc:
+        return f"media path unreadable ({exc.strerror or exc})"
+    if not stat.S_ISREG(info.st_mode):
+        return "media path is not a regular file"
+    if info.st_size > max_bytes:
+        return f"media file over {max_bytes} bytes"
+    return None
 
 
 def parse_line(

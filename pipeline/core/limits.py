@@ -16,6 +16,10 @@ MAX_PIXELS = 40_000_000
 # 2 MiB leaves room for quoted posts and unknown fields and still bounds one line's memory.
 MAX_LINE_BYTES = 2 * 1024 * 1024
 
+# One media file: the largest image a platform serves is a few MB; the media fetcher refuses
+# downloads past this, and a JSONL post's local media.path is held to the same size.
+MAX_MEDIA_BYTES = 15 * 1024 * 1024
+
 # Nesting of one item's JSON: posts are a few levels deep; 64 is far past any platform's shape
 # and far below Python's recursion limit, which deeper documents would otherwise reach.
 MAX_NESTING = 64

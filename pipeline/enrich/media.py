@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 import re
+import stat
 import tempfile
 import threading
 import time
@@ -553,10 +554,16 @@ def _apply_profile_image(author: Author, kind: str, result: FetchResult) -> None
     setattr(author, f"{kind}_error", result.reason)
 
 
-def hash_local(media: Media) -> None:
-    """Media already on disk (demo samples, scanned files): record their sha256."""
+def hash_local(media: Media, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    """Media already on disk (demo samples, scanned files): record their sha256. Only a regular
+    file within the size limit is read (a device or a pipe would never end); where the path may
+    lead is checked when the post is read (pipeline.core.jsonl.resolve_media_paths)."""
     path = Path(media.path or "")
     try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+            media.error = "local file refused: not a regular file within the size limit"
+            return
         media.sha256 = sha256_file(path)
     except OSError as exc:
         media.error = f"local file unreadable: {exc.strerror or exc}"

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from pipeline.run.runner import RunSummary
 from pipeline.core.jsonl import ReadReport, read_models
 from pipeline.core.models import Finding, Post
+from pipeline.core.paths import SAMPLES_DIR
 
 
 class LabelledPost(Post):
@@ -73,7 +74,8 @@ class EvalReport:
 
 
 def read_labelled(path: Path | str, report: ReadReport | None = None) -> list[LabelledPost]:
-    return list(read_models(path, LabelledPost, report))
+    # Labelled sets are built on the bundled sample images, wherever the set itself lies.
+    return list(read_models(path, LabelledPost, report, media_roots=(SAMPLES_DIR,)))
 
 
 def label_scores(findings: Iterable[Finding]) -> dict[str, dict[str, float]]:
