@@ -19,6 +19,7 @@ import json
 import logging
 import random
 import re
+import shutil
 import string
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -338,7 +339,12 @@ class Generator:
             key_ = str(spec["avatar"])
             avatar_path = f"images/{key_}{extension(key_)}"
         elif registered and registered.avatar:
-            avatar_path = str(Path("..") / "config" / registered.avatar)
+            # A copy beside the samples: a JSONL file's media must lie inside its own folder.
+            name = Path(registered.avatar).name
+            (SAMPLES / "images" / "official").mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(PROJECT_ROOT / "config" / registered.avatar,
+                            SAMPLES / "images" / "official" / name)
+            avatar_path = f"images/official/{name}"
         account = Account(
             platform=platform,
             id=account_id,

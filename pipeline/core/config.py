@@ -356,8 +356,8 @@ def _check_files(config: OrgConfig) -> None:
               for i, a in enumerate(config.accounts) if a.avatar is not None]
     if config.protected_documents is not None:
         named.append(("protected_documents", config.protected_documents, True))
-    named += [(f"sources.{i}.path", s.path, False)
-              for i, s in enumerate(config.sources) if s.path is not None and s.enabled]
+    # Source files are not checked: a drop folder's file may appear later, and a missing one
+    # fails that source's task alone, not every task that reads the config.
     problems = []
     for key, path, folder in named:
         resolved = config.resolve(path)

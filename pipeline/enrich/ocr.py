@@ -240,8 +240,8 @@ def _header_size(path: Path) -> tuple[int, int]:
         try:
             with Image.open(path) as image:
                 return image.size
-        except Image.DecompressionBombError:
-            return Image.MAX_IMAGE_PIXELS or 0, 3  # over any limit: refused by the caller
+        except Image.DecompressionBombError as exc:
+            raise OcrError(f"{path.name}: over the pixel limit, not decoded: {exc}") from None
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
             raise OcrError(f"{path.name}: not a readable image: {exc}") from None
 

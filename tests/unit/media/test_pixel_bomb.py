@@ -27,7 +27,7 @@ def write_bilevel_png(path: Path, side: int) -> None:
 
 
 CHECK = """
-import resource, sys
+import sys
 from pathlib import Path
 from pipeline.enrich.ocr import OcrEnricher, OcrError
 from detectors.common.image import ImageError, load_image
@@ -39,7 +39,11 @@ for read, error in ((OcrEnricher().read_path, OcrError), (load_image, ImageError
         print(type(exc).__name__, exc)
     else:
         raise SystemExit("decoded a 900-megapixel image")
-print("peak_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+# VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child forked from a large
+# pytest process would report the parent's size.
+peak_kb = next(int(line.split()[1]) for line in open("/proc/self/status")
+               if line.startswith("VmHWM:"))
+print("peak_mb", peak_kb // 1024)
 """
 
 

@@ -105,7 +105,7 @@ def test_labelled_copy_matches_posts_and_labels(
 ) -> None:
     categories = {c.value for c in Category}
     report = ReadReport()
-    labelled = list(read_models(LABELLED_FILE, Post, report))
+    labelled = list(read_models(LABELLED_FILE, Post, report, media_roots=(SAMPLES_DIR,)))
     assert report.errors == []
     assert [p.doc_id for p in labelled] == [f"{r['platform']}:{r['id']}" for r in raw_lines]
     for post in labelled:
