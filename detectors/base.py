@@ -72,6 +72,16 @@ class Detector(ABC):
         """Judge a batch of posts; return zero or more findings per post."""
 
 
+class RendersEvidence(ABC):
+    """A detector whose hits carry a picture for a reviewer (the logo detector's outlined match).
+    The runner asks for it only for findings the policy admitted, so nothing is drawn or written
+    for what no reviewer will see (an authorised account's logo, a whitelisted image)."""
+
+    @abstractmethod
+    def render_evidence(self, finding: Finding, post: Post) -> dict[str, object]:
+        """Evidence fields to add to the admitted finding (e.g. image_path, image_url)."""
+
+
 class UsesAccountHistory(ABC):
     """A detector that reads the store's account history (pipeline/core/history.py). The runner
     hands it the store before each page (`use_history`) and, once the store has acknowledged the

@@ -26,7 +26,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from detectors.base import Detector, DetectorOptions
+from detectors.base import Detector, DetectorOptions, RendersEvidence
 from detectors.common.image import ImageError, load_image
 from detectors.logo.match import (
     SIFT_CONTRAST,
@@ -81,7 +81,7 @@ class LogoOptions(DetectorOptions):
     evidence_base_url: str | None = None  # default: file:// URLs
 
 
-class LogoDetector(Detector):
+class LogoDetector(Detector, RendersEvidence):
     name = "logo"
     categories = (Category.logo_misuse,)
     Options = LogoOptions
@@ -296,8 +296,6 @@ class LogoDetector(Detector):
         unpermitted = registered is not None and not registered.may_use_logos
         if unpermitted:
             evidence["registered_account_without_permission"] = post.author.handle
-        if self.write_evidence and best_result.image is not None:
-            evidence.update(self._evidence_image(best_result.image, best))
         how = "the whole image is" if best.method == "phash" else "the image contains"
         context = f"; {signal}" if signal else ""
         if unpermitted:
@@ -316,13 +314,31 @@ class LogoDetector(Detector):
             explanation=explanation, evidence=evidence, signals=signals,
         )
 
-    def _evidence_image(self, image: np.ndarray, match: LogoMatch) -> dict[str, str]:
+    def render_evidence(self, finding: Finding, post: Post) -> dict[str, object]:
+        """The evidence PNG of an admitted hit: the posted image with the match outlined beside
+        the reference, and a caption saying whose post it is and that it is not authorised."""
         from detectors.logo import evidence as _logo_evidence
 
-        caption = (f"{match.reference.label}  score {match.score:.2f}  "
-                   + (f"{match.inliers} inliers" if match.method == "features" else "exact reuse"))
+        evidence = finding.evidence
+        if not self.write_evidence or not evidence.get("source_image"):
+            return {}
+        assert self.matcher is not None
+        reference = next((r for r in self.matcher.references
+                          if r.label == evidence.get("reference")), None)
+        if reference is None:
+            return {"evidence_error": f"reference {evidence.get('reference')!r} not loaded"}
         try:
-            png = _logo_evidence.render(image, match.polygon, match.reference.thumbnail, caption)
+            decoded = load_image(evidence["source_image"], max_side=self.max_side,
+                                 max_pixels=self.max_pixels)
+        except ImageError as exc:
+            return {"evidence_error": str(exc)}
+        polygon = [[x * decoded.scale, y * decoded.scale] for x, y in evidence["polygon"]]
+        how = "features matched" if evidence.get("method") == "features" else "exact copy"
+        caption = (f"{reference.brand} logo ({reference.variant}), {how} - "
+                   f"@{post.author.handle.lstrip('@')} on {post.platform}, "
+                   f"{post.created_at:%d %b %Y} - not authorised to use it")
+        try:
+            png = _logo_evidence.render(decoded.bgr, polygon, reference.thumbnail, caption)
             path = _logo_evidence.store(png, self._evidence_dir)
         except (OSError, ValueError) as exc:
             log.error("could not write the logo evidence image: %s", exc)
@@ -330,4 +346,5 @@ class LogoDetector(Detector):
         return {
             "image_path": str(path),
             "image_url": _logo_evidence.url_for(path, self._evidence_dir, self.evidence_base_url),
+            "caption": caption,
         }

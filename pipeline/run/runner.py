@@ -13,11 +13,11 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from detectors.base import Detector, UsesAccountHistory
+from detectors.base import Detector, RendersEvidence, UsesAccountHistory
 from pipeline.core.masking import redact_post
 from pipeline.core.models import Finding, Hit, Post
 from pipeline.enrich.base import Enricher, ReportsToSummary
-from pipeline.policy.engine import Policy
+from pipeline.policy.engine import Policy, Screened
 from pipeline.run.quarantine import (
     Quarantine,
     QuarantinedItem,
@@ -137,6 +137,7 @@ def process_page(
             item_from_post(source, post, stage="score", field=name, reason=why)),
     )
     screened = policy.screen(found, by_id)
+    render_evidence(screened, detectors, by_id)
     # Secrets and personal details any detector found are masked in everything stored, also
     # when the finding itself was not admitted: the value was still seen.
     stored = {doc_id: redact_post(post, found) for doc_id, post in by_id.items()}
@@ -179,6 +180,17 @@ def process_page(
         hold(item_from_post(source, refused, stage="store", field=doc_id, reason=reason))
     record_history(store, detectors, posts, found)
     return True
+
+
+def render_evidence(
+    screened: Screened, detectors: Sequence[Detector], posts: dict[str, Post]
+) -> None:
+    """Evidence pictures for the admitted findings only, drawn by their detector."""
+    renderers = {d.name: d for d in detectors if isinstance(d, RendersEvidence)}
+    for finding, _ in screened.admitted:
+        renderer = renderers.get(finding.detector)
+        if renderer is not None and finding.post_id in posts:
+            finding.evidence.update(renderer.render_evidence(finding, posts[finding.post_id]))
 
 
 def record_history(

@@ -12,7 +12,7 @@ import pytest
 from detectors.logo.detector import LogoDetector
 from detectors.registry import build_detectors
 from pipeline.core.config import DetectorSettings, OrgConfig
-from pipeline.core.models import Author, Category, Media, Severity
+from pipeline.core.models import Author, Category, Finding, Media, Post, Severity
 from tests.factories import decided, make_post
 
 from .conftest import composite
@@ -49,11 +49,18 @@ def _post(n: int, image: Path | None, *, handle: str = "randomfan", display: str
     return make_post(n, platform=platform, author=author, media=media)
 
 
+def _rendered(detector: LogoDetector, post: Post) -> Finding:
+    """The one finding on `post`, with the evidence picture the runner draws once admitted."""
+    (finding,) = detector.detect([post])
+    finding.evidence.update(detector.render_evidence(finding, post))
+    return finding
+
+
 def test_unauthorised_use_is_a_hit_with_evidence(
     detector: LogoDetector, logo_image: Path, logo_config: OrgConfig
 ) -> None:
     post = _post(1, logo_image)
-    (finding,) = detector.detect([post])
+    finding = _rendered(detector, post)
     assert finding.category is Category.logo_misuse
     assert decided(finding, logo_config, post).severity is Severity.medium
     assert finding.score >= 0.5
@@ -70,12 +77,13 @@ def test_unauthorised_use_is_a_hit_with_evidence(
     assert evidence["image_url"] == image_path.resolve().as_uri()
     picture = cv2.imread(str(image_path))
     assert picture is not None and picture.shape[0] > 300
+    assert evidence["caption"].startswith("uni logo (crest), features matched - @randomfan on x")
     json.dumps(finding.model_dump(mode="json"))  # small and serialisable, no image bytes
 
 
 def test_reruns_reuse_the_same_evidence_file(detector: LogoDetector, logo_image: Path) -> None:
-    (first,) = detector.detect([_post(1, logo_image)])
-    (again,) = detector.detect([_post(1, logo_image)])
+    first = _rendered(detector, _post(1, logo_image))
+    again = _rendered(detector, _post(1, logo_image))
     assert first.evidence["image_path"] == again.evidence["image_path"]
     assert first.hit_id == again.hit_id
     files = list(Path(first.evidence["image_path"]).parent.parent.rglob("*.png"))
@@ -87,7 +95,7 @@ def test_evidence_base_url_is_used_when_configured(
 ) -> None:
     settings = DetectorSettings(options={"evidence_base_url": "https://brand.example/evidence/"})
     detector = LogoDetector(logo_config, settings)
-    (finding,) = detector.detect([_post(1, logo_image)])
+    finding = _rendered(detector, _post(1, logo_image))
     url = finding.evidence["image_url"]
     assert url.startswith("https://brand.example/evidence/logo/")
     assert url.endswith(Path(finding.evidence["image_path"]).name)
@@ -195,7 +203,7 @@ def test_a_logo_hit_round_trips_through_the_store(
     from pipeline.core.models import Hit
 
     post = _post(1, logo_image)
-    (finding,) = detector.detect([post])
+    finding = _rendered(detector, post)
     hit = Hit.from_finding(finding, post, decided(finding, detector.config, post))
     sqlite_store.upsert_hits([hit])  # type: ignore[attr-defined]
     sqlite_store.upsert_hits([hit])  # type: ignore[attr-defined]
@@ -220,3 +228,21 @@ def test_contrast_option_sets_the_working_pass_only(
     assert detector._working_extractor.getContrastThreshold() == pytest.approx(working)  # type: ignore[attr-defined]
     assert detector.matcher is not None
     assert detector.matcher.extractor.getContrastThreshold() == pytest.approx(tiles)  # type: ignore[attr-defined]
+
+
+def test_the_runner_draws_evidence_only_for_admitted_hits(
+    detector: LogoDetector, logo_image: Path, logo_config: OrgConfig, tmp_path: Path
+) -> None:
+    from pipeline.policy.engine import Policy
+    from pipeline.run.runner import render_evidence
+
+    allowed = _post(1, logo_image, handle="QMUL", author_id="19094651")  # may use logos
+    stranger = _post(2, logo_image, handle="coffee_lover", display="Coffee lover")
+    posts = {p.doc_id: p for p in (allowed, stranger)}
+    screened = Policy(logo_config).screen(detector.detect(list(posts.values())), posts)
+    render_evidence(screened, [detector], posts)
+    (admitted, _), = screened.admitted
+    assert admitted.post_id == stranger.doc_id and Path(admitted.evidence["image_path"]).is_file()
+    (dropped, _), = screened.suppressed
+    assert "image_path" not in dropped.evidence
+    assert len(list((logo_config.data_path() / "evidence").rglob("*.png"))) == 1
