@@ -105,7 +105,9 @@ def test_a_failing_source_fails_its_task_and_raises_the_alert(
     alerts = [r for r in caplog.records if r.name == "pipeline.airflow.alerts"]
     assert len(alerts) == 1
     assert "ingest.ingest_jsonl[0] failed" in alerts[0].getMessage()
-    assert "FileNotFoundError" in alerts[0].getMessage()
+    # The source's own words: which file, and why it could not be read.
+    assert "IngestFailed" in alerts[0].getMessage()
+    assert "posts.jsonl: No such file or directory" in alerts[0].getMessage()
 
 
 def test_a_rerun_after_a_lost_checkpoint_adds_nothing(
