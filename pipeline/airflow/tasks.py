@@ -211,20 +211,21 @@ def purge_expired(
 
 
 def erase_person(
-    config_path: str | Path, platform: str, author_id: str, *, store_url: str | None = None
+    config_path: str | Path, platform: str, author_id: str, *, store_url: str | None = None,
+    actor: str = "airflow",
 ) -> dict[str, object]:
-    """Delete every post and hit of one person (a data-subject erasure request)."""
-    config = load_config(config_path)
-    with open_task_store(config, store_url=store_url) as store:
-        # The store's erasure covers the account history detectors read (post ids, times).
-        deleted = store.erase_author(platform, author_id)
-    from detectors.reposts.memory import forget_author
+    """A data-subject erasure (pipeline.review.erasure, as `crestwatch erase` runs it): the
+    person's records in the store, the outbox, the quarantine, caches and the data directory.
+    Refuses a store URL when the config's store is not Elasticsearch."""
+    from pipeline.review.erasure import check_store_matches
+    from pipeline.review.erasure import erase_person as erase
 
-    # The reposted-work detector's cache holds shingle hashes of the person's posts.
-    forget_author(config.data_path(), platform, author_id)
-    # The person's id is deliberately not logged: the log would outlive the erasure.
-    log.info("erasure: deleted %d documents of one %s author", deleted, platform)
-    return {"platform": platform, "deleted": deleted}
+    config = load_config(config_path)
+    check_store_matches(config, backend=None, url=store_url, configured=store_backend(config))
+    with open_task_store(config, store_url=store_url) as store:
+        report = erase(config, store, platform, author_id, actor=actor)
+    return {"platform": platform, "deleted": report.store_documents,
+            "outbox": report.outbox_messages, "files": len(report.files)}
 
 
 def send_notifications(

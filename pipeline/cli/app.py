@@ -15,6 +15,7 @@ import typer
 
 from pipeline.cli.commands import (
     dashboards,
+    erase,
     eval,
     evidence,
     logo_eval,
@@ -34,7 +35,7 @@ app = typer.Typer(
 )
 
 COMMANDS = (
-    run, setup, review, quarantine, report, notify, evidence, eval, logo_eval, dashboards,
+    run, setup, review, quarantine, report, notify, evidence, erase, eval, logo_eval, dashboards,
     train,
 )
 

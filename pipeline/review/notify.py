@@ -18,6 +18,7 @@ import json
 import logging
 import mimetypes
 import os
+import re
 import smtplib
 import sqlite3
 import ssl
@@ -27,6 +28,8 @@ from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+
+import requests
 
 from pipeline.core.config import Notifications, OrgConfig
 from pipeline.core.models import Hit, utcnow
@@ -287,13 +290,32 @@ def deliver(outbox: Outbox, settings: Notifications, *, now: datetime | None = N
     return report
 
 
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://\S+|\bwith url: \S+", re.I)
+# Where a delivery's secrets live; none of them may reach a log line or the outbox's last_error.
+_SECRET_ENV = ("CRESTWATCH_WEBHOOK_URL", "CRESTWATCH_SMTP_PASSWORD", "CRESTWATCH_SMTP_USER")
+
+
 def _reason(exc: BaseException) -> str:
-    # SMTP errors can echo what was sent (including AUTH lines); keep the class and code only.
+    """Why a delivery failed, in words that carry no secret: SMTP errors can echo what was
+    sent (AUTH lines included), and HTTP errors quote the webhook's URL, which is its secret."""
     if isinstance(exc, smtplib.SMTPResponseException):
         return f"{type(exc).__name__}: SMTP {exc.smtp_code}"
     if isinstance(exc, smtplib.SMTPException):
         return type(exc).__name__
-    return f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, requests.RequestException):
+        return f"{type(exc).__name__}: the webhook could not be reached"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{type(exc).__name__}: {exc.strerror}"
+    return scrub(f"{type(exc).__name__}: {exc}")
+
+
+def scrub(text: str) -> str:
+    """`text` with every URL and every delivery secret of the environment taken out."""
+    for name in _SECRET_ENV:
+        value = os.environ.get(name)
+        if value and len(value) >= 4:
+            text = text.replace(value, "<withheld>")
+    return _URL.sub("<url withheld>", text)
 
 
 def weekly_report_message(settings: Notifications, report: Any,

@@ -106,13 +106,24 @@ class SQLiteStore(Store):
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Personal data of the public: readable by the owner only (pipeline.core.files).
+            from pipeline.core.files import private_file
+
+            private_file(self.path)
         # A pass and a reviewer are two connections to one file: a writer waits for the
         # other's transaction (up to 30 s) rather than failing at once.
         self._db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        # Deleted rows are overwritten, not left in free pages (erasure, retention).
+        self._db.execute("PRAGMA secure_delete=ON")
         self._lock = threading.Lock()
+
+    def compact(self) -> None:
+        """Fold the write-ahead log into the file and truncate it, so rows an erasure deleted
+        survive in neither."""
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def setup(self) -> None:
         with self._lock, self._db:

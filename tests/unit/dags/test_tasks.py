@@ -108,7 +108,7 @@ def test_purge_expired_deletes_only_posts_older_than_retention(scenario: Path) -
 def test_erase_person_deletes_one_authors_posts_and_hits(scenario: Path) -> None:
     tasks.ingest_source(scenario, "replay")
     result = tasks.erase_person(scenario, "x", "a2")  # posts 2, 4, 6; post 2 has a hit
-    assert result == {"platform": "x", "deleted": 4}
+    assert result == {"platform": "x", "deleted": 4, "outbox": 0, "files": 0}
     with _store(scenario) as store:
         assert _stored_posts(store) == ["x:1", "x:3", "x:5"]
         assert [h.post_id for h in store.search_hits()] == ["x:5"]

@@ -182,3 +182,21 @@ def test_weekly_report_mail_carries_its_files(outbox, settings, smtp_server, tmp
                      csv.name: b"category,this_week\nharassment,3\n"}
     text = next(p for p in mail.walk() if p.get_content_type() == "text/plain")
     assert "5 hits (+2 on the previous week), 1 critical" in text.get_payload(decode=True).decode()
+
+
+def test_an_unreachable_webhook_is_reported_without_its_url(
+    sqlite_store, outbox, settings, monkeypatch, caplog
+):
+    # A webhook URL is its own credential (Slack and Teams put the secret in the path).
+    secret_url = f"http://127.0.0.1:{free_port()}/services/T0/B0/Xsecret-token-42"
+    monkeypatch.setenv("CRESTWATCH_WEBHOOK_URL", secret_url)
+    chat = settings.model_copy(update={"webhook": "slack", "recipients": []})
+    sqlite_store.upsert_hits([critical(1)])
+    queue_critical_alerts(sqlite_store, outbox, chat, since=BASE_TIME)
+    report = deliver(outbox, chat, now=BASE_TIME)
+    key = f"webhook:{critical(1).id}"
+    assert report.failed[key] == "ConnectionError: the webhook could not be reached"
+    stored = outbox.status(key)
+    assert stored["sent_at"] is None and stored["attempts"] == 1
+    for text in (str(stored), caplog.text, str(report.failed)):
+        assert "Xsecret-token-42" not in text and "/services/" not in text
