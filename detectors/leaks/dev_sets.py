@@ -165,6 +165,19 @@ PII_MORE_TEMPLATES: list[tuple[str, str | None]] = [
 ]
 
 
+# Written after the first look at the held-back split, which had no card numbers and few
+# e-mail addresses and IBANs (every shape with them had fallen in the dev split): held back
+# whole, and measured once.
+PII_HELDBACK_ONLY: list[tuple[str, str | None]] = [
+    ("{name} left her card on the bar, number {card}, someone hand it in", None),
+    ("refund it to the card ending... no wait, full number {card}", None),
+    ("Bank details for the deposit: {name}, IBAN {iban}, email {email}", None),
+    ("anyone know {email}? they sent me {card} as 'proof'", None),
+    ("his work email is {email} and personal one too", None),
+    ("Pay {name} back: {iban}", None),
+]
+
+
 def _split_of(index: int) -> str:
     # Every third shape is held back: shapes, not only values, are new to the held-back part.
     return "heldback" if index % 3 == 2 else "dev"
@@ -190,7 +203,8 @@ def _address(fake: Any, rng: random.Random) -> str:
 
 
 def _dob(fake: Any, rng: random.Random) -> str:
-    born: date = fake.date_of_birth(minimum_age=17, maximum_age=70)
+    # Between fixed dates, not relative to today, so the sets come out the same on any day.
+    born: date = fake.date_between_dates(date(1956, 1, 1), date(2009, 1, 1))
     return born.strftime(rng.choice(["%d/%m/%Y", "%Y-%m-%d", "%d %B %Y", "%B %d, %Y", "%d.%m.%Y"]))
 
 
@@ -230,7 +244,12 @@ def _pii_values(
             None,
         ),
         "time": (fake.time("%H:%M"), None),
-        "date": (fake.date(rng.choice(["%d/%m/%Y", "%Y-%m-%d", "%d %B %Y"])), None),
+        "date": (
+            fake.date_between_dates(date(1995, 1, 1), date(2026, 1, 1)).strftime(
+                rng.choice(["%d/%m/%Y", "%Y-%m-%d", "%d %B %Y"])
+            ),
+            None,
+        ),
         "isbn": (fake.isbn13(), None),
         "order": (fake.numerify("#########"), None),
         "small": (str(rng.randrange(1, 99)), None),
@@ -264,8 +283,10 @@ def build_personal_data(
         + [(t, lang, "neg") for t, lang in PII_NEGATIVES]
         + [(t, lang, "pos") for t, lang in PII_MORE_TEMPLATES]
     )
+    held_from = len(shapes)
+    shapes += [(t, lang, "pos") for t, lang in PII_HELDBACK_ONLY]
     for index, (template, lang, polarity) in enumerate(shapes):
-        split = _split_of(index)
+        split = "heldback" if index >= held_from else _split_of(index)
         native = [loc for loc, code in LOCALES.items() if code == lang]
         for n in range(per_template * (2 if polarity == "neg" else 1)):
             locale = rng.choice(native) if native else rng.choice(list(LOCALES))
