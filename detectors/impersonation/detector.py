@@ -19,8 +19,9 @@ never flagged. "Parody", "fan" or "unofficial" in the bio lowers the severity bu
 the guidance judges impersonation by its effect.
 
 One account gets one hit: `subject` is ``account:<platform>:<author id>``, and the account's
-history (first and last post seen, number of posts, recent post ids) is kept across runs in a
-small SQLite file under <data>/cache (`detectors.impersonation.history`).
+history (first and last post seen, number of posts, recent post ids) and the official posts'
+fingerprints are kept across runs by the store (`pipeline.core.history.AccountHistory`), which
+the runner hands the detector before each page and writes after the store acknowledged it.
 """
 
 from __future__ import annotations

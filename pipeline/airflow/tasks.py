@@ -171,6 +171,7 @@ def ingest_source(
     """
     from pipeline.policy.engine import Policy
     from pipeline.run.assemble import build_pass
+    from pipeline.run.quarantine import Quarantine
     from pipeline.run.runner import RunSummary, run_source
 
     _models_offline()
@@ -178,10 +179,14 @@ def ingest_source(
     work = build_pass(config, source_names=[source_name], credentials=credentials)
     work.load()
     summary = RunSummary()
-    with open_task_store(config, store_url=store_url) as store:
+    # Items that cannot be read, scored or stored are held in the data folder's quarantine
+    # (`crestwatch quarantine list|retry`) and the page goes on, as in `crestwatch run`; a store
+    # that cannot write at all still fails the task with its checkpoint where it was.
+    with (open_task_store(config, store_url=store_url) as store,
+          Quarantine.in_data_dir(config.data_path()) as held):
         run_source(work.sources[0], store=store, detectors=work.detectors,
                    policy=Policy.for_store(config, store), summary=summary,
-                   enrichers=work.enrichers)
+                   enrichers=work.enrichers, quarantine=held)
         store.refresh()
     result = summary.as_dict()
     log.info("source %s: %s", source_name, result)

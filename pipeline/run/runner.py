@@ -162,7 +162,8 @@ def process_page(
     for f, decision in screened.suppressed:
         summary.suppressed[(f.detector, decision.suppressed_by or "")] += 1
     failed = posts_result.failed + hits_result.failed
-    if quarantine is None:
+    store_wide = posts_result.store_wide + hits_result.store_wide
+    if quarantine is None or store_wide:
         for doc_id, reason in failed:
             summary.errors.append(f"store refused {doc_id}: {reason}")
         if not failed:

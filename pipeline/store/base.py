@@ -40,6 +40,25 @@ class WriteResult:
     def ok(self) -> bool:
         return not self.failed
 
+    @property
+    def store_wide(self) -> list[tuple[str, str]]:
+        """Refusals that say the store itself cannot write now (an index blocked read-only by a
+        full disk, a rejected or unavailable shard), not that one document is wrong: holding
+        the document in quarantine would move the checkpoint past posts the store never took."""
+        return [(doc_id, reason) for doc_id, reason in self.failed
+                if reason.split(":", 1)[0].strip() in STORE_WIDE_REFUSALS]
+
+
+# Elasticsearch's error types for a store that cannot take any write at the moment.
+STORE_WIDE_REFUSALS = frozenset({
+    "cluster_block_exception",
+    "es_rejected_execution_exception",
+    "unavailable_shards_exception",
+    "index_not_found_exception",
+    "no_shard_available_action_exception",
+    "circuit_breaking_exception",
+})
+
 
 class HitQuery(BaseModel):
     status: list[str] = Field(default_factory=list)

@@ -65,6 +65,17 @@ def test_ingest_source_stores_posts_and_hits_and_a_rerun_adds_nothing(scenario: 
         assert store.count_hits() == len(MARKED)
 
 
+def test_the_malformed_line_is_held_in_the_data_folders_quarantine(scenario: Path) -> None:
+    from pipeline.run.quarantine import Quarantine
+
+    tasks.ingest_source(scenario, "replay")
+    tasks.ingest_source(scenario, "replay")  # a rerun holds it once, not twice
+    with Quarantine.in_data_dir(load_config(scenario).data_path()) as held:
+        (item,) = held.items()
+    assert item.source == "replay" and item.location.startswith("line ")
+    assert item.raw_kind is not None  # kept, so `crestwatch quarantine retry` can read it again
+
+
 def test_a_lost_checkpoint_rereads_without_duplicates(scenario: Path) -> None:
     tasks.ingest_source(scenario, "replay")
     with _store(scenario) as store:

@@ -46,14 +46,12 @@ class RefusingStore(SQLiteStore):
     mapping cannot take (document_parsing_exception), and writes the rest."""
 
     refuse: set[str] = set()
+    reason = "document_parsing_exception: [author.followers] out of range"
 
     def upsert_posts(self, posts: Iterable[Post]) -> WriteResult:
         posts = list(posts)
         result = super().upsert_posts([p for p in posts if p.doc_id not in self.refuse])
-        result.failed.extend(
-            (p.doc_id, "document_parsing_exception: [author.followers] out of range")
-            for p in posts if p.doc_id in self.refuse
-        )
+        result.failed.extend((p.doc_id, self.reason) for p in posts if p.doc_id in self.refuse)
         return result
 
 
@@ -139,6 +137,25 @@ def test_without_a_quarantine_a_refused_document_still_stops_the_source(tmp_path
     summary = run_pass([JsonlSource(path, page_size=10)], store=store, detectors=[],
                        policy=Policy(config))
     assert not summary.ok
+    assert store.get_checkpoint("jsonl:posts.jsonl") == "10"
+
+
+def test_a_store_that_cannot_write_at_all_stops_the_source_even_with_a_quarantine(
+    tmp_path, config, quarantine
+):
+    # Elasticsearch blocks every index read-only when its disk fills: no document is at fault,
+    # so none is held, and the checkpoint must not move past what the store never took.
+    path = tmp_path / "posts.jsonl"
+    path.write_bytes(b"".join(good(n) for n in range(1, 21)))
+    store = RefusingStore(tmp_path / "store.sqlite")
+    store.setup()
+    store.refuse = {"x:15"}
+    store.reason = ("cluster_block_exception: index [cw-posts] blocked by: "
+                    "[TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark]")
+    summary = run_pass([JsonlSource(path, page_size=10)], store=store, detectors=[],
+                       policy=Policy(config), quarantine=quarantine)
+    assert not summary.ok and "cluster_block_exception" in summary.errors[0]
+    assert quarantine.count() == 0
     assert store.get_checkpoint("jsonl:posts.jsonl") == "10"
 
 
