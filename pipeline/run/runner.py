@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class RunSummary:
     posts_read: int = 0
-    posts_stored: int = 0
+    posts_stored: int = 0  # documents written, a replaced version included
+    posts_new: int = 0  # of those, posts the store did not hold before
     hits_written: int = 0
     findings: Counter[tuple[str, str]] = field(default_factory=Counter)  # (category, severity)
     # Findings the policy did not admit: (detector, why) -> count.
@@ -58,6 +59,7 @@ class RunSummary:
         return {
             "posts_read": self.posts_read,
             "posts_stored": self.posts_stored,
+            "posts_new": self.posts_new,
             "hits_written": self.hits_written,
             "findings": {f"{c}/{s}": n for (c, s), n in sorted(self.findings.items())},
             "suppressed": {f"{d}/{why}": n for (d, why), n in sorted(self.suppressed.items())},
@@ -156,6 +158,7 @@ def process_page(
     posts_result = store.upsert_posts(list(stored.values()))
     hits_result = store.upsert_hits(hits)
     summary.posts_stored += posts_result.written
+    summary.posts_new += posts_result.created
     summary.hits_written += hits_result.written
     for f, decision in screened.admitted:
         summary.findings[(f.category.value, decision.severity.value)] += 1

@@ -30,10 +30,14 @@ class WriteResult:
 
     written: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    # Of `written`, how many were new to the store (the rest replaced a stored version): a
+    # rerun or a post seen on two pages writes again but adds nothing.
+    created: int = 0
 
     def __iadd__(self, other: WriteResult) -> WriteResult:
         self.written += other.written
         self.failed.extend(other.failed)
+        self.created += other.created
         return self
 
     @property

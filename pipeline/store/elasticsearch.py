@@ -154,6 +154,8 @@ class ElasticsearchStore(Store):
         ):
             if ok:
                 result.written += 1
+                _, detail = next(iter(item.items()))
+                result.created += detail.get("result") == "created"
             else:
                 op, detail = next(iter(item.items()))
                 reason = detail.get("error", detail.get("exception", "unknown error"))

@@ -140,13 +140,17 @@ class SQLiteStore(Store):
             for p in posts
         ]
         with self._lock, self._db:
+            before = self._db.total_changes
+            self._db.executemany(
+                "INSERT INTO posts VALUES (?, ?, ?, ?, ?) ON CONFLICT(doc_id) DO NOTHING", rows)
+            created = self._db.total_changes - before
             self._db.executemany(
                 "INSERT INTO posts VALUES (?, ?, ?, ?, ?) ON CONFLICT(doc_id) DO UPDATE SET "
                 "platform=excluded.platform, author_id=excluded.author_id, "
                 "created_at=excluded.created_at, doc=excluded.doc",
                 rows,
             )
-        return WriteResult(written=len(rows))
+        return WriteResult(written=len(rows), created=created)
 
     def upsert_hits(self, hits: Iterable[Hit]) -> WriteResult:
         result = WriteResult()

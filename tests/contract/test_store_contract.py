@@ -17,6 +17,13 @@ def test_setup_is_idempotent(store):
     assert store.count_hits() == 0
 
 
+def test_a_write_says_which_posts_were_new(store):
+    assert store.upsert_posts([make_post(1), make_post(2)]).created == 2
+    store.refresh()
+    again = store.upsert_posts([make_post(2), make_post(3)])  # x:2 is a new version
+    assert (again.written, again.created) == (2, 1)
+
+
 def test_posts_round_trip_and_keep_unknown_fields(store):
     post = make_post(1, platform_extra={"edit_history_tweet_ids": ["1"]})
     assert store.upsert_posts([post]).written == 1

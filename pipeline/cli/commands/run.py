@@ -180,7 +180,7 @@ def _print_summary(summary: RunSummary, *, total_hits: int) -> None:
 
     table = Table(title="Run summary", show_header=False)
     table.add_row("posts read", str(summary.posts_read))
-    table.add_row("posts stored", str(summary.posts_stored))
+    table.add_row("posts stored", f"{summary.posts_stored} ({summary.posts_new} new)")
     table.add_row("hits written this run", str(summary.hits_written))
     table.add_row("hits in store", str(total_hits))
     table.add_row("findings not alerted on", str(sum(summary.suppressed.values())))

@@ -49,7 +49,7 @@ def test_sources_by_platform_has_every_platform(scenario: Path) -> None:
 
 def test_ingest_source_stores_posts_and_hits_and_a_rerun_adds_nothing(scenario: Path) -> None:
     first = tasks.ingest_source(scenario, "replay")
-    assert first["posts_read"] == 6 and first["posts_stored"] == 6
+    assert first["posts_read"] == 6 and first["posts_stored"] == first["posts_new"] == 6
     assert first["hits_written"] == len(MARKED)
     assert first["skipped"] == 1  # the malformed line, reported and skipped
     assert first["findings"] == {"confidential/high": len(MARKED)}
@@ -84,6 +84,7 @@ def test_a_lost_checkpoint_rereads_without_duplicates(scenario: Path) -> None:
         store._db.commit()
     again = tasks.ingest_source(scenario, "replay")
     assert again["posts_read"] == 6
+    assert again["posts_stored"] == 6 and again["posts_new"] == 0  # written again, none new
     with _store(scenario) as store:
         assert store.count_hits() == len(MARKED)
         assert {h.post_id for h in store.search_hits()} == {f"x:{n}" for n in MARKED}
