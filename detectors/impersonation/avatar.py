@@ -52,14 +52,9 @@ class ImageMatch:
 
     def describe(self) -> str:
         if self.distance is not None and self.distance <= CLOSE:
-            return (
-                f"{self.image} matches {self.account}'s official avatar "
-                f"(hash distance {self.distance})"
-            )
-        return (
-            f"{self.image} shows {self.account}'s official avatar "
-            f"({self.inliers} matching features)"
-        )
+            return f"{self.image} is a copy of {self.account}'s official avatar"
+        # Found by features rather than the hash: cropped, re-framed or edited.
+        return f"{self.image} shows {self.account}'s official avatar, cropped or edited"
 
 
 def _features(gray: np.ndarray) -> tuple[tuple[cv2.KeyPoint, ...], np.ndarray | None]:

@@ -588,22 +588,23 @@ def _fits(target: Target, removed: Iterable[str]) -> bool:
 def _how_folded(raw: str) -> str:
     notes = []
     if any(c in INVISIBLE_CONTROLS for c in raw):
-        notes.append("hidden characters")
+        notes.append("hidden characters removed")
     visible = visible_letters(raw)
     if not raw.isascii():
         if any(unicodedata.category(c) == "Mn" for c in unicodedata.normalize("NFKD", raw)):
-            notes.append("diacritics")
+            notes.append("accents ignored")
         table = _confusable_table()
         if any(ord(c) in table or (not c.isascii() and _by_name(c).isascii()) for c in raw):
-            notes.append("homoglyphs")
+            notes.append("letters from other alphabets read as the Latin ones they imitate")
         if any(ord(c) in LETTER_FOLDS for c in raw):
-            notes.append("ligatures")
+            notes.append("joined letters split")
     inner = _EDGE_DIGITS.sub("", _SEPARATORS.sub("", skeleton(raw)))
     if any(c in "0134567895@$!|" for c in inner + raw[-1:]):
-        notes.append("leetspeak")
+        notes.append("digits and symbols read as the letters they stand for")
     if "I" in visible or "rn" in inner or "vv" in inner:
-        notes.append("lookalike letters")
-    return "after folding " + ", ".join(notes) if notes else "ignoring case and separators"
+        notes.append("lookalike letters read alike (I and l, rn and m)")
+    # Words a reviewer reads in the explanation: what was done to the name, not the technique.
+    return "with " + "; ".join(notes) if notes else "ignoring case and separators"
 
 
 def _join(first: str, second: str) -> str:

@@ -303,10 +303,8 @@ class LogoDetector(Detector, RendersEvidence):
         where = ("The author's avatar" if best_result.media_index < 0
                  else f"Image {best_result.media_index + 1} of this post")
         explanation = (
-            f"{where}: {how} the {ref.brand} logo "
-            f"({ref.variant})"
-            + (f", {best.inliers} matching features" if best.method == "features" else "")
-            + f", posted by an account not authorised to use it{context}."
+            f"{where}: {how} the {ref.brand} logo ({ref.variant}), "
+            f"posted by an account not authorised to use it{context}."
         )
         return Finding(
             post_id=post.doc_id, detector=self.name, category=Category.logo_misuse,

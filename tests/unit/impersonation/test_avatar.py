@@ -39,7 +39,7 @@ def test_edited_copies_of_the_official_avatar_match(
 def test_identical_avatar_has_hash_distance_zero(matcher: AvatarMatcher) -> None:
     match = matcher.match(AVATAR)
     assert match is not None and match.distance == 0
-    assert "hash distance 0" in match.describe()
+    assert match.distance == 0 and "is a copy of @QMUL's official avatar" in match.describe()
 
 
 def test_banner_showing_the_avatar_matches_by_features(

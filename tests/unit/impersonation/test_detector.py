@@ -40,7 +40,7 @@ def test_lookalike_with_official_avatar_young_account_is_one_critical_finding(
     assert finding.score > 0.95
     text = finding.explanation
     assert "'QMUL_news2' resembles registered @QMULNews" in text
-    assert "avatar matches @QMUL's official avatar (hash distance 0)" in text
+    assert "avatar is a copy of @QMUL's official avatar" in text
     assert "account is 4 day(s) old" in text
     assert "bio claims to be official" in text
     evidence = finding.evidence
