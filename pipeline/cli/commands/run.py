@@ -178,18 +178,32 @@ def _progress() -> Progress:
 def _print_summary(summary: RunSummary, *, total_hits: int) -> None:
     from pipeline.review.display import safe
 
+    # Each number says what it counts: hits written and hits stored differ (a rerun rewrites a
+    # hit; an account's findings share one hit), and readers had taken one for the other.
     table = Table(title="Run summary", show_header=False)
-    table.add_row("posts read", str(summary.posts_read))
-    table.add_row("posts stored", f"{summary.posts_stored} ({summary.posts_new} new)")
-    table.add_row("hits written this run", str(summary.hits_written))
-    table.add_row("hits in store", str(total_hits))
-    table.add_row("findings not alerted on", str(sum(summary.suppressed.values())))
-    table.add_row("items skipped", str(len(summary.skipped)))
-    table.add_row("items quarantined", str(summary.quarantined))
-    table.add_row("errors", str(len(summary.errors)))
+    table.add_column(justify="left")
+    table.add_column(justify="right")
+    table.add_column(style="dim")
+    rows = [
+        ("posts read", summary.posts_read, "from the sources, this run"),
+        ("posts stored", summary.posts_stored,
+         f"{summary.posts_new} new; the rest replaced their stored version"),
+        ("hits written", summary.hits_written,
+         "created or updated this run (one per post and category; one per account for "
+         "impersonation)"),
+        ("hits in store", total_hits, "every hit held, from all runs"),
+        ("findings not alerted on", sum(summary.suppressed.values()),
+         "below threshold, allow-listed or whitelisted (table below)"),
+        ("items skipped", len(summary.skipped), "bad input, reported below"),
+        ("items quarantined", summary.quarantined, "held for `crestwatch quarantine retry`"),
+        ("errors", len(summary.errors), "failures that stopped a source or a page"),
+    ]
+    for label, count, meaning in rows:
+        table.add_row(label, str(count), meaning)
     err.print(table)
     if summary.findings:
-        by = Table(title="Findings by category and severity")
+        by = Table(title="Findings alerted on, by category and severity (several findings "
+                         "about one account share its hit)")
         by.add_column("category")
         by.add_column("severity")
         by.add_column("count", justify="right")
