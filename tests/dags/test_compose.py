@@ -55,6 +55,13 @@ def test_docker_compose_config_is_valid(tmp_path: Path) -> None:
     assert services["crestwatch-setup"]["command"] == [
         "setup", "--es-url", "http://elasticsearch:9200", "--kibana-url", "http://kibana:5601"]
     assert services["crestwatch-setup"]["environment"]["CRESTWATCH_ES_USER"] == "crestwatch"
+    # Kibana's evidence links: served read-only, on loopback, with no credential in reach.
+    evidence = services["evidence"]
+    assert evidence["command"][0] == "evidence-server"
+    assert [(p["host_ip"], p["published"]) for p in evidence["ports"]] == [("127.0.0.1", "8090")]
+    assert all(v["read_only"] for v in evidence["volumes"])
+    assert not any("PASSWORD" in k or "TOKEN" in k or "SECRET" in k
+                   for k in evidence["environment"])
     init_script = "\n".join(services["airflow-init"]["command"])
     for platform in PLATFORMS:
         assert f"airflow pools set crestwatch_{platform} " in init_script

@@ -1,4 +1,5 @@
-"""`crestwatch evidence HIT_ID`: a zip for a takedown request."""
+"""`crestwatch evidence HIT_ID`: a zip for a takedown request; `crestwatch evidence-server`:
+the evidence images over HTTP, for Kibana's links."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from rich.console import Console
 
 def register(app: typer.Typer) -> None:
     app.command(name="evidence")(evidence_command)
+    app.command(name="evidence-server")(evidence_server_command)
 
 
 def evidence_command(
@@ -35,3 +37,24 @@ def evidence_command(
             err.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from None
     err.print(f"evidence pack written to {path}")
+
+
+def evidence_server_command(
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8090,
+    bind: Annotated[str, typer.Option("--bind", help="Address to listen on.")] = "127.0.0.1",
+    config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
+) -> None:
+    """Serve <data>/evidence (images only, no listings) for the logo detector's
+    `evidence_base_url`, so the brand team's browser opens the images Kibana links to."""
+    from pipeline.cli.common import config_or_exit
+    from pipeline.review.evidence_server import make_server
+
+    # Not created here: the server may see the data volume read-only, before the first hit.
+    root = config_or_exit(config).data_path() / "evidence"
+    err = Console(stderr=True, soft_wrap=True)
+    with make_server(root, bind, port) as server:
+        err.print(f"serving {root} on http://{bind}:{server.server_address[1]}/ (Ctrl-C stops)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
