@@ -20,7 +20,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pipeline.core.config import ConfigError, DetectorSettings, OrgConfig
-from pipeline.core.history import AccountHistory, HistoryUpdate
+from pipeline.core.history import History, HistoryUpdate
 from pipeline.core.models import Category, Finding, Post
 
 log = logging.getLogger(__name__)
@@ -82,15 +82,16 @@ class RendersEvidence(ABC):
         """Evidence fields to add to the admitted finding (e.g. image_path, image_url)."""
 
 
-class UsesAccountHistory(ABC):
-    """A detector that reads the store's account history (pipeline/core/history.py). The runner
-    hands it the store before each page (`use_history`) and, once the store has acknowledged the
-    page, writes `history_update(posts, findings)`; the detector never writes it itself. Without
-    a store (`crestwatch scan`, `eval`) `history` is None and each batch stands alone."""
+class UsesHistory(ABC):
+    """A detector that reads the store's history (pipeline/core/history.py: accounts seen,
+    official posts, works others could copy). The runner hands it the store before each page
+    (`use_history`) and, once the store has acknowledged the page, writes
+    `history_update(posts, findings)`; the detector never writes it itself. Without a store
+    (`crestwatch scan`, `eval`) `history` is None and each batch stands alone."""
 
-    history: AccountHistory | None = None
+    history: History | None = None
 
-    def use_history(self, history: AccountHistory | None) -> None:
+    def use_history(self, history: History | None) -> None:
         self.history = history
 
     @abstractmethod

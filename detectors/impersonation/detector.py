@@ -37,7 +37,7 @@ from typing import Any
 
 from pydantic import Field
 
-from detectors.base import Detector, DetectorOptions, UsesAccountHistory
+from detectors.base import Detector, DetectorOptions, UsesHistory
 from detectors.impersonation.names import (
     NameIndex,
     NameMatch,
@@ -133,7 +133,7 @@ class ImpersonationOptions(DetectorOptions):
     memory: bool = True
 
 
-class ImpersonationDetector(Detector, UsesAccountHistory):
+class ImpersonationDetector(Detector, UsesHistory):
     name = "impersonation"
     categories = (Category.impersonation,)
     Options = ImpersonationOptions

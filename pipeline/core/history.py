@@ -1,9 +1,10 @@
-"""Account history: what a detector may remember between runs, kept by the store.
+"""The history: what a detector may remember between runs, kept by the store.
 
 The impersonation detector judges accounts, not single posts: its one hit per account says when
 the account was first and last seen, how many of its posts were read and which, however many runs
 it took to see them; and it recognises a word-for-word copy of an official post even when the
-original came in an earlier run. That memory lives in the store (SQLite tables or Elasticsearch
+original came in an earlier run. The reposted-work detector remembers the works others could
+copy (`pipeline.core.works`). That memory lives in the store (SQLite tables or Elasticsearch
 indices), not in a file beside one worker, so that
 
 - every Airflow worker shares it;
@@ -11,7 +12,8 @@ indices), not in a file beside one worker, so that
   `HistoryUpdate`s after `upsert_posts`/`upsert_hits`), so a failed page leaves no trace;
 - erasure (`Store.erase_author`) and retention (`Store.purge_before`) reach it.
 
-Detectors read it through this interface and never write it themselves.
+Detectors read it through `History` (the account history and the work history) and never write
+it themselves.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+from pipeline.core.works import RememberedWork, WorkHistory
 
 EVIDENCE_POSTS = 10  # the newest post ids an account's hit lists
 OFFICIAL_POSTS_KEPT = 5000  # fingerprints of official posts kept, newest first
@@ -59,9 +63,10 @@ class HistoryUpdate:
 
     account_posts: list[AccountPost] = field(default_factory=list)
     official_posts: list[OfficialPost] = field(default_factory=list)
+    works: list[RememberedWork] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.account_posts or self.official_posts)
+        return bool(self.account_posts or self.official_posts or self.works)
 
 
 class AccountHistory(ABC):
@@ -77,9 +82,14 @@ class AccountHistory(ABC):
     def official_copies(self, fingerprints: Iterable[str]) -> dict[str, tuple[str, str]]:
         """fingerprint -> (official post id, account) for the fingerprints already known."""
 
+
+class History(AccountHistory, WorkHistory):
+    """Everything detectors remember between runs; the store implements it."""
+
     @abstractmethod
     def record_history(self, update: HistoryUpdate) -> None:
-        """Add a page's account posts and official posts; recording twice changes nothing."""
+        """Add a page's account posts, official posts and works; recording twice changes
+        nothing."""
 
 
 def utc(value: datetime) -> datetime:

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from detectors.base import Detector, RendersEvidence, UsesAccountHistory
+from detectors.base import Detector, RendersEvidence, UsesHistory
 from pipeline.core.masking import redact_post
 from pipeline.core.models import Finding, Hit, Post
 from pipeline.enrich.base import Enricher, ReportsToSummary
@@ -131,7 +131,7 @@ def process_page(
         if isinstance(enrich, ReportsToSummary):
             enrich.report(summary)
     for detector in detectors:
-        if isinstance(detector, UsesAccountHistory):
+        if isinstance(detector, UsesHistory):
             detector.use_history(store)
     found = run_detectors(
         posts, detectors, summary,
@@ -200,9 +200,10 @@ def render_evidence(
 def record_history(
     store: Store, detectors: Sequence[Detector], posts: Sequence[Post], found: Sequence[Finding]
 ) -> None:
-    """The account history moves only once the store holds the page, like the checkpoint."""
+    """The history (accounts, works) moves only once the store holds the page, like the
+    checkpoint."""
     for detector in detectors:
-        if isinstance(detector, UsesAccountHistory):
+        if isinstance(detector, UsesHistory):
             update = detector.history_update(posts, found)
             if update:
                 store.record_history(update)

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from pipeline.core.history import AccountHistory
+from pipeline.core.history import History
 from pipeline.core.models import AuditEntry, Hit, Post
 
 
@@ -87,9 +87,10 @@ REVIEW_FIELDS = ("status", "risk", "assignee", "tags", "notes", "first_action_at
 WHITELIST_KINDS = ("account", "account_category", "image")
 
 
-class Store(AccountHistory, ABC):
+class Store(History, ABC):
     """Posts, hits (with review state and an append-only audit trail), source checkpoints and
-    the account history detectors read (pipeline/core/history.py)."""
+    the history detectors read (pipeline/core/history.py: accounts seen, official posts, works
+    others could copy)."""
 
     @abstractmethod
     def setup(self) -> None:
@@ -150,12 +151,12 @@ class Store(AccountHistory, ABC):
 
     @abstractmethod
     def erase_author(self, platform: str, author_id: str) -> int:
-        """Delete every post and hit of one person and their account history (a data-subject
-        erasure request)."""
+        """Delete every post and hit of one person, their account history and their works (a
+        data-subject erasure request)."""
 
     @abstractmethod
     def purge_before(self, cutoff: datetime) -> int:
-        """Delete posts, hits and account history whose post was created before `cutoff`
+        """Delete posts, hits, account history and works whose post was created before `cutoff`
         (retention)."""
 
     def refresh(self) -> None:  # noqa: B027 - optional hook, a no-op by default

@@ -8,6 +8,7 @@ review state (the node needs no scripting for that).
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import re
@@ -27,6 +28,7 @@ from pipeline.core.history import (
     utc,
 )
 from pipeline.core.models import AuditEntry, Hit, Post, utcnow
+from pipeline.core.works import SHARED_WORKS, RememberedWork, Work, WorkImage, work_author
 from pipeline.store.base import (
     HitQuery,
     Store,
@@ -120,7 +122,7 @@ class ElasticsearchStore(Store):
                                               replicas=self.replica_count()).items():
                 self.es.indices.put_index_template(name=name, **body)
             for kind in ("posts", "hits", "audit", "checkpoints", "whitelist", "accounts",
-                         "official"):
+                         "official", "works"):
                 if not self.es.indices.exists(index=self.index(kind)):
                     self.es.indices.create(index=self.index(kind))
 
@@ -289,6 +291,7 @@ class ElasticsearchStore(Store):
             self._delete_by(self._author_query(platform, author_id, "author_id"), ("hits",))
             + self._delete_by(self._author_query(platform, author_id, "author.id"), ("posts",))
             + self._delete_by(subject, ("accounts",))
+            + self._delete_by({"term": {"author": work_author(platform, author_id)}}, ("works",))
         )
 
     @staticmethod
@@ -301,10 +304,11 @@ class ElasticsearchStore(Store):
         return (
             self._delete_by({"range": {"post_created_at": before}}, ("hits",))
             + self._delete_by({"range": {"created_at": before}}, ("posts",))
-            + self._delete_by({"range": {"posted_at": before}}, ("accounts", "official"))
+            + self._delete_by({"range": {"posted_at": before}},
+                              ("accounts", "official", "works"))
         )
 
-    # -- account history (pipeline/core/history.py) ------------------------------------------
+    # -- history (pipeline/core/history.py) --------------------------------------------------
 
     def record_history(self, update: HistoryUpdate) -> None:
         actions: list[dict[str, Any]] = [
@@ -318,6 +322,10 @@ class ElasticsearchStore(Store):
              "_source": {"fingerprint": o.fingerprint, "post_id": o.post_id,
                          "account": o.account, "posted_at": utc(o.posted_at).isoformat()}}
             for o in update.official_posts
+        ] + [
+            {"_op_type": "index", "_index": self.index("works"), "_id": r.work.post_id,
+             "_source": self._work_doc(r)}
+            for r in update.works
         ]
         if not actions:
             return
@@ -328,6 +336,26 @@ class ElasticsearchStore(Store):
             raise StoreError(f"account history not recorded: {doc_id}: {reason}")
         if update.official_posts:
             self._trim_official()
+        if update.works:
+            # The next page's searches (maybe on another worker, within the second) must find
+            # this page's works; reads by id see them at once anyway.
+            self.es.indices.refresh(index=self.index("works"))
+
+    @staticmethod
+    def _work_doc(record: RememberedWork) -> dict[str, Any]:
+        work = record.work
+        return {
+            "post_id": work.post_id, "author": work.author, "handle": work.handle,
+            "display_name": work.display_name, "platform": work.platform,
+            "posted_at": utc(work.posted_at).isoformat(), "url": work.url,
+            "shingle_count": work.shingles, "shingles": list(record.shingles),
+            "images": [
+                {"media_index": i.media_index, "width": i.width, "height": i.height,
+                 "points": base64.b64encode(i.points).decode("ascii"),
+                 "descriptors": base64.b64encode(i.descriptors).decode("ascii")}
+                for i in record.images
+            ],
+        }
 
     def _trim_official(self) -> None:
         count = self.es.count(index=self.index("official"))["count"]
@@ -385,6 +413,71 @@ class ElasticsearchStore(Store):
         docs = self.es.mget(index=self.index("official"), ids=ids)["docs"]
         return {d["_id"]: (d["_source"]["post_id"], d["_source"]["account"])
                 for d in docs if d.get("found")}
+
+    # -- work history (pipeline/core/works.py) ------------------------------------------------
+
+    def works(self, post_ids: Iterable[str]) -> dict[str, Work]:
+        ids = list(dict.fromkeys(post_ids))
+        if not ids:
+            return {}
+        docs = self.es.mget(index=self.index("works"), ids=ids,
+                            source_excludes=["shingles", "images"])["docs"]
+        found = {}
+        for doc in docs:
+            if doc.get("found"):
+                w = doc["_source"]
+                found[doc["_id"]] = Work(
+                    w["post_id"], w["author"], w["handle"], w["display_name"], w["platform"],
+                    datetime.fromisoformat(w["posted_at"]), w["url"], int(w["shingle_count"]),
+                )
+        return found
+
+    def shared_shingles(
+        self, hashes: Iterable[int], *, since: datetime, limit: int = SHARED_WORKS
+    ) -> dict[str, int]:
+        wanted = list(dict.fromkeys(hashes))
+        if not wanted:
+            return {}
+        # One constant-score clause per hash: a work's score is exactly how many of the hashes
+        # it has, so the works sharing the most come first in one request. (A terms aggregation
+        # per work would list every shared hash as a bucket: a text copied a hundred times
+        # would pass the cluster's bucket limit.)
+        response = self.es.search(
+            index=self.index("works"), size=limit, source=False, track_total_hits=False,
+            query={"bool": {
+                "filter": [{"range": {"posted_at": {"gte": utc(since).isoformat()}}}],
+                "should": [{"constant_score": {"filter": {"term": {"shingles": h}}}}
+                           for h in wanted],
+                "minimum_should_match": 1,
+            }},
+            sort=[{"_score": "desc"}, {"post_id": "asc"}],
+        )
+        return {h["_id"]: round(h["sort"][0]) for h in response["hits"]["hits"]}
+
+    def work_images(self, *, since: datetime) -> list[WorkImage]:
+        query = {"bool": {"filter": [
+            {"range": {"posted_at": {"gte": utc(since).isoformat()}}},
+            {"exists": {"field": "images.media_index"}},
+        ]}}
+        found: list[WorkImage] = []
+        after: list[Any] | None = None
+        while True:  # search_after: any number of images, memory per page only
+            page = self.es.search(
+                index=self.index("works"), query=query, size=200, search_after=after,
+                sort=[{"posted_at": "asc"}, {"post_id": "asc"}],
+                source_includes=["post_id", "images"],
+            )["hits"]["hits"]
+            if not page:
+                return found
+            for hit in page:
+                images = sorted(hit["_source"]["images"], key=lambda i: i["media_index"])
+                found.extend(
+                    WorkImage(hit["_source"]["post_id"], int(i["media_index"]), int(i["width"]),
+                              int(i["height"]), base64.b64decode(i["points"]),
+                              base64.b64decode(i["descriptors"]))
+                    for i in images
+                )
+            after = page[-1]["sort"]
 
     # -- reads ------------------------------------------------------------------------------
 

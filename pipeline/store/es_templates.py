@@ -1,4 +1,5 @@
-"""Index templates with explicit mappings for posts, hits, the audit trail and checkpoints.
+"""Index templates with explicit mappings for posts, hits, the audit trail, checkpoints, the
+whitelist and the history detectors read (accounts, official posts, works).
 
 Kibana dashboards and alert rules read these field names; tests check that every field they use
 exists here. Free text is `text` with a `keyword` sub-field where people filter or aggregate.
@@ -138,10 +139,39 @@ OFFICIAL_MAPPING: dict[str, Any] = {
                    "posted_at": _DATE},
 }
 
+# The work history (pipeline/core/works.py): one document per work, id its post id. Shingle
+# hashes are a long array matched term by term; image features are the arrays' bytes, kept for
+# the detector and never searched.
+_UNSEARCHED = {"type": "keyword", "index": False, "doc_values": False}
+WORKS_MAPPING: dict[str, Any] = {
+    "dynamic": False,
+    "properties": {
+        "post_id": _KEYWORD,
+        "author": _KEYWORD,
+        "handle": _UNSEARCHED,
+        "display_name": _UNSEARCHED,
+        "platform": _KEYWORD,
+        "posted_at": _DATE,
+        "url": _UNSEARCHED,
+        "shingle_count": {"type": "integer", "index": False},
+        "shingles": {"type": "long", "doc_values": False},
+        "images": {
+            "properties": {
+                "media_index": {"type": "integer"},
+                "width": {"type": "integer", "index": False},
+                "height": {"type": "integer", "index": False},
+                "points": {"type": "binary"},
+                "descriptors": {"type": "binary"},
+            }
+        },
+    },
+}
+
 MAPPINGS = {
     "posts": POSTS_MAPPING,
     "accounts": ACCOUNTS_MAPPING,
     "official": OFFICIAL_MAPPING,
+    "works": WORKS_MAPPING,
     "hits": HITS_MAPPING,
     "audit": AUDIT_MAPPING,
     "checkpoints": CHECKPOINTS_MAPPING,

@@ -18,6 +18,7 @@ from pipeline.core.history import (
     account_subject,
 )
 from pipeline.core.models import AuditEntry, Hit, Post, utcnow
+from pipeline.core.works import SHARED_WORKS, Work, WorkImage, work_author
 from pipeline.store.base import (
     HitQuery,
     Store,
@@ -91,7 +92,36 @@ CREATE TABLE IF NOT EXISTS official_posts (
     posted_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS official_posts_time ON official_posts (posted_at);
+CREATE TABLE IF NOT EXISTS works (
+    post_id TEXT PRIMARY KEY,
+    author TEXT NOT NULL,
+    handle TEXT NOT NULL,
+    display_name TEXT,
+    platform TEXT NOT NULL,
+    posted_at TEXT NOT NULL,
+    url TEXT,
+    shingles INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS works_time ON works (posted_at);
+CREATE INDEX IF NOT EXISTS works_author ON works (author);
+CREATE TABLE IF NOT EXISTS work_shingles (
+    hash INTEGER NOT NULL,
+    post_id TEXT NOT NULL,
+    PRIMARY KEY (hash, post_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS work_shingles_post ON work_shingles (post_id);
+CREATE TABLE IF NOT EXISTS work_images (
+    post_id TEXT NOT NULL,
+    media_index INTEGER NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    points BLOB NOT NULL,
+    descriptors BLOB NOT NULL,
+    PRIMARY KEY (post_id, media_index)
+);
 """
+
+_WORK_TABLES = ("works", "work_shingles", "work_images")
 
 # Times are stored as UTC ISO strings so that text order is time order.
 def _ts(value: datetime) -> str:
@@ -254,6 +284,9 @@ class SQLiteStore(Store):
                 "DELETE FROM account_posts WHERE subject = ?",
                 (account_subject(platform, author_id),),
             ).rowcount
+            history += self._delete_works(
+                "SELECT post_id FROM works WHERE author = ?", (work_author(platform, author_id),)
+            )
         # Official posts are the University's own accounts' posts, not a person's data.
         return hits + posts + history
 
@@ -269,9 +302,20 @@ class SQLiteStore(Store):
                 posts += self._db.execute(
                     f"DELETE FROM {table} WHERE posted_at < ?", (_ts(cutoff),)
                 ).rowcount
+            posts += self._delete_works(
+                "SELECT post_id FROM works WHERE posted_at < ?", (_ts(cutoff),)
+            )
         return hits + posts
 
-    # -- account history (pipeline/core/history.py) ------------------------------------------
+    def _delete_works(self, select: str, args: tuple[str, ...]) -> int:
+        """Delete the works `select` names with their shingles and images (inside the caller's
+        transaction); returns the works deleted."""
+        ids = [(row[0],) for row in self._db.execute(select, args)]
+        for table in _WORK_TABLES:
+            self._db.executemany(f"DELETE FROM {table} WHERE post_id = ?", ids)
+        return len(ids)
+
+    # -- history (pipeline/core/history.py) --------------------------------------------------
 
     def record_history(self, update: HistoryUpdate) -> None:
         with self._lock, self._db:
@@ -289,6 +333,24 @@ class SQLiteStore(Store):
                     "DELETE FROM official_posts WHERE fingerprint NOT IN (SELECT fingerprint "
                     "FROM official_posts ORDER BY posted_at DESC LIMIT ?)", (OFFICIAL_POSTS_KEPT,),
                 )
+            # A post read again replaces its record: an edit may have changed its words.
+            ids = [(r.work.post_id,) for r in update.works]
+            for table in _WORK_TABLES:
+                self._db.executemany(f"DELETE FROM {table} WHERE post_id = ?", ids)
+            self._db.executemany(
+                "INSERT INTO works VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(w.post_id, w.author, w.handle, w.display_name, w.platform, _ts(w.posted_at),
+                  w.url, w.shingles) for w in (r.work for r in update.works)],
+            )
+            self._db.executemany(
+                "INSERT OR IGNORE INTO work_shingles VALUES (?, ?)",
+                [(h, r.work.post_id) for r in update.works for h in r.shingles],
+            )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO work_images VALUES (?, ?, ?, ?, ?, ?)",
+                [(i.post_id, i.media_index, i.width, i.height, i.points, i.descriptors)
+                 for r in update.works for i in r.images],
+            )
 
     def accounts_seen(self, subjects: Iterable[str]) -> dict[str, AccountSeen]:
         seen = {}
@@ -326,6 +388,50 @@ class SQLiteStore(Store):
             ):
                 found[fp] = (post_id, account)
         return found
+
+    # -- work history (pipeline/core/works.py) ------------------------------------------------
+
+    def works(self, post_ids: Iterable[str]) -> dict[str, Work]:
+        wanted = list(set(post_ids))
+        found: dict[str, Work] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self._db.execute(
+                "SELECT post_id, author, handle, display_name, platform, posted_at, url, "
+                f"shingles FROM works WHERE post_id IN ({marks})", chunk,
+            ):
+                found[row[0]] = Work(row[0], row[1], row[2], row[3], row[4],
+                                     datetime.fromisoformat(row[5]), row[6], row[7])
+        return found
+
+    def shared_shingles(
+        self, hashes: Iterable[int], *, since: datetime, limit: int = SHARED_WORKS
+    ) -> dict[str, int]:
+        wanted = list(set(hashes))
+        counts: dict[str, int] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for post_id, count in self._db.execute(
+                "SELECT s.post_id, COUNT(*) FROM work_shingles s JOIN works w "
+                f"ON w.post_id = s.post_id WHERE s.hash IN ({marks}) AND w.posted_at >= ? "
+                "GROUP BY s.post_id", [*chunk, _ts(since)],
+            ):
+                counts[post_id] = counts.get(post_id, 0) + count
+        kept = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+        return dict(kept)
+
+    def work_images(self, *, since: datetime) -> list[WorkImage]:
+        return [
+            WorkImage(*row)
+            for row in self._db.execute(
+                "SELECT i.post_id, i.media_index, i.width, i.height, i.points, i.descriptors "
+                "FROM work_images i JOIN works w ON w.post_id = i.post_id "
+                "WHERE w.posted_at >= ? ORDER BY w.posted_at, i.post_id, i.media_index",
+                (_ts(since),),
+            )
+        ]
 
     def _in_chunks(self, sql: str, values: list[str], *, prefix: list[str]) -> set[str]:
         out: set[str] = set()

@@ -26,6 +26,19 @@ def test_setup_installs_explicit_mappings(es_store, es_client, es_prefix):
     assert set(HITS_MAPPING["properties"]) <= set(properties)
 
 
+def test_the_work_history_index_has_its_template_and_replicas(es_client, es_prefix):
+    from pipeline.store.elasticsearch import ElasticsearchStore
+
+    store = ElasticsearchStore(es_client, prefix=f"{es_prefix}-r", replicas=1)
+    store.setup()
+    index = f"{es_prefix}-r-works"
+    properties = es_client.indices.get_mapping(index=index)[index]["mappings"]["properties"]
+    assert properties["shingles"]["type"] == "long"
+    assert properties["images"]["properties"]["descriptors"] == {"type": "binary"}
+    settings = es_client.indices.get_settings(index=index)[index]["settings"]["index"]
+    assert settings["number_of_replicas"] == "1"
+
+
 def test_each_failed_document_is_reported_and_the_rest_written(es_store):
     good = make_hit(1)
     bad = make_hit(2)

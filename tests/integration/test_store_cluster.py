@@ -28,7 +28,7 @@ def test_every_index_has_a_replica_on_another_node(cluster_store, cluster_client
         by_index.setdefault(shard["index"], []).append(shard)
     assert set(by_index) == {f"{es_prefix}-{kind}" for kind in
                              ("posts", "hits", "audit", "checkpoints", "whitelist",
-                              "accounts", "official")}
+                              "accounts", "official", "works")}
     for index, copies in by_index.items():
         assert sorted(c["prirep"] for c in copies) == ["p", "r"], index
         assert all(c["state"] == "STARTED" for c in copies), copies

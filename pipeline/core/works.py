@@ -1,0 +1,78 @@
+"""Work history: the posts the reposted-work detector has read that someone could copy, kept by
+the store beside the account history (pipeline/core/history.py) and for the same reasons: every
+Airflow worker shares it, it moves only once the store has acknowledged the page it came from,
+and erasure and retention reach it.
+
+For each such post (long enough text, or an image with detail) the store keeps who posted it and
+when (`Work`), its text's shingle hashes and its images' ORB features (`WorkImage`), never the
+text itself: a shingle hash says whether a later post repeats the words, and nothing more. The
+runner writes a page's works as `RememberedWork`s in the page's `HistoryUpdate`; post ids are
+the key, so recording a page twice changes nothing and a post read again replaces its record.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+# A post's text is compared with the remembered works sharing the most of its shingles, at most
+# this many: the original of a copy shares nearly all of them, so it is never beyond the cut.
+SHARED_WORKS = 1000
+
+
+def work_author(platform: str, author_id: str) -> str:
+    """Whose a work is, as stored (erasure removes one author's works by it)."""
+    return f"{platform}:{author_id}"
+
+
+@dataclass(frozen=True)
+class Work:
+    post_id: str
+    author: str  # work_author(platform, author id)
+    handle: str
+    display_name: str | None
+    platform: str
+    posted_at: datetime
+    url: str | None
+    shingles: int  # how many distinct shingles its text has (0: an image only)
+
+
+@dataclass(frozen=True)
+class WorkImage:
+    """One image's ORB features, as the store keeps them: the arrays' raw bytes."""
+
+    post_id: str
+    media_index: int
+    width: int  # the working size the points are in
+    height: int
+    points: bytes  # (n, 2) float32
+    descriptors: bytes  # (n, 32) uint8
+
+
+@dataclass(frozen=True)
+class RememberedWork:
+    """What the store records for one post: the work, its shingle hashes and its images."""
+
+    work: Work
+    shingles: Sequence[int] = ()
+    images: Sequence[WorkImage] = field(default_factory=tuple)
+
+
+class WorkHistory(ABC):
+    @abstractmethod
+    def works(self, post_ids: Iterable[str]) -> dict[str, Work]:
+        """The recorded works among `post_ids` (unknown ids are left out)."""
+
+    @abstractmethod
+    def shared_shingles(
+        self, hashes: Iterable[int], *, since: datetime, limit: int = SHARED_WORKS
+    ) -> dict[str, int]:
+        """post id -> how many of `hashes` its text has, for the works posted at or after
+        `since` that share any: the `limit` sharing the most (ties by post id)."""
+
+    @abstractmethod
+    def work_images(self, *, since: datetime) -> list[WorkImage]:
+        """Every image of the works posted at or after `since`, oldest work first (then post id
+        and media index)."""
