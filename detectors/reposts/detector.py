@@ -23,10 +23,13 @@ Registered works are files the organisation lists in the options (`works`: a lis
 (`include_registered: false`): copying their posts is the impersonation detector's signal, and
 their own pictures are licensed by the comms team.
 
-What has been read is remembered across batches (`detectors.reposts.memory`, for `memory_days`,
-at most the retention period), so the original may have come in any earlier run. A batch is read
-oldest first. A copy read before its original is not found when the original arrives later:
-a finding needs the copy's post in the batch.
+What has been read is remembered across runs in the store's work history
+(`pipeline.core.works`): the runner records a page's works once the store has acknowledged the
+page, every worker reads the same history, and erasure and retention reach it. An original
+counts for `memory_days` after it was posted (at most the retention period), so it may have come
+in any earlier run; within a batch the works read so far are found again too
+(`detectors.reposts.batch`). A batch is read oldest first. A copy read before its original is
+not found when the original arrives later: a finding needs the copy's post in the batch.
 """
 
 from __future__ import annotations
@@ -34,19 +37,28 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from detectors.base import Detector, DetectorOptions
+from detectors.base import Detector, DetectorOptions, UsesHistory
+from detectors.reposts.batch import Batch
 from detectors.reposts.credit import claims_authorship, credit_given
-from detectors.reposts.images import ImageError, ImageFeatures, ImageIndex, ImageMatch, features
-from detectors.reposts.memory import FILE_NAME, Work, WorkMemory
+from detectors.reposts.images import (
+    ImageError,
+    ImageFeatures,
+    ImageMatch,
+    features,
+    from_stored,
+    stored,
+)
 from detectors.reposts.text import shingles, words
+from pipeline.core.history import History, HistoryUpdate
 from pipeline.core.models import Category, Finding, Post
+from pipeline.core.works import RememberedWork, Work, work_author
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +81,7 @@ class RepostOptions(DetectorOptions):
     min_coverage: float = Field(default=0.5, gt=0.0, le=1.0)
     memory_days: int = Field(default=90, ge=1)
     include_registered: bool = False
-    memory: bool = True
+    memory: bool = True  # read and record the store's work history
     works: list[RegisteredWork] = Field(default_factory=list)
 
 
@@ -97,7 +109,7 @@ def _person(handle: str) -> str:
     return re.sub(r"[^0-9a-z]", "", local.casefold())
 
 
-class RepostDetector(Detector):
+class RepostDetector(Detector, UsesHistory):
     name = "reposts"
     categories = (Category.reposted_work,)
     Options = RepostOptions
@@ -105,30 +117,21 @@ class RepostDetector(Detector):
 
     def load(self) -> None:
         self._opts = self.options
-        self._memory: WorkMemory | None = None
-        if self._opts.memory:
-            days = min(self._opts.memory_days, self.config.retention_days)
-            self._memory = WorkMemory(self.config.data_path() / "cache" / FILE_NAME,
-                                      keep_days=days)
-            self._memory.prune(datetime.now(UTC))
-        self._index = ImageIndex()
-        self._image_owner: list[tuple[str, int]] = []  # index key -> (post id, media index)
-        self._image_works: dict[str, Work] = {}  # who posted each remembered image
+        self._window = timedelta(days=min(self._opts.memory_days, self.config.retention_days))
+        self._registered_images: list[tuple[str, ImageFeatures]] = []
         self._registered_text: list[tuple[Work, set[int], tuple[str, ...]]] = []
         self._registered_works: dict[str, tuple[Work, tuple[str, ...]]] = {}
-        self._batch_works: dict[str, Work] = {}  # works seen without memory, this detector's life
-        self._batch_shingles: dict[str, set[int]] = {}
         for work in self._opts.works:
             self._load_work(work)
-        if self._memory is not None:
-            for post_id, index, item in self._memory.images():
-                self._add_image(post_id, index, item)
-            self._image_works.update(self._memory.works({p for p, _ in self._image_owner}))
+        self._batch = Batch()
         self._loaded = True
 
-    def _add_image(self, post_id: str, media_index: int, item: ImageFeatures) -> None:
-        self._index.add(item)
-        self._image_owner.append((post_id, media_index))
+    def use_history(self, history: History | None) -> None:
+        super().use_history(history)
+        self._batch = Batch()  # the runner's next page
+
+    def _history(self) -> History | None:
+        return self.history if self.options.memory else None
 
     def _load_work(self, work: RegisteredWork) -> None:
         root = self.config.resolve(work.path)
@@ -142,15 +145,14 @@ class RepostDetector(Detector):
             try:
                 if suffix in _TEXT_SUFFIXES:
                     hashes = set(shingles(path.read_text(encoding="utf-8", errors="replace")))
-                    record = Work(**{**record.__dict__, "shingles": len(hashes)})
+                    record = replace(record, shingles=len(hashes))
                     self._registered_text.append((record, hashes, names))
                 elif suffix in _IMAGE_SUFFIXES:
                     found = features(path)
                     if found is None:
                         log.warning("reposts: registered work %s has too little detail", path)
                         continue
-                    self._add_image(post_id, 0, found[0])
-                    self._image_works[post_id] = record
+                    self._registered_images.append((post_id, found[0]))
                 else:
                     continue
             except (OSError, ImageError) as exc:
@@ -162,6 +164,10 @@ class RepostDetector(Detector):
 
     def detect(self, posts: Sequence[Post]) -> list[Finding]:
         self.ensure_loaded()
+        history = self._history()
+        if history is None:
+            self._batch = Batch()  # nothing will be recorded: this batch stands alone
+        self._batch.reading.update(p.doc_id for p in posts)
         findings = []
         for post in sorted(posts, key=lambda p: (_aware(p.created_at), p.doc_id)):
             if not self._opts.include_registered and self.config.registered(
@@ -170,7 +176,7 @@ class RepostDetector(Detector):
             text_hashes = (shingles(post.text) if len(words(post.text)) >= self._opts.min_words
                            else [])
             images = self._features(post)
-            copy = self._best_copy(post, text_hashes, images)
+            copy = self._best_copy(post, text_hashes, images, history)
             credited = None
             if copy is not None:
                 credited = credit_given(post, [copy.work.handle, copy.work.display_name or "",
@@ -183,9 +189,7 @@ class RepostDetector(Detector):
                 credited = "credit phrase"
             # What a post credits to someone else is not its author's work to be copied.
             if credited is None and (text_hashes or images):
-                self._remember(post, text_hashes, images)
-        if self._memory is not None:
-            self._memory.commit()
+                self._remember(post, text_hashes, images, history)
         return findings
 
     def _features(self, post: Post) -> list[tuple[int, tuple[ImageFeatures, ImageFeatures]]]:
@@ -209,6 +213,8 @@ class RepostDetector(Detector):
         if _aware(work.posted_at) >= _aware(post.created_at):
             return False
         if work.platform != "registered":
+            if _aware(work.posted_at) < _aware(post.created_at) - self._window:
+                return False  # beyond the memory period
             if _person(work.handle) and _person(work.handle) == _person(post.author.handle):
                 return False
             mine, theirs = (post.author.display_name or "").casefold().strip(), (
@@ -217,23 +223,46 @@ class RepostDetector(Detector):
                 return False
         return True
 
-    def _works(self, post_ids: set[str]) -> dict[str, Work]:
-        found = {p: w for p, w in self._batch_works.items() if p in post_ids}
+    def _works(self, post_ids: set[str], history: History | None) -> dict[str, Work]:
+        found = {p: w for p, w in self._batch.works.items() if p in post_ids}
         found.update({p: r for p, (r, _) in self._registered_works.items() if p in post_ids})
         missing = post_ids - set(found)
-        if missing and self._memory is not None:
-            found.update(self._memory.works(missing))
+        if missing and history is not None:
+            found.update(history.works(missing))
         return found
 
+    def _images(self, since: datetime, history: History | None) -> Batch:
+        """The batch with its image index filled: registered works' images, then the store's
+        from `since` on, oldest first (this batch's are added as they are read)."""
+        batch = self._batch
+        if batch.images_loaded:
+            return batch
+        batch.images_loaded = True
+        for post_id, item in self._registered_images:
+            batch.add_image(post_id, 0, item)
+            batch.image_works[post_id] = self._registered_works[post_id][0]
+        if history is not None:
+            for image in history.work_images(since=since):
+                # A post of this batch read before is compared as it is now, as it was the
+                # first time: its stored copy would stand beside the original in the ratio test.
+                if image.post_id in batch.reading:
+                    continue
+                batch.add_image(image.post_id, image.media_index, from_stored(image))
+            remembered = {p for p, _ in batch.image_owner} - set(batch.image_works)
+            batch.image_works.update(history.works(remembered))
+        return batch
+
     def _best_copy(self, post: Post, hashes: list[int],
-                   images: list[tuple[int, tuple[ImageFeatures, ImageFeatures]]]) -> _Copy | None:
+                   images: list[tuple[int, tuple[ImageFeatures, ImageFeatures]]],
+                   history: History | None) -> _Copy | None:
         copies: list[_Copy] = []
+        since = _aware(post.created_at) - self._window
         if hashes:
-            shared = self._memory.shared_shingles(hashes) if self._memory is not None else {}
+            shared = history.shared_shingles(hashes, since=since) if history is not None else {}
+            # This batch's version of a post wins over the store's (the same post read again).
+            shared.update(self._batch.shared(hashes))
             mine = set(hashes)
-            for post_id, theirs in self._batch_shingles.items():
-                shared[post_id] = len(mine & theirs)
-            works = self._works({p for p, n in shared.items() if n})
+            works = self._works({p for p, n in shared.items() if n}, history)
             for post_id, count in shared.items():
                 work = works.get(post_id)
                 if work and work.shingles and self._eligible(post, work):
@@ -245,15 +274,16 @@ class RepostDetector(Detector):
                 if value >= self._opts.min_overlap:
                     copies.append(_Copy(work, "text", overlap=round(value, 3),
                                         credit_names=names))
-        if images and len(self._index):
-            works = self._image_works
-            allowed = {k for k, (p, _) in enumerate(self._image_owner)
+        batch = self._images(since, history) if images else None
+        if batch is not None and len(batch.index):
+            works = batch.image_works
+            allowed = {k for k, (p, _) in enumerate(batch.image_owner)
                        if p in works and self._eligible(post, works[p])}
             for media_index, item in images:
-                for match in self._index.match(item, allowed):
+                for match in batch.index.match(item, allowed):
                     if match.coverage < self._opts.min_coverage:
                         continue
-                    work = works[self._image_owner[match.key][0]]
+                    work = works[batch.image_owner[match.key][0]]
                     names = self._registered_works.get(work.post_id, (work, ()))[1]
                     copies.append(_Copy(work, "image", image=match, media_index=media_index,
                                         credit_names=names))
@@ -264,21 +294,31 @@ class RepostDetector(Detector):
                                           c.work.post_id))
 
     def _remember(self, post: Post, hashes: list[int],
-                  images: list[tuple[int, tuple[ImageFeatures, ImageFeatures]]]) -> None:
-        work = Work(post.doc_id, f"{post.platform}:{post.author.id}", post.author.handle,
+                  images: list[tuple[int, tuple[ImageFeatures, ImageFeatures]]],
+                  history: History | None) -> None:
+        work = Work(post.doc_id, work_author(post.platform, post.author.id), post.author.handle,
                     post.author.display_name, post.platform, _aware(post.created_at), post.url,
                     len(hashes))
-        known = self._memory.known(post.doc_id) if self._memory is not None else (
-            post.doc_id in self._batch_works)
-        if self._memory is not None:
-            self._memory.remember(work, hashes, [(i, f[0]) for i, f in images])
-        else:
-            self._batch_works[post.doc_id] = work
-            self._batch_shingles[post.doc_id] = set(hashes)
-        if not known and images:
+        batch = self._batch
+        batch.add(work, hashes)
+        if history is not None:
+            batch.records[post.doc_id] = RememberedWork(
+                work, tuple(hashes), tuple(stored(post.doc_id, i, f[0]) for i, f in images))
+        # A post read twice in one page (a page retried post by post) is not added twice: two
+        # entries of one picture would fail each other's ratio test.
+        if images and post.doc_id not in batch.image_works:
             for index, item in images:
-                self._add_image(post.doc_id, index, item[0])
-            self._image_works[post.doc_id] = work
+                batch.add_image(post.doc_id, index, item[0])
+            batch.image_works[post.doc_id] = work
+
+    # --- the work history (written by the runner once the store has the page) -------------
+
+    def history_update(self, posts: Sequence[Post], findings: Sequence[Finding]) -> HistoryUpdate:
+        """The works this page read that others could copy; the page's batch ends here."""
+        ids = {p.doc_id for p in posts}
+        records = [r for post_id, r in self._batch.records.items() if post_id in ids]
+        self._batch = Batch()
+        return HistoryUpdate(works=records)
 
     def _finding(self, post: Post, copy: _Copy) -> Finding | None:
         work = copy.work

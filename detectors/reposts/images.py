@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from detectors.common.image import ImageError, load_image
+from pipeline.core.works import WorkImage
 
 MAX_SIDE = 640
 FEATURES = 500
@@ -33,6 +34,19 @@ class ImageFeatures:
     points: np.ndarray  # (n, 2) float32, in the working size
     descriptors: np.ndarray  # (n, 32) uint8
     size: tuple[int, int]  # working (width, height)
+
+
+def stored(post_id: str, media_index: int, item: ImageFeatures) -> WorkImage:
+    """The features as the store keeps them (pipeline/core/works.py)."""
+    return WorkImage(post_id, media_index, item.size[0], item.size[1],
+                     item.points.astype(np.float32).tobytes(),
+                     item.descriptors.astype(np.uint8).tobytes())
+
+
+def from_stored(image: WorkImage) -> ImageFeatures:
+    return ImageFeatures(np.frombuffer(image.points, np.float32).reshape(-1, 2),
+                         np.frombuffer(image.descriptors, np.uint8).reshape(-1, 32),
+                         (image.width, image.height))
 
 
 @dataclass
@@ -146,4 +160,5 @@ class ImageIndex:
         return ImageMatch(key, int(inlier.sum()), round(coverage, 3), mirrored)
 
 
-__all__ = ["ImageError", "ImageFeatures", "ImageIndex", "ImageMatch", "features"]
+__all__ = ["ImageError", "ImageFeatures", "ImageIndex", "ImageMatch", "features", "from_stored",
+           "stored"]

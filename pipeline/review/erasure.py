@@ -1,9 +1,9 @@
 """Erasure of one person on request: everything the project keeps of them, everywhere.
 
-A data-subject erasure removes the person's posts, hits and account history from the store,
-their queued and sent notifications from the outbox, their quarantined items, the media and
-evidence images of their posts, the evidence packs and report files that show them, and their
-works in the reposted-work cache. The store it runs on must be the configured one: an erasure
+A data-subject erasure removes the person's posts, hits and the history detectors read (account
+history, and their works others could repost) from the store, their queued and sent
+notifications from the outbox, their quarantined items, the media and evidence images of their
+posts, and the evidence packs and report files that show them. The store it runs on must be the configured one: an erasure
 pointed at another store would delete nothing and look done. What is kept is a line in
 ``<data>/audit/erasures.jsonl``: when, by whom, what was removed (counts), and a keyed hash of
 the account, so a later question "was this person erased?" can be answered without the id.
@@ -43,16 +43,15 @@ class ErasureReport:
     store_documents: int = 0
     outbox_messages: int = 0
     quarantined_items: int = 0
-    repost_works: int = 0
     files: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """What was removed, in words (the person's id is not repeated)."""
         out = [
-            f"store: {self.store_documents} documents (posts, hits, audit, account history)",
+            f"store: {self.store_documents} documents (posts, hits, audit, account history, "
+            "works)",
             f"outbox: {self.outbox_messages} messages",
             f"quarantine: {self.quarantined_items} items",
-            f"reposted-work cache: {self.repost_works} works",
             f"files: {len(self.files)}",
         ]
         out.extend(f"  {path}" for path in self.files)
@@ -112,10 +111,6 @@ def erase_person(
         compact()
     report.outbox_messages = _erase_outbox(data / "outbox.sqlite", needles)
     report.quarantined_items = _erase_quarantine(data / "quarantine.sqlite", platform, ids)
-    from detectors.reposts.memory import forget_author
-
-    # The reposted-work detector's cache holds shingle hashes of the person's posts.
-    report.repost_works = sum(forget_author(data, platform, i) for i in sorted(ids))
     files |= _files_mentioning([data, *folders], needles, hits)
     for path in sorted(files):
         try:

@@ -1,5 +1,6 @@
 """The reposted-work detector: the demo's labelled reposts, a table of credited and uncredited
-copies, memory across runs, registered works, erasure."""
+copies, the store's work history across runs (both stores), the memory period, registered
+works, erasure."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from detectors.registry import build_detectors
-from detectors.reposts.memory import FILE_NAME, forget_author
 from pipeline.core.config import DetectorSettings
 from pipeline.core.jsonl import read_models
 from pipeline.core.models import Author, Post
@@ -41,14 +41,28 @@ def flagged(findings, threshold=0.5):
     return {f.post_id: f for f in findings if f.score >= threshold}
 
 
-def test_the_demos_labelled_reposts_are_found_and_no_benign_post(config):
+def run_page(found, store, posts):
+    """A page as the runner treats the detector: the store's history in, then (once the page is
+    stored) the page's history update written back. The ordering against the store's ack is
+    tested through the runner itself below."""
+    found.use_history(store)
+    findings = found.detect(posts)
+    store.record_history(found.history_update(posts, findings))
+    return findings
+
+
+def demo_posts():
+    return [p for name in ("posts", "harassment", "impersonation")
+            for p in read_models(SAMPLES / f"{name}.jsonl", Post)]
+
+
+def test_the_demos_labelled_reposts_are_found_and_no_benign_post(config, sqlite_store):
     labels = json.loads((SAMPLES / "expected_labels.json").read_text())
-    posts = [p for name in ("posts", "harassment", "impersonation")
-             for p in read_models(SAMPLES / f"{name}.jsonl", Post)]
+    posts = demo_posts()
     found = detector(config)
     findings = []
     for start in range(0, len(posts), 50):  # pages, as a run reads them
-        findings += found.detect(posts[start:start + 50])
+        findings += run_page(found, sqlite_store, posts[start:start + 50])
     hits = flagged(findings, config.detector("reposts").threshold)
     reposts = {k for k, v in labels.items() if "reposted_work" in v}
     assert set(hits) == reposts
@@ -86,17 +100,112 @@ def test_text_copies(config, copy, flagged_ids, why):
     assert set(flagged(findings)) == flagged_ids, why
 
 
-def test_the_original_may_come_in_an_earlier_run_and_a_rerun_adds_nothing(config):
+def test_pages_through_the_store_find_what_one_batch_finds(config, sqlite_store):
+    """The bench reads its posts as one batch; a run reads pages through the store's work
+    history. Both must give the same findings."""
+    posts = sorted(demo_posts(), key=lambda p: p.created_at)
+    alone = detector(config).detect(posts)
+    paged = detector(config)
+    findings = []
+    for start in range(0, len(posts), 20):
+        findings += run_page(paged, sqlite_store, posts[start:start + 20])
+    assert len(alone) >= 4
+    assert sorted(f.model_dump_json() for f in findings) == sorted(
+        f.model_dump_json() for f in alone)
+
+
+def test_the_original_may_come_in_an_earlier_run_and_a_rerun_adds_nothing(config, store):
     first = detector(config)
-    assert first.detect([post(1, POEM, handle="tomasz")]) == []
+    original = post(1, POEM, handle="tomasz")
+    picture = post(3, "Night sky from the roof", handle="jade", media=[PHOTO])
+    assert run_page(first, store, [original, picture]) == []
     copy = post(2, POEM + " Follow for more!", days=2)
-    later = detector(config)  # a new run: only the memory file links the two
-    findings = later.detect([copy])
-    assert [f.post_id for f in findings] == ["x:2"]
-    assert later.detect([copy])[0].model_dump() == findings[0].model_dump()
-    assert forget_author(config.data_path(), "x", "tomasz") == 1  # the factory's id is the handle
-    assert detector(config).detect([copy]) == []
-    assert (config.data_path() / "cache" / FILE_NAME).is_file()
+    claimed = post(4, "My shot of the stars last night", handle="other", days=2, media=[
+        SAMPLES / "images" / "photos" / "jade-night-sky-repost.jpg"])
+    later = detector(config)  # a new run, or another worker: only the store links the posts
+    findings = flagged(run_page(later, store, [copy, claimed]))
+    assert set(findings) == {"x:2", "x:4"}
+    assert findings["x:2"].evidence["original"]["post_id"] == "x:1"
+    assert findings["x:4"].evidence["original"]["author"] == "@jade"
+    assert findings["x:4"].evidence["coverage"] >= 0.5
+    again = flagged(run_page(later, store, [copy, claimed]))
+    assert {k: f.model_dump() for k, f in again.items()} == {
+        k: f.model_dump() for k, f in findings.items()}
+    assert store.erase_author("x", "tomasz") >= 1  # the factory's id is the handle
+    assert set(flagged(run_page(detector(config), store, [copy, claimed]))) == {"x:4"}
+    assert not (config.data_path() / "cache").exists()  # nothing beside the store
+
+
+def test_alone_each_batch_stands_by_itself(config, sqlite_store):
+    found = detector(config)
+    assert found.detect([post(1, POEM, handle="tomasz")]) == []
+    assert found.detect([post(2, POEM, days=1)]) == []  # no store: the original is gone
+    run_page(found, sqlite_store, [post(1, POEM, handle="tomasz")])
+    # Turned off, the work history is neither read nor written.
+    off = detector(config, memory=False)
+    assert run_page(off, sqlite_store, [post(2, POEM, days=1)]) == []
+    assert sqlite_store.works(["x:2"]) == {}
+    on = detector(config, memory=True)
+    assert set(flagged(run_page(on, sqlite_store, [post(2, POEM, days=1)]))) == {"x:2"}
+
+
+@pytest.mark.parametrize(("days", "found"), [(29, True), (31, False)])
+def test_an_original_counts_for_the_memory_period(config, sqlite_store, days, found):
+    run_page(detector(config, memory_days=30), sqlite_store, [post(1, POEM, handle="tomasz")])
+    later = detector(config, memory_days=30)
+    assert bool(flagged(run_page(later, sqlite_store, [post(2, POEM, days=days)]))) is found
+    # The same holds within one batch.
+    alone = detector(config, memory_days=30).detect([post(1, POEM, handle="tomasz"),
+                                                     post(2, POEM, days=days)])
+    assert bool(flagged(alone)) is found
+
+
+def test_works_are_recorded_only_after_the_store_acknowledged_the_page(
+    config, sqlite_store, monkeypatch
+):
+    from pipeline.policy.engine import Policy
+    from pipeline.run.runner import RunSummary, process_page
+    from pipeline.sources.base import Page
+    from pipeline.store.base import WriteResult
+
+    found = detector(config)
+    page = Page(posts=[post(1, POEM, handle="tomasz")])
+    with monkeypatch.context() as refused:
+        refused.setattr(sqlite_store, "upsert_posts",
+                        lambda posts: WriteResult(failed=[("x:1", "refused")]))
+        assert not process_page(page, store=sqlite_store, detectors=[found],
+                                policy=Policy(config), summary=RunSummary())
+    assert sqlite_store.works(["x:1"]) == {}
+    assert process_page(page, store=sqlite_store, detectors=[found], policy=Policy(config),
+                        summary=RunSummary())
+    assert sqlite_store.works(["x:1"])["x:1"].author == "x:tomasz"
+    copy = Page(posts=[post(2, POEM, days=1)])
+    summary = RunSummary()
+    assert process_page(copy, store=sqlite_store, detectors=[detector(config)],
+                        policy=Policy(config), summary=summary)
+    assert summary.findings
+
+
+def test_a_page_retried_post_by_post_still_finds_its_own_originals(config, sqlite_store):
+    from pipeline.policy.engine import Policy
+    from pipeline.run.runner import RunSummary, process_page
+    from pipeline.sources.base import Page
+
+    found = detector(config)
+    detect = found.detect
+
+    def fails_on_batches(posts):
+        if len(posts) > 1:
+            raise RuntimeError("a batch this detector cannot take")
+        return detect(posts)
+
+    found.detect = fails_on_batches  # the runner then reads the page post by post
+    summary = RunSummary()
+    page = Page(posts=[post(1, POEM, handle="tomasz"), post(2, POEM, days=1)])
+    assert process_page(page, store=sqlite_store, detectors=[found], policy=Policy(config),
+                        summary=summary)
+    assert sum(summary.findings.values()) == 1
+    assert set(sqlite_store.works(["x:1", "x:2"])) == {"x:1", "x:2"}
 
 
 def test_an_image_copy_needs_a_claim_or_a_registered_original(config, tmp_path: Path):
