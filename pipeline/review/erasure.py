@@ -3,10 +3,11 @@
 A data-subject erasure removes the person's posts, hits and the history detectors read (account
 history, and their works others could repost) from the store, their queued and sent
 notifications from the outbox, their quarantined items, the media and evidence images of their
-posts, and the evidence packs and report files that show them. The store it runs on must be the configured one: an erasure
-pointed at another store would delete nothing and look done. What is kept is a line in
-``<data>/audit/erasures.jsonl``: when, by whom, what was removed (counts), and a keyed hash of
-the account, so a later question "was this person erased?" can be answered without the id.
+posts, and the evidence packs and report files that show them. The store it runs on must be
+the configured one: an erasure pointed at another store would delete nothing and look done.
+What is kept is a line in ``<data>/audit/erasures.jsonl``: when, by whom, what was removed
+(counts), and a keyed hash of the account, so a later question "was this person erased?" can
+be answered without the id.
 
 `erase_person` is the one implementation; `crestwatch erase` and the Airflow task call it.
 """
