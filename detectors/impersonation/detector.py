@@ -47,12 +47,12 @@ from detectors.impersonation.names import (
     visible_letters,
 )
 from pipeline.core.history import (
-    EVIDENCE_POSTS,
     AccountHistory,
     AccountPost,
     HistoryUpdate,
     OfficialPost,
     account_subject,
+    seen_with,
 )
 from pipeline.core.models import Author, Category, Finding, Post
 
@@ -393,7 +393,10 @@ class ImpersonationDetector(Detector, UsesHistory):
         latest = posts[-1]
         author = latest.author
         subject = account_subject(platform, author_id)
-        first, last, count, evidence_posts = self._seen(subject, posts)
+        seen = seen_with(self._history(), subject,
+                         [(p.doc_id, _aware(p.created_at)) for p in posts])
+        first, last, count, evidence_posts = (seen.first_seen, seen.last_seen, seen.posts,
+                                              seen.evidence_posts)
 
         counted = verdict.counted() + [s for s in verdict.signals if s.key == "parody"]
         labels = sorted({s.key for s in counted})
@@ -457,24 +460,6 @@ class ImpersonationDetector(Detector, UsesHistory):
                            | ({"pushes_link"} if pushes else set())),
             subject=subject,
         )
-
-    def _seen(self, subject: str, posts: list[Post]) -> tuple[datetime, datetime, int, list[str]]:
-        """First and last seen, posts seen and the newest post ids: this batch (oldest first)
-        together with what earlier runs recorded in the store's account history."""
-        first, last = _aware(posts[0].created_at), _aware(posts[-1].created_at)
-        newest = [p.doc_id for p in reversed(posts)]
-        history = self._history()
-        seen = history.accounts_seen([subject]).get(subject) if history else None
-        if seen is None or history is None:
-            return first, last, len(posts), newest[:EVIDENCE_POSTS]
-        recorded = history.recorded_posts(subject, newest)
-        new = [p for p in newest if p not in recorded]
-        evidence = list(dict.fromkeys(
-            new + seen.evidence_posts if last >= _aware(seen.last_seen)
-            else seen.evidence_posts + new
-        ))
-        return (min(first, _aware(seen.first_seen)), max(last, _aware(seen.last_seen)),
-                seen.posts + len(new), evidence[:EVIDENCE_POSTS])
 
     # --- the account history (written by the runner once the store has the page) ---------
 

@@ -26,7 +26,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from detectors.base import Detector, DetectorOptions, RendersEvidence
+from detectors.base import Detector, DetectorOptions, RendersEvidence, UsesHistory
 from detectors.common.image import ImageError, load_image
 from detectors.logo.match import (
     SIFT_CONTRAST,
@@ -37,6 +37,7 @@ from detectors.logo.match import (
     feature_key,
 )
 from detectors.logo.references import ReferenceError, ReferenceLogo, load_reference
+from pipeline.core.history import AccountPost, HistoryUpdate, account_subject, seen_with, utc
 from pipeline.core.models import Category, Finding, Media, Post
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,6 @@ class ImageResult:
     media_index: int
     path: str
     matches: list[LogoMatch]
-    image: np.ndarray | None = None  # the searched pixels, kept for the evidence image
     scale: float = 1.0  # searched pixels per original pixel
     error: str | None = None
 
@@ -81,7 +81,7 @@ class LogoOptions(DetectorOptions):
     evidence_base_url: str | None = None  # default: file:// URLs
 
 
-class LogoDetector(Detector, RendersEvidence):
+class LogoDetector(Detector, RendersEvidence, UsesHistory):
     name = "logo"
     categories = (Category.logo_misuse,)
     Options = LogoOptions
@@ -195,10 +195,12 @@ class LogoDetector(Detector, RendersEvidence):
             reason = f" ({media.error})" if media.error else ""
             return ImageResult(index, "", [], error=f"{where}: no local file{reason}; skipped")
         try:
-            matches, image, scale = self.search_image(media.path)
+            # The pixels are not kept: the evidence picture, drawn only for an admitted hit,
+            # reads the image again, so a page's images are not all held until then.
+            matches, _, scale = self.search_image(media.path)
         except ImageError as exc:
             return ImageResult(index, media.path, [], error=f"{where}: {exc}")
-        return ImageResult(index, media.path, matches, image, scale)
+        return ImageResult(index, media.path, matches, scale)
 
     # ---- judging posts ----------------------------------------------------------------------
 
@@ -232,8 +234,50 @@ class LogoDetector(Detector, RendersEvidence):
                 per_post.setdefault(post.doc_id, []).append(result)
         # Every logo found is reported; whether the author may use it is the policy's call
         # (the `logo_permitted` signal suppresses it), so eval and the summary see it too.
-        return [self._finding(post, per_post[post.doc_id]) for post in posts
-                if post.doc_id in per_post]
+        findings = [self._finding(post, per_post[post.doc_id]) for post in posts
+                    if post.doc_id in per_post]
+        return self._one_per_avatar(findings, posts)
+
+    def _one_per_avatar(self, findings: list[Finding], posts: Sequence[Post]) -> list[Finding]:
+        """A logo worn as an avatar is one hit per account, like impersonation, listing the
+        posts seen with it (this page and, through the store's history, earlier runs): the
+        brand team asks one account to change its picture, not one post at a time."""
+        by_id = {p.doc_id: p for p in posts}
+        kept: list[Finding] = []
+        worn: dict[str, list[tuple[Finding, Post]]] = {}
+        for finding in findings:
+            post = by_id[finding.post_id]
+            if finding.evidence.get("media_index") == -1:
+                subject = account_subject(post.platform, post.author.id, "avatar-logo")
+                worn.setdefault(subject, []).append((finding, post))
+            else:
+                kept.append(finding)
+        for subject, group in worn.items():
+            group.sort(key=lambda pair: (utc(pair[1].created_at), pair[1].id))
+            finding, latest = group[-1]
+            seen = seen_with(self.history, subject,
+                             [(p.doc_id, utc(p.created_at)) for _, p in group])
+            finding.subject = subject
+            finding.evidence.update({
+                "avatar_posts": seen.evidence_posts,
+                "posts_seen": seen.posts,
+                "first_seen": seen.first_seen.isoformat(),
+                "last_seen": seen.last_seen.isoformat(),
+            })
+            handle = latest.author.handle.lstrip("@")
+            finding.explanation = finding.explanation.replace(
+                "The author's avatar:",
+                f"The avatar of @{handle} ({seen.posts} post(s) seen with it):", 1)
+            kept.append(finding)
+        return kept
+
+    def history_update(self, posts: Sequence[Post], findings: Sequence[Finding]) -> HistoryUpdate:
+        """The posts seen wearing a logo avatar, so later runs count them into the same hit."""
+        subjects = {f.subject for f in findings if f.detector == self.name and f.subject}
+        return HistoryUpdate(account_posts=[
+            AccountPost(subject, p.doc_id, utc(p.created_at)) for p in posts
+            if (subject := account_subject(p.platform, p.author.id, "avatar-logo")) in subjects
+        ])
 
     def _names_to_resemble(self) -> list[str]:
         names = [*self.config.organisation.all_names(), *self.config.organisation.hashtags]

@@ -19,7 +19,7 @@ it themselves.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -29,9 +29,21 @@ EVIDENCE_POSTS = 10  # the newest post ids an account's hit lists
 OFFICIAL_POSTS_KEPT = 5000  # fingerprints of official posts kept, newest first
 
 
-def account_subject(platform: str, author_id: str) -> str:
-    """The hit subject of one account: every finding about it shares one hit."""
-    return f"account:{platform}:{author_id}"
+# Hits about an account rather than a post, each kind with its own history: the account as a
+# possible impersonator, and the account wearing a logo as its avatar.
+SUBJECT_KINDS = ("account", "avatar-logo")
+
+
+def account_subject(platform: str, author_id: str, kind: str = "account") -> str:
+    """The hit subject of one account: every finding of that kind about it shares one hit."""
+    if kind not in SUBJECT_KINDS:
+        raise ValueError(f"unknown account subject kind {kind!r}")
+    return f"{kind}:{platform}:{author_id}"
+
+
+def account_subjects(platform: str, author_id: str) -> list[str]:
+    """Every subject one person's account history may be kept under (erasure reaches all)."""
+    return [account_subject(platform, author_id, kind) for kind in SUBJECT_KINDS]
 
 
 @dataclass(frozen=True)
@@ -94,3 +106,24 @@ class History(AccountHistory, WorkHistory):
 
 def utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def seen_with(
+    history: AccountHistory | None, subject: str, posts: Sequence[tuple[str, datetime]]
+) -> AccountSeen:
+    """What is known of `subject` once this page's `posts` ((post id, posted at), oldest first)
+    join what earlier runs recorded: first and last seen, posts seen (a post recorded before is
+    not counted twice) and the newest post ids. Without a history, the page alone."""
+    first, last = utc(posts[0][1]), utc(posts[-1][1])
+    newest = [post_id for post_id, _ in reversed(posts)]
+    seen = history.accounts_seen([subject]).get(subject) if history is not None else None
+    if seen is None or history is None:
+        return AccountSeen(first, last, len(posts), newest[:EVIDENCE_POSTS])
+    recorded = history.recorded_posts(subject, newest)
+    new = [p for p in newest if p not in recorded]
+    # The page may be older than what was recorded (a backfill): newest ids stay first.
+    evidence = list(dict.fromkeys(
+        new + seen.evidence_posts if last >= utc(seen.last_seen) else seen.evidence_posts + new
+    ))
+    return AccountSeen(min(first, utc(seen.first_seen)), max(last, utc(seen.last_seen)),
+                       seen.posts + len(new), evidence[:EVIDENCE_POSTS])

@@ -24,7 +24,7 @@ from pipeline.core.history import (
     OFFICIAL_POSTS_KEPT,
     AccountSeen,
     HistoryUpdate,
-    account_subject,
+    account_subjects,
     utc,
 )
 from pipeline.core.models import AuditEntry, Hit, Post, utcnow
@@ -286,7 +286,7 @@ class ElasticsearchStore(Store):
         ]
         if hit_ids:
             self._delete_by({"terms": {"hit_id": hit_ids}}, ("audit",))
-        subject = {"term": {"subject": account_subject(platform, author_id)}}
+        subject = {"terms": {"subject": account_subjects(platform, author_id)}}
         return (
             self._delete_by(self._author_query(platform, author_id, "author_id"), ("hits",))
             + self._delete_by(self._author_query(platform, author_id, "author.id"), ("posts",))

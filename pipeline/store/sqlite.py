@@ -15,7 +15,7 @@ from pipeline.core.history import (
     OFFICIAL_POSTS_KEPT,
     AccountSeen,
     HistoryUpdate,
-    account_subject,
+    account_subjects,
 )
 from pipeline.core.models import AuditEntry, Hit, Post, utcnow
 from pipeline.core.works import SHARED_WORKS, Work, WorkImage, work_author
@@ -280,10 +280,11 @@ class SQLiteStore(Store):
             posts = self._db.execute(
                 "DELETE FROM posts WHERE platform = ? AND author_id = ?", (platform, author_id)
             ).rowcount
-            history = self._db.execute(
-                "DELETE FROM account_posts WHERE subject = ?",
-                (account_subject(platform, author_id),),
-            ).rowcount
+            history = sum(
+                self._db.execute("DELETE FROM account_posts WHERE subject = ?",
+                                 (subject,)).rowcount
+                for subject in account_subjects(platform, author_id)
+            )
             history += self._delete_works(
                 "SELECT post_id FROM works WHERE author = ?", (work_author(platform, author_id),)
             )

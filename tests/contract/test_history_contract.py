@@ -43,6 +43,14 @@ def test_official_posts_are_found_by_fingerprint(store):
     assert store.official_copies(["f" * 40, "0" * 40]) == {"f" * 40: ("x:1", "@QMUL")}
 
 
+def test_erasure_reaches_every_kind_of_account_subject(store):
+    avatar = account_subject("x", "a1", "avatar-logo")
+    other = account_subject("x", "a9", "avatar-logo")
+    store.record_history(HistoryUpdate(posts(avatar, range(1, 3)) + posts(other, range(5, 6))))
+    store.erase_author("x", "a1")
+    assert store.accounts_seen([avatar, other]).keys() == {other}
+
+
 def test_erasure_and_retention_reach_the_history(store):
     store.record_history(HistoryUpdate(
         posts(SUBJECT, range(1, 3)) + posts(account_subject("x", "a2"), range(100, 102)),

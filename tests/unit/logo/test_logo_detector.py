@@ -194,7 +194,8 @@ def test_the_logo_as_avatar_is_exact_reuse(
     assert finding.evidence["method"] == "phash"
     assert finding.evidence["media_index"] == -1
     assert severity is Severity.high
-    assert finding.explanation.startswith("The author's avatar: the whole image is")
+    assert finding.explanation.startswith(
+        "The avatar of @randomfan (1 post(s) seen with it): the whole image is")
 
 
 def test_a_logo_hit_round_trips_through_the_store(
@@ -246,3 +247,42 @@ def test_the_runner_draws_evidence_only_for_admitted_hits(
     (dropped, _), = screened.suppressed
     assert "image_path" not in dropped.evidence
     assert len(list((logo_config.data_path() / "evidence").rglob("*.png"))) == 1
+
+
+def _avatar_post(n: int, image: Path, *, author_id: str = "42") -> Post:
+    author = Author(id=author_id, handle="uni_fan_page", display_name="A fan",
+                    avatar_url=f"https://pbs.example/avatar-{author_id}.jpg",
+                    avatar_path=str(image))
+    return make_post(n, author=author, media=[])
+
+
+def test_a_logo_avatar_is_one_hit_per_account_listing_its_posts(
+    detector: LogoDetector, logo_image: Path
+) -> None:
+    posts = [_avatar_post(n, logo_image) for n in (1, 2, 3)] + [
+        _avatar_post(4, logo_image, author_id="77")]
+    found = detector.detect(posts)
+    assert sorted(f.subject or "" for f in found) == ["avatar-logo:x:42", "avatar-logo:x:77"]
+    (worn,) = [f for f in found if f.subject == "avatar-logo:x:42"]
+    assert worn.post_id == posts[2].doc_id  # the newest post carries the hit
+    assert worn.evidence["posts_seen"] == 3
+    assert worn.evidence["avatar_posts"] == [p.doc_id for p in reversed(posts[:3])]
+    assert worn.explanation.startswith("The avatar of @uni_fan_page (3 post(s) seen with it)")
+    assert len({f.hit_id for f in found}) == 2
+
+
+def test_later_runs_add_their_posts_to_the_same_avatar_hit(
+    detector: LogoDetector, logo_image: Path, sqlite_store: object
+) -> None:
+    from pipeline.run.runner import record_history
+
+    detector.use_history(sqlite_store)  # type: ignore[arg-type]
+    first_page = [_avatar_post(1, logo_image), _avatar_post(2, logo_image)]
+    (first,) = detector.detect(first_page)
+    record_history(sqlite_store, [detector], first_page, [first])  # type: ignore[arg-type]
+    again = detector.detect(first_page)  # a rerun of the same page counts nothing twice
+    assert again[0].evidence["posts_seen"] == 2
+    (later,) = detector.detect([_avatar_post(3, logo_image)])
+    assert later.hit_id == first.hit_id
+    assert later.evidence["posts_seen"] == 3
+    assert later.evidence["avatar_posts"][:1] == ["x:3"]
