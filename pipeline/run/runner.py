@@ -222,6 +222,8 @@ def run_source(
     quarantine: Quarantine | None = None,
 ) -> None:
     pages = 0
+    checkpoint: str | None = None
+    page: Page | None = None  # the page being written, until its checkpoint is saved
     try:
         checkpoint = None if from_start else store.get_checkpoint(source.name)
         for page in source.pages(checkpoint):
@@ -237,17 +239,35 @@ def run_source(
                 return
             if page.checkpoint is not None:
                 store.set_checkpoint(source.name, page.checkpoint)
+                checkpoint = page.checkpoint
+            page = None
     except SourceStopped as exc:
         summary.errors.append(f"{source.name}: {exc}")
         summary.sources[source.name] = f"stopped after {pages} pages: {exc}"
         return
     except StoreError as exc:
         # The store is down or went away mid-write: this page's checkpoint was not saved, so
-        # the next run reads it again.
-        summary.errors.append(f"{source.name}: {exc}")
+        # the next run reads it again. The error names the posts that wait for that run, so an
+        # operator can tell what is missing until then.
+        error = f"{source.name}: {exc}"
+        if page is not None:
+            error += f"; {unacknowledged(page, pages)}, the checkpoint stays at " + (
+                repr(checkpoint) if checkpoint is not None else "the start"
+            ) + ": the next run reads them again"
+        summary.errors.append(error)
         summary.sources[source.name] = f"stopped at page {max(pages, 1)}: {exc}"
         return
     summary.sources[source.name] = f"ok, {pages} pages"
+
+
+def unacknowledged(page: Page, number: int, shown: int = 3) -> str:
+    """The posts of a page the store did not acknowledge, by id (the first and last few)."""
+    ids = list(dict.fromkeys(p.doc_id for p in page.posts))
+    if len(ids) <= 2 * shown:
+        named = ", ".join(ids)
+    else:
+        named = f"{', '.join(ids[:shown])} ... {', '.join(ids[-shown:])}"
+    return f"page {number} not acknowledged ({len(ids)} posts: {named})"
 
 
 def run_pass(

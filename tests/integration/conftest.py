@@ -4,6 +4,9 @@ middle of a write.
 
 CRESTWATCH_TEST_ES_CLUSTER_URLS (comma-separated node URLs) selects a running cluster; without
 it the first test that asks starts one on ports 9301-9303 and the session stops it at the end.
+The script's variables choose another name and other ports (CRESTWATCH_ES_CLUSTER,
+CRESTWATCH_ES_CLUSTER_HTTP_PORT, CRESTWATCH_ES_CLUSTER_TRANSPORT_PORT), so two runs on one
+machine never meet.
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ from pipeline.core.paths import PROJECT_ROOT
 CLUSTER_SCRIPT = PROJECT_ROOT / "scripts" / "elasticsearch-cluster.sh"
 
 
-def cluster_script(*args: str, timeout: float = 420) -> str:
-    """Run scripts/elasticsearch-cluster.sh; its last line of output."""
+def cluster_script(*args: str, timeout: float = 420, env: dict[str, str] | None = None) -> str:
+    """Run scripts/elasticsearch-cluster.sh; its last line of output. `env` overrides variables
+    (CRESTWATCH_ES_CLUSTER*) for a cluster other than the session's."""
     result = subprocess.run(["bash", str(CLUSTER_SCRIPT), *args], capture_output=True,
-                            text=True, timeout=timeout)
+                            text=True, timeout=timeout,
+                            env={**os.environ, **env} if env else None)
     if result.returncode != 0:
         raise RuntimeError(f"elasticsearch-cluster.sh {' '.join(args)} failed:\n{result.stderr}")
     lines = result.stdout.strip().splitlines()
