@@ -23,6 +23,8 @@ from typing import Any
 
 from pipeline.core.jsonl import LineError
 from pipeline.core.models import Post
+from pipeline.store.base import StoreError
+from pipeline.store.sqlite import writing
 
 log = logging.getLogger(__name__)
 
@@ -116,11 +118,19 @@ class Quarantine:
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
         self._lock = threading.Lock()
-        with self._lock, self._db:
-            self._db.executescript(_SCHEMA)
+        # A full data volume (or any write the file refuses) is a StoreError, as in the store:
+        # an item that cannot be held must stop its source before the checkpoint moves past it.
+        with writing(self.path, "opening it", what="quarantine"):
+            self._db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+        try:
+            with writing(self.path, "opening it", what="quarantine"):
+                self._db.execute("PRAGMA journal_mode=WAL")
+                with self._lock, self._db:
+                    self._db.executescript(_SCHEMA)
+        except StoreError:
+            self._db.close()
+            raise
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> Quarantine:
@@ -141,7 +151,7 @@ class Quarantine:
             raise ValueError(f"quarantine stage must be one of {', '.join(STAGES)}")
         now = _now()
         log.warning("quarantined %s", item)
-        with self._lock, self._db:
+        with writing(self.path, "holding an item", what="quarantine"), self._lock, self._db:
             self._db.execute(
                 "INSERT INTO quarantine (source, location, stage, field, reason, raw_kind, raw,"
                 " first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"

@@ -36,5 +36,9 @@ def open_store(
         store = ElasticsearchStore(client, prefix=config.store.index_prefix)
     else:
         raise StoreError(f"unknown store backend {backend!r} (sqlite or elasticsearch)")
-    store.setup()
+    try:
+        store.setup()
+    except BaseException:
+        store.close()  # a store that cannot be set up leaves no file or connection open
+        raise
     return store

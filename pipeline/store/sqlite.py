@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from pipeline.core.works import SHARED_WORKS, Work, WorkImage, work_author
 from pipeline.store.base import (
     HitQuery,
     Store,
+    StoreError,
     UnknownHit,
     WriteResult,
     apply_review_changes,
@@ -123,6 +126,34 @@ CREATE TABLE IF NOT EXISTS work_images (
 
 _WORK_TABLES = ("works", "work_shingles", "work_images")
 
+
+@contextmanager
+def writing(path: Path, doing: str, *, what: str = "SQLite store") -> Iterator[None]:
+    """A write the file cannot take (its volume full, an I/O error, a lock held past the busy
+    wait) is one StoreError naming the file, the reason and the free space: the runner stops the
+    source with its checkpoint where it was, instead of a traceback. The transaction was rolled
+    back, so nothing of it is half written."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        message = f"{what} {path} cannot write while {doing}: {exc}"
+        try:
+            free = shutil.disk_usage(path.parent).free
+            message += f" ({_size(free)} free on the volume holding {path.parent})"
+        except OSError:
+            pass
+        raise StoreError(message) from None
+
+
+def _size(count: int) -> str:
+    value, unit = float(count), "B"
+    for bigger in ("KiB", "MiB", "GiB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, bigger
+    return f"{count} B" if unit == "B" else f"{value:.1f} {unit}"
+
+
 # Times are stored as UTC ISO strings so that text order is time order.
 def _ts(value: datetime) -> str:
     from datetime import UTC
@@ -142,21 +173,30 @@ class SQLiteStore(Store):
             private_file(self.path)
         # A pass and a reviewer are two connections to one file: a writer waits for the
         # other's transaction (up to 30 s) rather than failing at once.
-        self._db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        # Deleted rows are overwritten, not left in free pages (erasure, retention).
-        self._db.execute("PRAGMA secure_delete=ON")
+        with self._writing("opening it"):
+            self._db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+        try:
+            with self._writing("opening it"):
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                # Deleted rows are overwritten, not left in free pages (erasure, retention).
+                self._db.execute("PRAGMA secure_delete=ON")
+        except StoreError:
+            self._db.close()  # nothing left open on a volume an operator must clean up
+            raise
         self._lock = threading.Lock()
+
+    def _writing(self, doing: str) -> AbstractContextManager[None]:
+        return writing(self.path, doing)
 
     def compact(self) -> None:
         """Fold the write-ahead log into the file and truncate it, so rows an erasure deleted
         survive in neither."""
-        with self._lock:
+        with self._writing("compacting it"), self._lock:
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def setup(self) -> None:
-        with self._lock, self._db:
+        with self._writing("setting up its tables"), self._lock, self._db:
             self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
@@ -169,7 +209,7 @@ class SQLiteStore(Store):
             (p.doc_id, p.platform, p.author.id, _ts(p.created_at), p.model_dump_json())
             for p in posts
         ]
-        with self._lock, self._db:
+        with self._writing("storing posts"), self._lock, self._db:
             before = self._db.total_changes
             self._db.executemany(
                 "INSERT INTO posts VALUES (?, ?, ?, ?, ?) ON CONFLICT(doc_id) DO NOTHING", rows)
@@ -195,7 +235,7 @@ class SQLiteStore(Store):
         return result
 
     def _upsert_hit_batch(self, hits: list[Hit]) -> WriteResult:
-        with self._lock, self._db:
+        with self._writing("storing hits"), self._lock, self._db:
             # Read and write in one write transaction: a reviewer's change committed between
             # the read and the write would otherwise be overwritten with the old review state.
             self._db.execute("BEGIN IMMEDIATE")
@@ -246,7 +286,7 @@ class SQLiteStore(Store):
         return updated
 
     def set_checkpoint(self, source: str, value: str) -> None:
-        with self._lock, self._db:
+        with self._writing("saving a checkpoint"), self._lock, self._db:
             self._db.execute(
                 "INSERT INTO checkpoints VALUES (?, ?, ?) ON CONFLICT(source) DO UPDATE SET "
                 "value=excluded.value, updated_at=excluded.updated_at",
@@ -319,7 +359,7 @@ class SQLiteStore(Store):
     # -- history (pipeline/core/history.py) --------------------------------------------------
 
     def record_history(self, update: HistoryUpdate) -> None:
-        with self._lock, self._db:
+        with self._writing("recording account history"), self._lock, self._db:
             self._db.executemany(
                 "INSERT OR IGNORE INTO account_posts VALUES (?, ?, ?)",
                 [(p.subject, p.post_id, _ts(p.posted_at)) for p in update.account_posts],

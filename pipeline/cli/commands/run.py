@@ -78,9 +78,10 @@ def run(
         try:
             target = open_store(cfg, backend=store, url=es_url,
                                 sqlite_path=data / "crestwatch.sqlite")
+            quarantine = Quarantine.in_data_dir(data)
         except StoreError as exc:
             raise fail(str(exc)) from None
-        with target, Quarantine.in_data_dir(data) as held:
+        with target, quarantine as held:
             summary = run_pass(
                 work.sources,
                 store=target,
