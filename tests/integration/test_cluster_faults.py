@@ -2,8 +2,10 @@
 
 A backfill of a few thousand posts from a JSONL file goes through the CLI into Elasticsearch;
 while the bulk write of one page is in flight, a node's server process gets SIGKILL (a crash,
-no shutdown). The kill is triggered from inside the run, at a chosen bulk request, so it lands
-in the middle of the write every time instead of when a poller happens to look.
+no shutdown). The kill is triggered from inside the run, as a chosen bulk request leaves for
+the victim, so it lands in the middle of the write every time instead of when a poller happens
+to look (on the development machine the node dies holding the request: the client sees the
+connection reset, not refused).
 
 - Three-node cluster (tests/integration/conftest.py): the node holding the posts index's
   primary dies; the client retries on the other nodes, the replica is promoted, the run ends
@@ -84,28 +86,46 @@ def write_backfill(folder: Path, *, prefix: str, es_url: str) -> tuple[Path, set
 
 
 @dataclass
+class NodeRequest:
+    node: str  # the node's URL
+    target: str  # path and query, e.g. /_bulk
+    error: str | None = None  # the exception's type name, when the node gave no answer
+    detail: str = ""  # and its message (connection refused, or reset mid-request)
+    killed_its_node: bool = False  # the request during which its node was SIGKILLed
+
+
+@dataclass
 class Run:
     """What one `crestwatch run` did: its exit code, output and summary, the checkpoints the
-    store acknowledged, and when the node died relative to the bulk request that triggered it."""
+    store acknowledged, every request as each node saw it, and when the node died relative to
+    the bulk call that triggered it."""
     exit_code: int
     output: str
     summary: RunSummary
     checkpoints: list[str] = field(default_factory=list)
+    requests: list[NodeRequest] = field(default_factory=list)
     bulks: int = 0
     killed_at: float | None = None
     trigger_returned_at: float | None = None
 
 
 def crestwatch_run(monkeypatch: pytest.MonkeyPatch, config: Path, es_url: str, *,
-                   kill: Callable[[], None] | None = None) -> Run:
-    """`crestwatch run` in this process; with `kill`, it is called from a thread as bulk request
-    KILL_AT_BULK starts, so the node dies while that request is in flight."""
+                   kill: Callable[[], None] | None = None, victim: str = "") -> Run:
+    """`crestwatch run` in this process. With `kill`: bulk call KILL_AT_BULK is sent to the node
+    at `victim` (as round robin would, some time), and `kill` runs from a thread as that request
+    leaves, so the node dies while it is in flight; whatever the node does with it, the client
+    must get an answer for that bulk from another node or fail the run."""
+    from elastic_transport import NodePool, Urllib3HttpNode
+
     summaries: list[RunSummary] = []
     acknowledged: list[str] = []
-    state: dict[str, Any] = {"bulks": 0, "killed_at": None, "returned_at": None}
+    requests: list[NodeRequest] = []
+    state: dict[str, Any] = {"bulks": 0, "route": False, "killed_at": None, "returned_at": None}
     real_run_pass = runner.run_pass
     real_bulk = ElasticsearchStore._bulk_results
     real_checkpoint = ElasticsearchStore.set_checkpoint
+    real_get = NodePool.get
+    real_request = Urllib3HttpNode.perform_request
 
     def run_pass(*args: Any, **kwargs: Any) -> RunSummary:
         summary = real_run_pass(*args, **kwargs)
@@ -116,18 +136,42 @@ def crestwatch_run(monkeypatch: pytest.MonkeyPatch, config: Path, es_url: str, *
         state["bulks"] += 1
         if kill is None or state["bulks"] != KILL_AT_BULK:
             return real_bulk(self, actions)
-
-        def killer() -> None:
-            kill()
-            state["killed_at"] = time.monotonic()
-
-        thread = threading.Thread(target=killer)
-        thread.start()
+        state["route"] = True
         try:
             return real_bulk(self, actions)
         finally:
             state["returned_at"] = time.monotonic()
-            thread.join()
+
+    def get(self: NodePool) -> Any:
+        if state["route"]:
+            for node in self.all():
+                if str(node.base_url) == victim:
+                    return node
+        return real_get(self)
+
+    def killer() -> None:
+        assert kill is not None
+        kill()
+        state["killed_at"] = time.monotonic()
+
+    def node_request(self: Urllib3HttpNode, method: str, target: str, *args: Any,
+                     **kwargs: Any) -> Any:
+        entry = NodeRequest(str(self.base_url), target)
+        requests.append(entry)
+        thread = None
+        if state["route"]:
+            state["route"] = False  # only the first try goes to the victim
+            entry.killed_its_node = True
+            thread = threading.Thread(target=killer)
+            thread.start()
+        try:
+            return real_request(self, method, target, *args, **kwargs)
+        except Exception as exc:
+            entry.error, entry.detail = type(exc).__name__, str(exc)[:300]
+            raise
+        finally:
+            if thread is not None:
+                thread.join()
 
     def set_checkpoint(self: ElasticsearchStore, source: str, value: str) -> None:
         real_checkpoint(self, source, value)
@@ -137,13 +181,15 @@ def crestwatch_run(monkeypatch: pytest.MonkeyPatch, config: Path, es_url: str, *
         patch.setattr(runner, "run_pass", run_pass)
         patch.setattr(ElasticsearchStore, "_bulk_results", bulk)
         patch.setattr(ElasticsearchStore, "set_checkpoint", set_checkpoint)
+        patch.setattr(NodePool, "get", get)
+        patch.setattr(Urllib3HttpNode, "perform_request", node_request)
         result = CliRunner().invoke(app, ["run", "-c", str(config), "--store", "elasticsearch",
                                           "--es-url", es_url])
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     assert len(summaries) == 1, result.output
-    return Run(result.exit_code, result.output, summaries[0], acknowledged, state["bulks"],
-               state["killed_at"], state["returned_at"])
+    return Run(result.exit_code, result.output, summaries[0], acknowledged, requests,
+               state["bulks"], state["killed_at"], state["returned_at"])
 
 
 def stored(client: Any, prefix: str) -> tuple[list[str], list[str], str | None]:
@@ -191,11 +237,23 @@ def test_a_node_killed_mid_bulk_loses_nothing_and_doubles_nothing(
     victim = primary_node(cluster_client, f"{es_prefix}-posts")
     number = victim.rpartition("-")[2]
     pid = int(cluster_script("pid", number, timeout=60))
+    victim_url = es_cluster_urls[int(number) - 1]
     try:
-        run = crestwatch_run(monkeypatch, config, es_url, kill=lambda: sigkill(pid))
+        run = crestwatch_run(monkeypatch, config, es_url, kill=lambda: sigkill(pid),
+                             victim=victim_url)
         assert run.killed_at is not None and run.trigger_returned_at is not None
-        # The bulk request that triggered the kill was still unanswered when the node died.
+        # The bulk call that triggered the kill was still unanswered when the node died.
         assert run.trigger_returned_at > run.killed_at
+        # Its request to the victim got no answer; the client sent it again, to another node,
+        # which answered; nothing else went to the dead node unanswered but a few more tries.
+        [trigger] = [i for i, r in enumerate(run.requests) if r.killed_its_node]
+        sent, retried = run.requests[trigger], run.requests[trigger + 1]
+        assert (sent.node, sent.error) == (victim_url, "ConnectionError"), sent
+        assert retried.target == sent.target and sent.target.startswith("/_bulk")
+        assert retried.node != victim_url and retried.error is None
+        later = run.requests[trigger + 1:]
+        assert all(r.error in (None, "ConnectionError") for r in later)
+        assert all(r.node == victim_url for r in later if r.error)
         assert run.exit_code == 0, run.output
         assert run.summary.errors == [] and run.summary.quarantined == 0, run.output
         assert run.summary.posts_read == POSTS and run.summary.posts_stored == POSTS
@@ -254,9 +312,12 @@ def test_the_only_node_killed_mid_run_stops_the_run_and_the_rerun_completes(
     pid = int(cluster_script("pid", "1", timeout=60, env=env))
     client = Elasticsearch(lone_node, request_timeout=60)
     try:
-        run = crestwatch_run(monkeypatch, config, lone_node, kill=lambda: sigkill(pid))
+        run = crestwatch_run(monkeypatch, config, lone_node, kill=lambda: sigkill(pid),
+                             victim=lone_node)
         assert run.killed_at is not None and run.trigger_returned_at is not None
         assert run.trigger_returned_at > run.killed_at
+        [trigger] = [r for r in run.requests if r.killed_its_node]
+        assert trigger.target.startswith("/_bulk") and trigger.error == "ConnectionError", trigger
         assert run.exit_code == 1
         acknowledged = [str(n) for n in range(PAGE, PAGE * (KILL_AT_BULK // 2) + 1, PAGE)]
         assert run.checkpoints == acknowledged  # five pages, then the write that failed
