@@ -251,9 +251,12 @@ def run_source(
         # operator can tell what is missing until then.
         error = f"{source.name}: {exc}"
         if page is not None:
-            error += f"; {unacknowledged(page, pages)}, the checkpoint stays at " + (
-                repr(checkpoint) if checkpoint is not None else "the start"
-            ) + ": the next run reads them again"
+            if checkpoint is not None:
+                stays = f"at {checkpoint!r}"
+            else:  # a replay from the start leaves a saved checkpoint as it was
+                stays = "where it was" if from_start else "at the start"
+            error += (f"; {unacknowledged(page, pages)}, the checkpoint stays {stays}: "
+                      "the next run reads them again")
         summary.errors.append(error)
         summary.sources[source.name] = f"stopped at page {max(pages, 1)}: {exc}"
         return

@@ -47,10 +47,11 @@ def test_a_store_gone_mid_run_stops_the_source_with_one_line(tmp_path, config):
     assert not summary.ok
     assert all("\n" not in e and "unreachable while" in e for e in summary.errors)
     assert summary.sources["jsonl:posts.jsonl"].startswith("stopped at page 1")
-    # The error names the posts that wait for the next run, and where that run starts.
+    # The error names the posts that wait for the next run, and the checkpoint: a replay from
+    # the start leaves a saved one as it was.
     [error] = [e for e in summary.errors if e.startswith("jsonl:posts.jsonl:")]
     assert error.endswith("; page 1 not acknowledged (5 posts: x:1, x:2, x:3, x:4, x:5), the "
-                          "checkpoint stays at the start: the next run reads them again")
+                          "checkpoint stays where it was: the next run reads them again")
 
 
 def test_the_error_names_the_first_and_last_posts_of_a_long_page():
