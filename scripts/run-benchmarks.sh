@@ -17,3 +17,5 @@ run bench/bench_ocr.py
 run bench/bench_impersonation.py
 run bench/bench_logo.py
 run bench/bench_harassment.py
+run bench/bench_end_to_end.py --es-url "$url"
+run bench/bench_end_to_end.py --es-url "$url" --image-every 0
