@@ -3,8 +3,11 @@
 Every configured reference logo (config.logos) is found by local features (SIFT by default) in
 one shared index, verified by a RANSAC homography with plausibility checks (and, for matches
 with few inliers, by how well the image's edges agree with the reference's), and, when the whole
-image is the logo, by its perceptual hash. A new logo works as soon as its file is listed; its
-features are computed once and cached by file hash under <data>/cache/logo/.
+image is the logo, by its perceptual hash. Flat marks that give features too little to hold
+(a few dots and bars, a blob) are found by their outlines when features find nothing sure
+(detectors/logo/shapes.py), confirmed by their edges and tones. A new logo works as soon as
+its file is listed; its features are computed once and cached by file hash under
+<data>/cache/logo/.
 
 Every logo found is a finding with an evidence PNG (match outlined beside the reference) under
 <data>/evidence/logo/. The policy drops those posted by registered accounts allowed to use the
@@ -77,6 +80,9 @@ class LogoOptions(DetectorOptions):
     contrast: float = Field(default=0.06, ge=0.0, le=1.0)
     max_pixels: int | None = Field(default=None, ge=1)  # default: media.max_pixels
     workers: int = Field(default=2, ge=1, le=32)
+    # Flat marks that features miss are searched by their outlines (detectors/logo/shapes.py)
+    # when features find nothing sure; false = features and the perceptual hash only.
+    shapes: bool = True
     evidence: bool = True
     evidence_base_url: str | None = None  # default: file:// URLs
 
@@ -96,6 +102,7 @@ class LogoDetector(Detector, RendersEvidence, UsesHistory):
             ratio=options.ratio,
             phash_distance=options.phash_distance,
             max_features=options.max_features,
+            use_shapes=options.shapes,
         )
         self.max_side = options.max_side
         self.tile_side = options.tile_side
@@ -347,8 +354,9 @@ class LogoDetector(Detector, RendersEvidence, UsesHistory):
         where = ("The author's avatar" if best_result.media_index < 0
                  else f"Image {best_result.media_index + 1} of this post")
         explanation = (
-            f"{where}: {how} the {ref.brand} logo ({ref.variant}), "
-            f"posted by an account not authorised to use it{context}."
+            f"{where}: {how} the {ref.brand} logo ({ref.variant})"
+            + (", found by its outline" if best.method == "shape" else "")
+            + f", posted by an account not authorised to use it{context}."
         )
         return Finding(
             post_id=post.doc_id, detector=self.name, category=Category.logo_misuse,
@@ -375,7 +383,8 @@ class LogoDetector(Detector, RendersEvidence, UsesHistory):
         except ImageError as exc:
             return {"evidence_error": str(exc)}
         polygon = [[x * decoded.scale, y * decoded.scale] for x, y in evidence["polygon"]]
-        how = "features matched" if evidence.get("method") == "features" else "exact copy"
+        how = {"features": "features matched", "shape": "outline matched"}.get(
+            str(evidence.get("method")), "exact copy")
         caption = (f"{reference.brand} logo ({reference.variant}), {how} - "
                    f"@{post.author.handle.lstrip('@')} on {post.platform}, "
                    f"{post.created_at:%d %b %Y} - not authorised to use it")

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from detectors.logo import shapes
 from detectors.logo.references import ReferenceLogo, phash
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,9 @@ class MatchSettings:
     # geometrically, but only the real logo's edges line up with the reference's.
     appearance_below: int = 12
     min_appearance: float = 0.5  # edge agreement that confirms a weak match
+    # Outlines (detectors/logo/shapes.py) are searched when features find nothing sure.
+    use_shapes: bool = True
+    shape: shapes.ShapeSettings = field(default_factory=shapes.ShapeSettings)
 
 
 @dataclass
@@ -114,6 +118,8 @@ class LogoMatcher:
         self._near = np.asarray([0.04 * max(r.size) for r in self.references], np.float32)
         self._index: Any = None
         self._lock = threading.Lock()
+        self._parts = [reference_shape_parts(r, settings.shape) for r in self.references] if (
+            settings.use_shapes) else []
         if self.references:
             descriptors = np.concatenate([r.descriptors for r in self.references])
             if settings.features == "sift":
@@ -189,7 +195,42 @@ class LogoMatcher:
             if candidate.inliers < self.settings.appearance_below:
                 judge_by_appearance(grey, candidate, self.settings)
         found.sort(key=lambda m: (m.score, m.inliers), reverse=True)
+        if self._parts and not (found and found[0].score >= 0.5):
+            found = merge_best(found, self.match_shapes(grey))
         return prefer_matching_colours(bgr, found)
+
+    def match_shapes(self, grey: np.ndarray) -> list[LogoMatch]:
+        """References placed by their outlines and confirmed by their edges (shapes.py)."""
+        import cv2
+
+        s = self.settings.shape
+        best: dict[int, LogoMatch] = {}
+        # Outlines need far fewer pixels than features: a smaller copy is searched, and what
+        # is found is scaled back to the image's pixels.
+        factor = min(1.0, s.working_side / max(grey.shape[:2]))
+        small = grey if factor == 1.0 else cv2.resize(
+            grey, (round(grey.shape[1] * factor), round(grey.shape[0] * factor)),
+            interpolation=cv2.INTER_AREA)
+        back = np.diag([1 / factor, 1 / factor, 1.0])
+        parts = shapes.image_parts(small, s)
+        for guess in shapes.guesses(parts, self._parts, s):
+            ref = self.references[guess.reference]
+            quad = cv2.perspectiveTransform(
+                ref.corners.reshape(-1, 1, 2), back @ guess.model).reshape(-1, 2)
+            area = _polygon_area(quad)
+            if not np.all(np.isfinite(quad)) or area < self.settings.min_area or (
+                    area > 4.0 * grey.shape[0] * grey.shape[1]):
+                continue
+            candidate = LogoMatch(
+                ref, 0.0, 0, 0, [[round(float(x), 1), round(float(y), 1)] for x, y in quad],
+                "shape", {"profile_distance": round(guess.distance, 3)})
+            agreement = judge_outline(grey, candidate, s)
+            if agreement < s.min_agreement:
+                continue
+            candidate.score = min(1.0, 0.5 + (agreement - s.min_agreement))
+            if guess.reference not in best or candidate.score > best[guess.reference].score:
+                best[guess.reference] = candidate
+        return sorted(best.values(), key=lambda m: m.score, reverse=True)
 
     def _neighbours(self, descriptors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The k nearest reference features of every image feature: (indices, distances),
@@ -227,12 +268,17 @@ class LogoMatcher:
             (owner != owner[:, :1]) | (apart <= self._near[owner[:, 0]][:, None])
         )
         ally[:, 0] = True
-        has_rival = ~ally.all(axis=1)  # otherwise every neighbour is the same feature
-        rival = np.argmin(ally, axis=1)  # first non-ally
+        has_rival = ~ally.all(axis=1)
+        rival = np.where(has_rival, np.argmin(ally, axis=1), indices.shape[1])  # first non-ally
         rows = np.arange(len(indices))
-        limit = self.settings.ratio * distances[rows, rival]
+        # When every neighbour is the same structure (a brand with six files has that many
+        # copies of each feature in its views and scales), the runner-up lies beyond the last
+        # neighbour: the last one's distance is a lower bound on it, so the test still holds.
+        runner_up = np.where(has_rival, distances[rows, np.minimum(rival, indices.shape[1] - 1)],
+                             distances[:, -1])
+        limit = self.settings.ratio * runner_up
         before = np.arange(indices.shape[1])[None, :] < rival[:, None]
-        votes = before & has_rival[:, None] & (distances < limit[:, None])
+        votes = before & (distances < limit[:, None])
         query, column = np.nonzero(votes)
         if not len(query):
             return {}
@@ -319,6 +365,201 @@ def _gradients(grey: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
             cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3))
 
 
+_GRADIENTS: dict[tuple[int, int, int, float], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _reference_gradients(ref: ReferenceLogo, w: int, h: int, sigma: float
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """The reference's gradients at one patch size, computed once: every candidate of a
+    reference is compared at the same few sizes."""
+    import cv2
+
+    key = (id(ref.thumbnail), w, h, sigma)
+    found = _GRADIENTS.get(key)
+    if found is None:
+        drawn = cv2.resize(cv2.cvtColor(ref.thumbnail, cv2.COLOR_BGR2GRAY), (w, h),
+                           interpolation=cv2.INTER_AREA)
+        found = _gradients(drawn, sigma)
+        if len(_GRADIENTS) > 4096:  # references come and go with configs; stay bounded
+            _GRADIENTS.clear()
+        _GRADIENTS[key] = found
+    return found
+
+
+_MASKS: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _reference_tones(ref: ReferenceLogo, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """The reference's grey levels at one patch size, and where they are compared: the drawn
+    part and a band around it (the logo's edge against whatever it sits on)."""
+    import cv2
+
+    key = (id(ref.thumbnail), w, h)
+    found = _MASKS.get(key)
+    if found is None:
+        drawn = cv2.resize(cv2.cvtColor(ref.thumbnail, cv2.COLOR_BGR2GRAY), (w, h),
+                           interpolation=cv2.INTER_AREA).astype(np.float32)
+        background = 0.0 if float(np.median(drawn[[0, -1], :])) < 128 else 255.0
+        inked = (np.abs(drawn - background) > 30).astype(np.uint8)
+        grow = max(3, round(max(w, h) / 16)) | 1
+        band = cv2.dilate(inked, np.ones((grow, grow), np.uint8)) > 0
+        if len(_MASKS) > 4096:
+            _MASKS.clear()
+        found = _MASKS[key] = (drawn, band)
+    return found
+
+
+def judge_outline(grey: np.ndarray, match: LogoMatch, s: shapes.ShapeSettings) -> float:
+    """The match's edge-and-tone agreement (`shape_agreement`), after aligning its outline
+    exactly when it is close enough to be worth it; the better outline is kept."""
+    agreement = shape_agreement(grey, match)
+    if agreement >= s.refine_above:
+        refined = refine_outline(grey, match)
+        if refined is not None:
+            before = match.polygon
+            match.polygon = refined
+            better = shape_agreement(grey, match)
+            if better > agreement:
+                agreement = better
+                match.details["refined"] = 1.0
+            else:
+                match.polygon = before
+    match.details["agreement"] = round(agreement, 3)
+    return agreement
+
+
+def shape_agreement(grey: np.ndarray, match: LogoMatch) -> float:
+    """What an outline-placed match is judged by: its edges and its tones, equally, where
+    the edges must agree across the logo (`cell_agreement`), not only overall: a disc-shaped
+    crest laid on a coffee cup agrees along the rim and nowhere else."""
+    edges = cell_agreement(grey, match)
+    tones = tone_agreement(grey, match)
+    match.details["appearance"], match.details["tones"] = round(edges, 3), round(tones, 3)
+    return (edges + tones) / 2
+
+
+def cell_agreement(grey: np.ndarray, match: LogoMatch, *, side: int = 96, cells: int = 4,
+                   quantile: float = 0.3, sigma: float = 1.5) -> float:
+    """Edge agreement (as `appearance_agreement`) in each cell of a grid over the reference,
+    over the cells where the reference has edges; the `quantile` of those (a logo partly
+    covered still agrees in most cells)."""
+    import cv2
+
+    ref = match.reference
+    width, height = ref.size
+    factor = side / max(width, height)
+    w, h = max(cells * 4, round(width * factor)), max(cells * 4, round(height * factor))
+    frame = np.asarray([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+    back = cv2.getPerspectiveTransform(np.asarray(match.polygon, dtype=np.float32), frame)
+    patch = cv2.warpPerspective(grey, back, (w, h), flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_REPLICATE)
+    ax, ay = _reference_gradients(ref, w, h, sigma)
+    bx, by = _gradients(patch, sigma)
+    ys = np.linspace(0, h, cells + 1).astype(int)
+    xs = np.linspace(0, w, cells + 1).astype(int)
+
+    def per_cell(values: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(np.add.reduceat(values, ys[:-1], axis=0), xs[:-1], axis=1)
+
+    dot = per_cell(np.abs(ax * bx + ay * by))
+    own = per_cell(ax * ax + ay * ay)
+    seen = per_cell(bx * bx + by * by)
+    # Cells that fall outside the image agree with nothing (the border would otherwise be
+    # replicated into straight streaks, which line up with a box or a bar).
+    inside = cv2.warpPerspective(np.ones(grey.shape[:2], np.float32), back, (w, h),
+                                 flags=cv2.INTER_NEAREST, borderValue=0)
+    covered = per_cell(inside) / np.maximum(per_cell(np.ones((h, w), np.float32)), 1)
+    used = own >= 0.05 * own.max()
+    if not used.any():
+        return 0.0
+    scores = dot[used] / np.sqrt(np.maximum(own[used] * seen[used], 1e-9))
+    scores[covered[used] < 0.5] = 0.0
+    return float(np.quantile(scores, quantile))
+
+
+def refine_outline(grey: np.ndarray, match: LogoMatch, *, side: int = 96,
+                   homography: bool = False, wander: float = 0.3) -> list[list[float]] | None:
+    """The outline moved to where the reference's tones fit the image best (OpenCV's ECC
+    alignment started from the guess: affine, or a homography), or None when it does not
+    converge or wanders off. An outline guessed from one part of a logo is roughly placed;
+    this makes it exact."""
+    import cv2
+
+    ref = match.reference
+    width, height = ref.size
+    factor = side / max(width, height)
+    w, h = max(8, round(width * factor)), max(8, round(height * factor))
+    drawn, _ = _reference_tones(ref, w, h)
+    frame = np.asarray([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+    polygon = np.asarray(match.polygon, dtype=np.float32)
+    start = cv2.getPerspectiveTransform(frame, polygon)
+    # ECC follows the sign of the correlation: a copy darker than its ground where the
+    # reference is lighter is aligned against the inverted reference.
+    patch = cv2.warpPerspective(grey, np.linalg.inv(start), (w, h), flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+    template = drawn if float(np.corrcoef(drawn.ravel(), patch.ravel())[0, 1]) >= 0 else (
+        255.0 - drawn)
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 1e-4)
+    # Only the neighbourhood of the outline is aligned against: ECC's cost follows the size
+    # of the image it is given.
+    span = polygon.max(axis=0) - polygon.min(axis=0)
+    low = np.floor(np.maximum(polygon.min(axis=0) - 0.25 * span, 0)).astype(int)
+    high = np.ceil(np.minimum(polygon.max(axis=0) + 0.25 * span,
+                              [grey.shape[1], grey.shape[0]])).astype(int)
+    if np.any(high - low < 8):
+        return None
+    crop = grey[low[1]: high[1], low[0]: high[0]].astype(np.float32)
+    shift = np.asarray([[1, 0, -low[0]], [0, 1, -low[1]], [0, 0, 1]], dtype=np.float64)
+    warp = (shift @ start).astype(np.float32)
+    motion = cv2.MOTION_HOMOGRAPHY if homography else cv2.MOTION_AFFINE
+    if not homography:
+        warp = warp[:2] / warp[2, 2]
+    try:
+        _, fitted = cv2.findTransformECC(template.astype(np.float32), crop, warp, motion,
+                                         criteria, None, 3)  # type: ignore[call-overload]
+        warp = np.asarray(fitted, dtype=np.float32)
+    except cv2.error:
+        return None
+    if not homography:
+        warp = np.vstack([warp, [0.0, 0.0, 1.0]]).astype(np.float32)
+    quad = cv2.perspectiveTransform(frame.reshape(-1, 1, 2), warp).reshape(-1, 2) + low
+    if not np.all(np.isfinite(quad)):
+        return None
+    # The fit may wander only so far from the guess, and must stay an outline a flat logo
+    # can have: ECC will bend a dot pattern onto any dots otherwise.
+    if float(np.abs(quad - polygon).max()) > wander * float(span.max()):
+        return None
+    if plausible_outline(quad, ref):
+        return None
+    return [[round(float(x), 1), round(float(y), 1)] for x, y in quad]
+
+
+def tone_agreement(grey: np.ndarray, match: LogoMatch, *, side: int = 64) -> float:
+    """|normalised correlation| of grey levels between the reference and the image warped
+    onto it, over the logo and a band around it. Edges of a busy photo can line up with a
+    reference's by chance; its tones (flat inside the mark, different outside) rarely do.
+    The sign is ignored, so white, black and inverted copies agree with any version."""
+    import cv2
+
+    ref = match.reference
+    width, height = ref.size
+    factor = side / max(width, height)
+    w, h = max(8, round(width * factor)), max(8, round(height * factor))
+    frame = np.asarray([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+    back = cv2.getPerspectiveTransform(np.asarray(match.polygon, dtype=np.float32), frame)
+    patch = cv2.warpPerspective(grey, back, (w, h), flags=cv2.INTER_AREA,
+                                borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+    drawn, band = _reference_tones(ref, w, h)
+    inside = cv2.warpPerspective(np.ones(grey.shape[:2], np.uint8), back, (w, h),
+                                 flags=cv2.INTER_NEAREST, borderValue=0) > 0
+    # What lies outside the image carries no tone of the logo: flat, it correlates with none.
+    patch[~inside] = float(patch[inside].mean()) if inside.any() else 0.0
+    a, b = drawn[band], patch[band]
+    a, b = a - a.mean(), b - b.mean()
+    norm = math.sqrt(float((a * a).sum()) * float((b * b).sum()))
+    return abs(float((a * b).sum())) / norm if norm > 1e-6 else 0.0
+
+
 def appearance_agreement(
     grey: np.ndarray, match: LogoMatch, *, side: int = 96, short: int = 48, sigma: float = 1.5
 ) -> float:
@@ -340,9 +581,7 @@ def appearance_agreement(
     back = cv2.getPerspectiveTransform(np.asarray(match.polygon, dtype=np.float32), frame)
     patch = cv2.warpPerspective(grey, back, (w, h), flags=cv2.INTER_LINEAR,
                                 borderMode=cv2.BORDER_REPLICATE)
-    drawn = cv2.resize(cv2.cvtColor(ref.thumbnail, cv2.COLOR_BGR2GRAY), (w, h),
-                       interpolation=cv2.INTER_AREA)
-    ax, ay = _gradients(drawn, sigma)
+    ax, ay = _reference_gradients(ref, w, h, sigma)
     bx, by = _gradients(patch, sigma)
     norm = math.sqrt(float((ax * ax + ay * ay).sum()) * float((bx * bx + by * by).sum()))
     if norm <= 1e-6:
@@ -404,9 +643,33 @@ def prefer_matching_colours(image: np.ndarray, found: list[LogoMatch]) -> list[L
     return [chosen, *[m for m in found if m is not chosen]]
 
 
+def merge_best(first: list[LogoMatch], second: list[LogoMatch]) -> list[LogoMatch]:
+    """One match per reference, the higher-scoring of the two lists', best first."""
+    best: dict[str, LogoMatch] = {}
+    for match in [*first, *second]:
+        label = match.reference.label
+        if label not in best or match.score > best[label].score:
+            best[label] = match
+    return sorted(best.values(), key=lambda m: (m.score, m.inliers), reverse=True)
+
+
+def reference_shape_parts(ref: ReferenceLogo, s: shapes.ShapeSettings) -> shapes.Parts:
+    import cv2
+
+    grey = cv2.cvtColor(ref.thumbnail, cv2.COLOR_BGR2GRAY)
+    background = 0 if float(np.median(grey[[0, -1], :])) < 128 else 255
+    drawn = float((np.abs(grey.astype(np.int16) - background) > 30).sum())
+    return shapes.reference_parts([grey, 255 - grey], max(drawn, 1.0), s)
+
+
 def _polygon_area(quad: np.ndarray) -> float:
     x, y = quad[:, 0], quad[:, 1]
     return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+
+
+def plausible_outline(quad: np.ndarray, ref: ReferenceLogo) -> str | None:
+    """The shape checks of `plausible_quad` alone, for outlines that no feature inliers made."""
+    return plausible_quad(quad, ref, np.zeros((0, 2)), (10**6, 10**6), MatchSettings())
 
 
 def plausible_quad(

@@ -21,7 +21,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 # Bump when the way features are computed changes, so stale cache entries are not reused.
-CACHE_VERSION = 6
+CACHE_VERSION = 7
 MAX_REFERENCE_PIXELS = 25_000_000
 # Renderings of each reference, as fractions of reference_side: small logos in photos keep only
 # their coarse structure, which a full-size rendering alone describes poorly.
@@ -43,7 +43,7 @@ class ReferenceLogo:
     descriptors: np.ndarray  # (N, D)
     views: np.ndarray  # (N,) int8: which view each keypoint came from
     phashes: list[str]  # perceptual hashes of the views, for exact reuse
-    thumbnail: np.ndarray  # BGR on white, for evidence images
+    thumbnail: np.ndarray  # BGR on white (on black if the logo is white), evidence and checks
 
     @property
     def label(self) -> str:
@@ -122,6 +122,17 @@ def reference_views(rgba: np.ndarray) -> list[np.ndarray]:
     return views
 
 
+def thumbnail_background(rgba: np.ndarray) -> int:
+    """255 (white), or 0 for a logo whose drawn pixels are nearly all light."""
+    import cv2
+
+    drawn = rgba[:, :, 3] > 128
+    if not drawn.any():
+        return 255
+    grey = cv2.cvtColor(np.ascontiguousarray(rgba[:, :, :3]), cv2.COLOR_RGB2GRAY)
+    return 0 if float(np.median(grey[drawn])) > 215 else 255
+
+
 def phash(grey: np.ndarray) -> str:
     import cv2
     import imagehash
@@ -194,7 +205,9 @@ def load_reference(
             number += 1
     if not descriptors:
         raise ReferenceError(f"{path}: no distinctive features found (is the logo blank?)")
-    on_white = cv2.cvtColor(_on(rgba, 255), cv2.COLOR_RGB2BGR)
+    # A white logo on white would be blank: its edges are what the appearance check compares
+    # and what the evidence image shows, so it is drawn on black instead.
+    on_white = cv2.cvtColor(_on(rgba, thumbnail_background(rgba)), cv2.COLOR_RGB2BGR)
     # Exact reuse is judged on the whole file as drawn (margins included) and on the cropped
     # logo, since an avatar or a re-post may keep either framing.
     grey_views = reference_views(rgba)[:2]

@@ -1,0 +1,127 @@
+"""Flat marks found by their outlines (detectors/logo/shapes.py), on marks drawn here and
+photographs from scikit-image: nothing outside the installed packages is needed."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from detectors.logo import shapes
+from detectors.logo.match import LogoMatcher, MatchSettings
+from detectors.logo.references import ReferenceLogo, load_reference
+
+
+def flat_mark(size: int = 400, colour: tuple[int, int, int] = (250, 210, 60)) -> np.ndarray:
+    """A flat symbol with few corners, as many real ones are: a blob-like droplet and a bar,
+    one colour, transparent around it (RGBA)."""
+    rgba = np.zeros((size, size, 4), np.uint8)
+    ink = (*colour, 255)
+    cv2.circle(rgba, (150, 230), 110, ink, -1, cv2.LINE_AA)
+    cv2.fillPoly(rgba, [np.asarray([[60, 190], [150, 20], [240, 190]], np.int32)], ink,
+                 cv2.LINE_AA)
+    cv2.rectangle(rgba, (290, 60), (350, 340), ink, -1, cv2.LINE_AA)
+    return rgba
+
+
+def paste(photo: np.ndarray, rgba: np.ndarray, *, width: float, angle: float,
+          centre: tuple[float, float], tilt: float = 1.0) -> np.ndarray:
+    """The RGBA mark rotated, scaled and foreshortened (`tilt` < 1) into a BGR photo."""
+    rgba = cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA)
+    h, w = rgba.shape[:2]
+    scale = width / w
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
+    matrix[:, 2] += np.asarray(centre) - np.asarray([w / 2, h / 2])
+    full = np.vstack([matrix, [0, 0, 1]])
+    squash = np.asarray([[1, 0, 0], [0, tilt, centre[1] * (1 - tilt)], [0, 0, 1]])
+    warped = cv2.warpPerspective(rgba, squash @ full, (photo.shape[1], photo.shape[0]))
+    alpha = warped[:, :, 3:4] / 255.0
+    return (photo * (1 - alpha) + warped[:, :, :3] * alpha).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def mark_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("mark") / "mark.png"
+    cv2.imwrite(str(path), cv2.cvtColor(flat_mark(), cv2.COLOR_RGBA2BGRA))
+    return path
+
+
+def _reference(path: Path, settings: MatchSettings, cache: Path) -> ReferenceLogo:
+    from detectors.logo.match import feature_extractor, feature_key
+
+    return load_reference("flat", "symbol", path, features=feature_extractor(settings),
+                          feature_key=feature_key(settings), side=400, cache_dir=cache)
+
+
+def test_square_roots_of_many_2x2_covariances_match_numpy() -> None:
+    rng = np.random.default_rng(2)
+    raw = rng.normal(size=(50, 2, 2))
+    cov = raw @ raw.transpose(0, 2, 1) + 0.1 * np.eye(2)
+    half, inverse = shapes._sqrt_2x2(cov)
+    assert np.allclose(half @ half, cov, atol=1e-8)
+    assert np.allclose(inverse @ half, np.broadcast_to(np.eye(2), cov.shape), atol=1e-8)
+
+
+def test_a_rotated_sheared_copy_has_the_same_profile_up_to_rotation() -> None:
+    grey = np.full((400, 400), 255, np.uint8)
+    triangle = np.asarray([[60, 300], [200, 60], [330, 320]], np.int32)
+    cv2.fillPoly(grey, [triangle], 0)
+    angle = math.radians(40)
+    shear = np.asarray([[math.cos(angle), -math.sin(angle)],
+                        [math.sin(angle), math.cos(angle)]]) @ np.asarray([[0.6, 0.15], [0, 0.45]])
+    moved = (triangle - triangle.mean(axis=0)) @ shear.T + 200
+    other = np.full((400, 400), 255, np.uint8)
+    cv2.fillPoly(other, [moved.astype(np.int32)], 0)
+    s = shapes.ShapeSettings()
+    one = shapes.reference_parts([grey], 30000, s)
+    two = shapes.image_parts(other, s)
+    found = shapes.guesses(two, [one], s)
+    assert found, "the copy's outline should match the original's"
+    # One of the guesses sends the original triangle's corners near the copy's (whitened,
+    # every triangle is equilateral: the other guesses are its other two rotations).
+    errors = [np.abs((np.c_[triangle, np.ones(3)] @ g.model.T)[:, :2] - moved).max()
+              for g in found]
+    assert min(errors) < 25
+
+
+def test_a_flat_mark_that_features_miss_is_found_by_its_outline(
+    mark_file: Path, tmp_path: Path
+) -> None:
+    from skimage import data
+
+    photo = np.ascontiguousarray(data.coffee()[:, :, ::-1])  # BGR
+    with_mark = paste(photo, flat_mark(), width=150, angle=25, centre=(500, 300), tilt=0.8)
+    settings = MatchSettings()
+    reference = _reference(mark_file, settings, tmp_path / "cache")
+    found = LogoMatcher([reference], settings).match(with_mark)
+    assert found and found[0].score >= 0.5
+    assert found[0].method == "shape"
+    centre = np.asarray(found[0].polygon).mean(axis=0)
+    assert np.hypot(*(centre - [500, 300])) < 25
+    # Without the outline search the same mark is missed: the flat symbol has too few
+    # distinctive corners for features alone.
+    plain = MatchSettings(use_shapes=False)
+    missed = LogoMatcher([reference], plain).match(with_mark)
+    assert not missed or missed[0].score < 0.5
+    # And the photo alone gives nothing.
+    clean = LogoMatcher([reference], settings).match(photo)
+    assert not clean or clean[0].score < 0.5
+
+
+def test_a_white_copy_is_found_on_a_dark_photo(tmp_path: Path) -> None:
+    from skimage import data
+
+    white = flat_mark(colour=(255, 255, 255))
+    path = tmp_path / "white.png"
+    cv2.imwrite(str(path), cv2.cvtColor(white, cv2.COLOR_RGBA2BGRA))
+    photo = np.ascontiguousarray(data.astronaut()[:, :, ::-1]) // 4  # a dark photo
+    settings = MatchSettings()
+    reference = _reference(path, settings, tmp_path / "cache")
+    # The reference's thumbnail is drawn on black: a white mark on white would be blank.
+    assert reference.thumbnail[0, 0].max() == 0 and reference.thumbnail.max() == 255
+    found = LogoMatcher([reference], settings).match(
+        paste(photo, white, width=160, angle=-30, centre=(300, 260)))
+    assert found and found[0].score >= 0.5
