@@ -185,7 +185,9 @@ class LogoDetector(Detector, RendersEvidence, UsesHistory):
         for top in range(0, max(1, height - side + step), step):
             for left in range(0, max(1, width - side + step), step):
                 tile = image[top : top + side, left : left + side]
-                for match in self.matcher.match(tile):
+                # A logo small enough to need the tiles is too small for the outline search's
+                # usual reduction too: a tile is searched at its own size.
+                for match in self.matcher.match(tile, shape_side=side):
                     match.polygon = [[x + left, y + top] for x, y in match.polygon]
                     label = match.reference.label
                     if label not in best or match.score > best[label].score:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -167,9 +168,11 @@ class LogoMatcher:
         points = np.asarray([k.pt for k in keypoints], dtype=np.float32)
         return points, descriptors
 
-    def match(self, bgr: np.ndarray, extractor: object | None = None) -> list[LogoMatch]:
+    def match(self, bgr: np.ndarray, extractor: object | None = None,
+              shape_side: int | None = None) -> list[LogoMatch]:
         """Every reference found in the image, best first (at most one match per reference).
-        `extractor` overrides the feature extractor (the detector's cheaper working-size one)."""
+        `extractor` overrides the feature extractor (the detector's cheaper working-size one);
+        `shape_side` the size the outline search reduces the image to."""
         import cv2
 
         reuse = self.exact_reuse(bgr)
@@ -196,10 +199,10 @@ class LogoMatcher:
                 judge_by_appearance(grey, candidate, self.settings)
         found.sort(key=lambda m: (m.score, m.inliers), reverse=True)
         if self._parts and not (found and found[0].score >= 0.5):
-            found = merge_best(found, self.match_shapes(grey))
+            found = merge_best(found, self.match_shapes(grey, shape_side))
         return prefer_matching_colours(bgr, found)
 
-    def match_shapes(self, grey: np.ndarray) -> list[LogoMatch]:
+    def match_shapes(self, grey: np.ndarray, side: int | None = None) -> list[LogoMatch]:
         """References placed by their outlines and confirmed by their edges (shapes.py)."""
         import cv2
 
@@ -207,20 +210,15 @@ class LogoMatcher:
         best: dict[int, LogoMatch] = {}
         # Outlines need far fewer pixels than features: a smaller copy is searched, and what
         # is found is scaled back to the image's pixels.
-        factor = min(1.0, s.working_side / max(grey.shape[:2]))
+        factor = min(1.0, (side or s.working_side) / max(grey.shape[:2]))
         small = grey if factor == 1.0 else cv2.resize(
             grey, (round(grey.shape[1] * factor), round(grey.shape[0] * factor)),
             interpolation=cv2.INTER_AREA)
         back = np.diag([1 / factor, 1 / factor, 1.0])
         parts = shapes.image_parts(small, s)
-        for guess in shapes.guesses(parts, self._parts, s):
+        guesses = shapes.guesses(parts, self._parts, s)
+        for guess, quad in self._placements(guesses, back, grey.shape, s.max_guesses):
             ref = self.references[guess.reference]
-            quad = cv2.perspectiveTransform(
-                ref.corners.reshape(-1, 1, 2), back @ guess.model).reshape(-1, 2)
-            area = _polygon_area(quad)
-            if not np.all(np.isfinite(quad)) or area < self.settings.min_area or (
-                    area > 4.0 * grey.shape[0] * grey.shape[1]):
-                continue
             candidate = LogoMatch(
                 ref, 0.0, 0, 0, [[round(float(x), 1), round(float(y), 1)] for x, y in quad],
                 "shape", {"profile_distance": round(guess.distance, 3)})
@@ -231,6 +229,41 @@ class LogoMatcher:
             if guess.reference not in best or candidate.score > best[guess.reference].score:
                 best[guess.reference] = candidate
         return sorted(best.values(), key=lambda m: m.score, reverse=True)
+
+    def _placements(
+        self, guesses: list[shapes.ShapeGuess], back: np.ndarray, shape: tuple[int, ...],
+        per_brand: int,
+    ) -> list[tuple[shapes.ShapeGuess, np.ndarray]]:
+        """The guesses worth judging, with each one's outline in the image's pixels: finite,
+        of a plausible size, one per placement and at most `per_brand` for each brand.
+
+        A brand's black, white and colour files share their outlines, so one image region
+        proposes the same placement once per file; judging it once leaves the budget for other
+        regions (a blurred symbol was found only as the 40th proposal). Each brand has its own
+        budget: a mark of dots and bars fits dozens of regions of a busy photo, and must not
+        use up the turns of the brand that is there."""
+        if not guesses:
+            return []
+        corners = np.stack([self.references[g.reference].corners for g in guesses])  # (n, 4, 2)
+        models = back @ np.stack([g.model for g in guesses])  # affine: no division needed
+        quads = np.einsum("nij,nkj->nki", models[:, :2, :2], corners) + models[:, None, :2, 2]
+        x, y = quads[..., 0], quads[..., 1]
+        areas = 0.5 * ((x * np.roll(y, -1, axis=1)).sum(1) - (y * np.roll(x, -1, axis=1)).sum(1))
+        usable = np.isfinite(quads).all(axis=(1, 2)) & (areas >= self.settings.min_area) & (
+            areas <= 4.0 * shape[0] * shape[1])
+        cells = np.round(quads / np.maximum(4.0, 0.03 * np.sqrt(np.abs(areas)))[:, None, None])
+        placed: set[tuple[str, bytes]] = set()
+        tried: Counter[str] = Counter()
+        out = []
+        for k in np.flatnonzero(usable):
+            brand = self.references[guesses[k].reference].brand
+            key = (brand, cells[k].astype(np.int64).tobytes())
+            if key in placed or tried[brand] >= per_brand:
+                continue
+            placed.add(key)
+            tried[brand] += 1
+            out.append((guesses[k], quads[k]))
+        return out
 
     def _neighbours(self, descriptors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The k nearest reference features of every image feature: (indices, distances),

@@ -35,7 +35,8 @@ class ShapeSettings:
     spectrum_distance: float = 0.12  # first filter on the rotation-free spectra
     profile_distance: float = 0.15  # RMS profile difference at the best rotation
     max_anisotropy: float = 2.6  # singular-value ratio of the guessed affine map (tilt)
-    max_guesses: int = 16  # per image, best profiles first
+    max_guesses: int = 4  # distinct placements judged per brand and image, best first
+    max_proposals: int = 400  # placements proposed, before duplicates and budgets
     refine_above: float = 0.3  # agreement at which a guess is worth aligning exactly
     # Mean of edge and tone agreement that accepts a guess. On the public benchmark's dev part
     # real marks placed by outline measured 0.56-0.99 and the chance placements on logo-free
@@ -184,8 +185,11 @@ class ShapeGuess:
     distance: float  # profile difference of the part that made it
 
 
-def guesses(image: Parts, references: list[Parts], s: ShapeSettings) -> list[ShapeGuess]:
-    """Affine placements of whole references, from image regions shaped like their parts."""
+def guesses(image: Parts, references: list[Parts], s: ShapeSettings,
+            limit: int | None = None) -> list[ShapeGuess]:
+    """Affine placements of whole references, from image regions shaped like their parts,
+    best first: at most `limit` (default `s.max_proposals`)."""
+    limit = limit or s.max_proposals
     if not len(image):
         return []
     owners = np.concatenate([np.full(len(p), i) for i, p in enumerate(references)]) if (
@@ -197,7 +201,7 @@ def guesses(image: Parts, references: list[Parts], s: ShapeSettings) -> list[Sha
     rows, cols = np.nonzero(gap < s.spectrum_distance)
     if not len(rows):
         return []
-    order = np.argsort(gap[rows, cols])[: 6 * s.max_guesses]
+    order = np.argsort(gap[rows, cols])[: 6 * limit]
     rows, cols = rows[order], cols[order]
     flat = np.asarray([(i, j) for i, p in enumerate(references) for j in range(len(p))])
     ref_profiles = np.concatenate([p.profiles for p in references])
@@ -235,7 +239,7 @@ def guesses(image: Parts, references: list[Parts], s: ShapeSettings) -> list[Sha
         model = np.eye(3)
         model[:2, :2], model[:2, 2] = linear[k], offsets[k]
         out.append(ShapeGuess(key[0], model, float(distance[k])))
-        if len(out) >= s.max_guesses:
+        if len(out) >= limit:
             break
     return out
 

@@ -308,3 +308,37 @@ def test_ratio_test_votes_per_reference_on_arrays(
     votes = m._ratio_test(indices, distances)
     # Reference 0: a pairs with query 4 (50 beats query 0's 100), then c with query 1.
     assert votes == {0: [(a, 4), (c, 1)], 1: [(d, 1)]}
+
+
+def test_a_feature_whose_neighbours_are_all_copies_of_itself_still_votes() -> None:
+    """A brand handed over as several files has more copies of each feature (views, scales,
+    files) than the neighbours searched; such a feature has no rival among them and must not
+    be dropped: the last neighbour bounds the runner-up's distance from below."""
+    import dataclasses
+
+    from detectors.logo.match import LogoMatcher, MatchSettings
+    from detectors.logo.references import ReferenceLogo
+
+    rng = np.random.default_rng(3)
+    base = rng.random((5, 128), dtype=np.float32) * 100
+    # Each file's copy a little further off, as the same spot is in other views and scales.
+    drift = rng.standard_normal(128).astype(np.float32)
+    points = np.c_[rng.random((5, 2)) * 300, np.zeros((5, 2))].astype(np.float32)
+    refs = []
+    for n in range(12):  # 12 files of one brand > the 10 neighbours searched
+        refs.append(ReferenceLogo(
+            brand="uni", variant=f"v{n}", path=Path(f"v{n}.png"), sha256=str(n),
+            size=(300, 300), points=points, descriptors=base + n * drift,
+            views=np.zeros(5, np.int8),
+            phashes=[], thumbnail=np.zeros((8, 8, 3), np.uint8)))
+    matcher = LogoMatcher(refs, MatchSettings())
+    indices, distances = matcher._neighbours(base + 0.05)
+    votes = matcher._ratio_test(indices, distances)
+    assert votes, "features matching only their own brand's copies were dropped"
+    assert all(len(pairs) == 5 for pairs in votes.values())
+    # A far-away rival structure of another brand does not change that, and a feature
+    # equally close to two brands' different structures still does not vote.
+    rival = dataclasses.replace(refs[0], brand="other", variant="x", descriptors=base + 0.6)
+    mixed = LogoMatcher([refs[0], rival], MatchSettings())
+    indices, distances = mixed._neighbours(base + 0.3)
+    assert mixed._ratio_test(indices, distances) == {}

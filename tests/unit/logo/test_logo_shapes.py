@@ -125,3 +125,36 @@ def test_a_white_copy_is_found_on_a_dark_photo(tmp_path: Path) -> None:
     found = LogoMatcher([reference], settings).match(
         paste(photo, white, width=160, angle=-30, centre=(300, 260)))
     assert found and found[0].score >= 0.5
+
+
+def test_a_brand_s_files_propose_one_placement_and_each_brand_has_its_own_budget(
+    mark_file: Path, tmp_path: Path
+) -> None:
+    import dataclasses
+
+    settings = MatchSettings()
+    one = _reference(mark_file, settings, tmp_path / "cache")
+    # The same drawing handed over twice by one brand (as black and white files are), and
+    # once by another brand.
+    twin = dataclasses.replace(one, variant="symbol-black")
+    other = dataclasses.replace(one, brand="other")
+    matcher = LogoMatcher([one, twin, other], settings)
+
+    def guess(reference: int, dx: float) -> shapes.ShapeGuess:
+        model = np.eye(3)
+        model[0, 2] = dx
+        return shapes.ShapeGuess(reference, model, 0.01)
+
+    # Twelve proposals of the first brand at three places (each proposed by both of its
+    # files, twice), then one of the other brand.
+    proposals = [guess(r, dx) for dx in (0.0, 150.0, 300.0) for r in (0, 1, 0, 1)]
+    proposals.append(guess(2, 0.0))
+    kept = matcher._placements(proposals, np.eye(3), (2000, 2000), per_brand=2)
+    brands = [matcher.references[g.reference].brand for g, _ in kept]
+    # Duplicates are judged once; the first brand stops at its budget of two, and the
+    # other brand's proposal at the same place as the first is still judged.
+    assert brands == ["flat", "flat", "other"]
+    assert [quad[0, 0] for _, quad in kept][:2] == [0.0, 150.0]
+    # An outline too small to be a logo is not proposed at all.
+    tiny = shapes.ShapeGuess(0, np.diag([0.01, 0.01, 1.0]), 0.01)
+    assert matcher._placements([tiny], np.eye(3), (2000, 2000), per_brand=2) == []
