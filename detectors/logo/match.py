@@ -181,6 +181,16 @@ class LogoMatcher:
         if self._index is None:
             return []
         grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+        found = self.match_features(grey, extractor)
+        # A flat mark on a plain ground can leave too few keypoints for features to try at
+        # all; its outline is still there.
+        if self._parts and not (found and found[0].score >= 0.5):
+            found = merge_best(found, self.match_shapes(grey, shape_side))
+        return prefer_matching_colours(bgr, found)
+
+    def match_features(self, grey: np.ndarray, extractor: object | None = None
+                       ) -> list[LogoMatch]:
+        """References found by local features, best first; weak ones judged by appearance."""
         points, descriptors = self.describe(grey, extractor)
         if descriptors is None or len(points) < self.settings.min_matches:
             return []
@@ -198,9 +208,7 @@ class LogoMatcher:
             if candidate.inliers < self.settings.appearance_below:
                 judge_by_appearance(grey, candidate, self.settings)
         found.sort(key=lambda m: (m.score, m.inliers), reverse=True)
-        if self._parts and not (found and found[0].score >= 0.5):
-            found = merge_best(found, self.match_shapes(grey, shape_side))
-        return prefer_matching_colours(bgr, found)
+        return found
 
     def match_shapes(self, grey: np.ndarray, side: int | None = None) -> list[LogoMatch]:
         """References placed by their outlines and confirmed by their edges (shapes.py)."""
@@ -398,7 +406,14 @@ def _gradients(grey: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
             cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3))
 
 
-_GRADIENTS: dict[tuple[int, int, int, float], tuple[np.ndarray, np.ndarray]] = {}
+def _thumbnail_key(ref: ReferenceLogo) -> tuple[str, str, int, int]:
+    """What a reference's thumbnail is made from: its file's hash and its size. Not id() of
+    the array, which a later reference's thumbnail can reuse once the first is freed (and
+    then be compared against the first one's gradients)."""
+    return (ref.sha256, ref.brand + "/" + ref.variant, *ref.thumbnail.shape[:2])
+
+
+_GRADIENTS: dict[tuple[str, str, int, int, int, int, float], tuple[np.ndarray, np.ndarray]] = {}
 
 
 def _reference_gradients(ref: ReferenceLogo, w: int, h: int, sigma: float
@@ -407,7 +422,7 @@ def _reference_gradients(ref: ReferenceLogo, w: int, h: int, sigma: float
     reference is compared at the same few sizes."""
     import cv2
 
-    key = (id(ref.thumbnail), w, h, sigma)
+    key = (*_thumbnail_key(ref), w, h, sigma)
     found = _GRADIENTS.get(key)
     if found is None:
         drawn = cv2.resize(cv2.cvtColor(ref.thumbnail, cv2.COLOR_BGR2GRAY), (w, h),
@@ -419,7 +434,7 @@ def _reference_gradients(ref: ReferenceLogo, w: int, h: int, sigma: float
     return found
 
 
-_MASKS: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}
+_MASKS: dict[tuple[str, str, int, int, int, int], tuple[np.ndarray, np.ndarray]] = {}
 
 
 def _reference_tones(ref: ReferenceLogo, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
@@ -427,7 +442,7 @@ def _reference_tones(ref: ReferenceLogo, w: int, h: int) -> tuple[np.ndarray, np
     part and a band around it (the logo's edge against whatever it sits on)."""
     import cv2
 
-    key = (id(ref.thumbnail), w, h)
+    key = (*_thumbnail_key(ref), w, h)
     found = _MASKS.get(key)
     if found is None:
         drawn = cv2.resize(cv2.cvtColor(ref.thumbnail, cv2.COLOR_BGR2GRAY), (w, h),

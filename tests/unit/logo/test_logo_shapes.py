@@ -158,3 +158,27 @@ def test_a_brand_s_files_propose_one_placement_and_each_brand_has_its_own_budget
     # An outline too small to be a logo is not proposed at all.
     tiny = shapes.ShapeGuess(0, np.diag([0.01, 0.01, 1.0]), 0.01)
     assert matcher._placements([tiny], np.eye(3), (2000, 2000), per_brand=2) == []
+
+
+def test_a_flat_mark_on_a_plain_ground_is_searched_by_outline_and_odd_images_do_not_fail(
+    mark_file: Path, tmp_path: Path
+) -> None:
+    settings = MatchSettings()
+    reference = _reference(mark_file, settings, tmp_path / "cache")
+    matcher = LogoMatcher([reference], settings)
+    # A mark in flat grey on flat blue, softened: smooth edges and few keypoints. An extractor
+    # keeping four stands for an image where features have too little to even try.
+    ground = np.full((480, 640, 3), (150, 60, 20), np.uint8)
+    pasted = cv2.GaussianBlur(
+        paste(ground, flat_mark(colour=(200, 200, 200)), width=220, angle=15, centre=(320, 240)),
+        (0, 0), 2)
+    few = cv2.SIFT_create(nfeatures=4)  # type: ignore[attr-defined]
+    assert len(few.detect(cv2.cvtColor(pasted, cv2.COLOR_BGR2GRAY), None)) < settings.min_matches
+    found = matcher.match(pasted, few)
+    assert found and found[0].score >= 0.5 and found[0].method == "shape"
+    centre = np.asarray(found[0].polygon).mean(axis=0)
+    assert np.hypot(*(centre - [320, 240])) < 25
+    # Images with nothing to cut into regions, or too small to hold a logo, give no match.
+    for odd in (np.zeros((480, 640, 3), np.uint8), np.full((3, 2, 3), 255, np.uint8),
+                np.full((1, 1, 3), 128, np.uint8)):
+        assert matcher.match(odd) == []
