@@ -134,6 +134,25 @@ def test_authorisation_and_severity_depend_on_the_author(
             assert "resembles" in finding.evidence["impersonation_signal"]
 
 
+def test_every_odd_or_broken_file_is_a_note_or_a_result_with_the_outline_search_on(
+    detector: LogoDetector, logo_image: Path, tmp_path: Path
+) -> None:
+    from .test_image_loading import BAD, GOOD
+
+    assert detector.match_settings.use_shapes
+    posts = []
+    for n, (_, payload, _) in enumerate([*BAD, *GOOD], start=1):
+        path = tmp_path / f"{n}.img"
+        path.write_bytes(payload)
+        posts.append(_post(n, path))
+    posts.append(_post(99, logo_image))
+    findings = detector.detect(posts)
+    # One note per broken file, nothing found in the small gradients of the odd modes, and
+    # the logo after them all still found.
+    assert len(detector.notes) == len(BAD)
+    assert [f.post_id for f in findings] == ["x:99"]
+
+
 def test_bad_media_are_noted_and_the_batch_goes_on(
     detector: LogoDetector, logo_image: Path, plain_image: Path, tmp_path: Path
 ) -> None:
