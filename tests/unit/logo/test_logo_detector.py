@@ -140,14 +140,24 @@ def test_every_odd_or_broken_file_is_a_note_or_a_result_with_the_outline_search_
     from .test_image_loading import BAD, GOOD
 
     assert detector.match_settings.use_shapes
+    import io
+
+    from PIL import Image
+
+    # Alpha only: every pixel black, the picture only in its transparency.
+    alpha = np.zeros((48, 64, 4), np.uint8)
+    alpha[:, :, 3] = np.linspace(0, 255, 64, dtype=np.uint8)[None, :]
+    buffer = io.BytesIO()
+    Image.fromarray(alpha, "RGBA").save(buffer, "PNG")
     posts = []
-    for n, (_, payload, _) in enumerate([*BAD, *GOOD], start=1):
+    odd = [*BAD, *GOOD, ("alpha only", buffer.getvalue(), 1)]
+    for n, (_, payload, _) in enumerate(odd, start=1):
         path = tmp_path / f"{n}.img"
         path.write_bytes(payload)
         posts.append(_post(n, path))
     posts.append(_post(99, logo_image))
     findings = detector.detect(posts)
-    # One note per broken file, nothing found in the small gradients of the odd modes, and
+    # One note per broken file, nothing found in the small pictures of the odd modes, and
     # the logo after them all still found.
     assert len(detector.notes) == len(BAD)
     assert [f.post_id for f in findings] == ["x:99"]
