@@ -15,6 +15,7 @@ from pipeline.core.config import ConfigError, OrgConfig, load_config
 
 if TYPE_CHECKING:
     from detectors.base import Detector
+    from pipeline.store.base import Store
 
 # Findings go to stdout (scan); everything for people goes to stderr.
 err = Console(stderr=True, soft_wrap=True)  # long paths and errors stay on one line
@@ -35,6 +36,18 @@ def config_or_exit(path: Path | None) -> OrgConfig:
     except ConfigError as exc:
         err.print(f"[red]config error[/red]\n{exc}", highlight=False)
         raise typer.Exit(2) from None
+
+
+def open_store_or_exit(cfg: OrgConfig, **options: object) -> Store:
+    """The store (`open_store`'s options), or the one line saying why it cannot be opened (a
+    cluster down, a URL it cannot use) and exit 2, never a traceback that quotes the URL."""
+    from pipeline.store import open_store
+    from pipeline.store.base import StoreError
+
+    try:
+        return open_store(cfg, **options)  # type: ignore[arg-type]
+    except StoreError as exc:
+        raise fail(str(exc)) from None
 
 
 def detector_names(detectors: str | None) -> list[str] | None:

@@ -256,10 +256,26 @@ def post_webhook(settings: Notifications, message: Message) -> None:
         {"text": text} if settings.webhook == "slack"
         else {"type": "message", "text": text.replace("\n", "\n\n")}
     )
+    _withhold_webhook(url)
     response = new_session().post(url, json=payload)
     if response.status_code >= 300:
         # The URL is a secret: the error names only the status.
         raise RuntimeError(f"webhook answered HTTP {response.status_code}")
+
+
+def _withhold_webhook(url: str) -> None:
+    """The webhook's path and query are its secret, and urllib3 logs each request's path at
+    DEBUG (`crestwatch -v`): keep them out of its records."""
+    from urllib.parse import urlsplit
+
+    from pipeline.core.redact import withhold_in_logs
+
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    secrets = [url, target, parts.query]
+    if parts.path.strip("/"):
+        secrets.append(parts.path)
+    withhold_in_logs(secrets, ("urllib3", "requests"))
 
 
 def deliver(outbox: Outbox, settings: Notifications, *, now: datetime | None = None,

@@ -57,6 +57,13 @@ def client_from_env(url: str | None = None, **options: Any) -> Elasticsearch:
     """
     url = url or os.environ.get("CRESTWATCH_ES_URL") or "http://127.0.0.1:9200"
     hosts = [part.strip() for part in url.split(",") if part.strip()]
+    for host in hosts:
+        # The client's own error for a URL it cannot use quotes the URL whole, and a URL may
+        # hold a password (user:password@host); this one names only what it may print.
+        problem = _unusable(host)
+        if problem:
+            raise StoreError(f"not a usable Elasticsearch URL: {without_credentials(host)} "
+                             f"({problem})")
     kwargs: dict[str, Any] = {"request_timeout": 30, **options}
     if api_key := os.environ.get("CRESTWATCH_ES_API_KEY"):
         kwargs["api_key"] = api_key
@@ -67,6 +74,35 @@ def client_from_env(url: str | None = None, **options: Any) -> Elasticsearch:
     if len(hosts) > 1:
         kwargs.setdefault("retry_on_timeout", True)
     return Elasticsearch(hosts, **kwargs)
+
+
+def without_credentials(url: str) -> str:
+    """`url` as it may be printed or logged: everything up to the last "@" after the scheme
+    (user:password@, whatever the password holds, even "/" or a missing "://") is left out."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    if "@" in rest:
+        rest = rest.rsplit("@", 1)[1]
+    return f"{scheme}{sep}{rest}"
+
+
+def _unusable(url: str) -> str | None:
+    """Why the client could not use `url`, in words that never quote it; None when it can."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "the port is not a number from 1 to 65535"
+    if parts.scheme not in ("http", "https"):
+        return "it must start with http:// or https://"
+    if not parts.hostname:
+        return "it names no host"
+    if port is None:
+        return "it names no port, e.g. https://elasticsearch:9200"
+    return None
 
 
 def unreachable(es: Elasticsearch, exc: TransportError, doing: str) -> StoreError:

@@ -29,14 +29,13 @@ def erase_command(
     """Remove one person's posts, hits, queued alerts, media, evidence images and packs, account
     history, quarantined items, cached works and report files; record the erasure (without
     the erased data) in the data directory's audit file."""
-    from pipeline.cli.common import config_or_exit, fail
+    from pipeline.cli.common import config_or_exit, fail, open_store_or_exit
     from pipeline.review.erasure import (
         ErasureRefused,
         check_store_matches,
         erase_person,
         parse_author,
     )
-    from pipeline.store import open_store
 
     out = Console(soft_wrap=True)
     org = config_or_exit(config)
@@ -46,7 +45,7 @@ def erase_command(
     except ErasureRefused as exc:
         raise fail(str(exc)) from None
     folders = [Path("reports"), *(folder or [])]
-    with open_store(org, backend=store, url=es_url) as target:
+    with open_store_or_exit(org, backend=store, url=es_url) as target:
         report = erase_person(org, target, platform, who, actor=actor or getpass.getuser(),
                               folders=folders)
     out.print(f"erased one {platform} author:")

@@ -24,13 +24,12 @@ def evidence_command(
 ) -> None:
     """Post, author profile, images, annotated evidence, timestamps, SHA-256 manifest and the
     platform's reporting link, in one zip."""
-    from pipeline.cli.common import config_or_exit
+    from pipeline.cli.common import config_or_exit, open_store_or_exit
     from pipeline.review.evidence_pack import build_evidence_pack
-    from pipeline.store import open_store
     from pipeline.store.base import UnknownHit
 
     err = Console(stderr=True, soft_wrap=True)
-    with open_store(config_or_exit(config), backend=store, url=es_url) as target:
+    with open_store_or_exit(config_or_exit(config), backend=store, url=es_url) as target:
         try:
             path = build_evidence_pack(target, hit_id, out)
         except UnknownHit as exc:

@@ -24,21 +24,20 @@ def notify_command(
     es_url: Annotated[str | None, typer.Option("--es-url")] = None,
 ) -> None:
     """E-mail each new critical hit once; messages that fail stay queued for the next run."""
-    from pipeline.cli.common import config_or_exit
+    from pipeline.cli.common import config_or_exit, open_store_or_exit
     from pipeline.review.notify import (
         deliver,
         outbox_for,
         queue_critical_alerts,
         queue_daily_digest,
     )
-    from pipeline.store import open_store
 
     err = Console(stderr=True, soft_wrap=True)
     cfg = config_or_exit(config)
     settings = cfg.notifications
     outbox = outbox_for(cfg)
     try:
-        with open_store(cfg, backend=store, url=es_url) as target:
+        with open_store_or_exit(cfg, backend=store, url=es_url) as target:
             since = datetime.now(UTC) - timedelta(hours=since_hours)
             queued = queue_critical_alerts(target, outbox, settings, since=since)
             if digest:

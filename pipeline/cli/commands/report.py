@@ -33,16 +33,15 @@ def report_command(
     reach and engagement, notable posts, impersonating accounts, logo misuse by account, top
     accounts, terms and hashtags, review turnaround, false-positive rates, account hygiene, and
     a short written summary."""
-    from pipeline.cli.common import config_or_exit
+    from pipeline.cli.common import config_or_exit, open_store_or_exit
     from pipeline.reporting.render import ReportError, write_report
     from pipeline.reporting.report import build_weekly_report, week_label
-    from pipeline.store import open_store
 
     err = Console(stderr=True, soft_wrap=True)
     cfg = config_or_exit(config)
     label = week or week_label((datetime.now(UTC) - timedelta(days=7)).date())
     try:
-        with open_store(cfg, backend=store, url=es_url) as target:
+        with open_store_or_exit(cfg, backend=store, url=es_url) as target:
             report = build_weekly_report(target, cfg, label)
         files = write_report(report, out, pdf=pdf)
     except (ValueError, ReportError) as exc:

@@ -41,10 +41,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _open(config: Path | None, store: str | None, es_url: str | None) -> Store:
-    from pipeline.cli.common import config_or_exit
-    from pipeline.store import open_store
+    from pipeline.cli.common import config_or_exit, open_store_or_exit
 
-    return open_store(config_or_exit(config), backend=store, url=es_url)
+    return open_store_or_exit(config_or_exit(config), backend=store, url=es_url)
 
 
 def _actor(name: str) -> str:

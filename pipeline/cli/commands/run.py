@@ -108,12 +108,9 @@ def run(
 
 def _shown(url: str) -> str:
     """A URL as it may be printed: credentials in it (user:password@) are left out."""
-    from urllib.parse import urlsplit, urlunsplit
+    from pipeline.store.elasticsearch import without_credentials
 
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+    return ", ".join(without_credentials(part.strip()) for part in url.split(","))
 
 
 def scan(

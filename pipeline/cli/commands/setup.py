@@ -26,11 +26,11 @@ def setup(
 ) -> None:
     """Create the Elasticsearch index templates and indices, and the Kibana objects
     (safe to run again: everything is created or updated in place)."""
-    from pipeline.store import open_store
+    from pipeline.cli.common import open_store_or_exit
 
     cfg = config_or_exit(config)
     if not skip_elasticsearch:
-        with open_store(cfg, backend="elasticsearch", url=es_url):
+        with open_store_or_exit(cfg, backend="elasticsearch", url=es_url):
             pass
         err.print("Elasticsearch templates and indices are in place.")
     if kibana_url:
