@@ -1,9 +1,10 @@
 """
 ### Retention
 
-Daily: delete posts and hits whose post is older than the config's `retention_days`, so personal
-data is kept only as long as the organisation decided. Data-subject erasure requests for one
-person are handled by `pipeline.airflow.tasks.erase_person`.
+Daily: apply the config's `retention` (docs/deploy.md): posts after `posts_days`, closed hits
+after `closed_hits_days`, escalated hits only once released, and the media and evidence images
+they named, so personal data is kept only as long as the organisation decided. Data-subject
+erasure requests for one person are handled by `pipeline.airflow.tasks.erase_person`.
 """
 
 from __future__ import annotations

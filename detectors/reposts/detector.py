@@ -117,7 +117,7 @@ class RepostDetector(Detector, UsesHistory):
 
     def load(self) -> None:
         self._opts = self.options
-        self._window = timedelta(days=min(self._opts.memory_days, self.config.retention_days))
+        self._window = timedelta(days=min(self._opts.memory_days, self.config.retention.posts_days))
         self._registered_images: list[tuple[str, ImageFeatures]] = []
         self._registered_text: list[tuple[Work, set[int], tuple[str, ...]]] = []
         self._registered_works: dict[str, tuple[Work, tuple[str, ...]]] = {}

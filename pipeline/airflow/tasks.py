@@ -205,14 +205,14 @@ def ingest_source(
 def purge_expired(
     config_path: str | Path, *, now: datetime | None = None, store_url: str | None = None
 ) -> dict[str, object]:
-    """Delete posts and hits older than the config's `retention_days` (personal data is kept
-    only as long as configured)."""
+    """Apply the config's `retention` (pipeline.review.retention): expired posts and hits, the
+    media and evidence images they named, and old quarantined items."""
+    from pipeline.review.retention import apply_retention
+
     config = load_config(config_path)
-    cutoff = (now or utcnow()) - timedelta(days=config.retention_days)
     with open_task_store(config, store_url=store_url) as store:
-        deleted = store.purge_before(cutoff)
-    log.info("retention: deleted %d documents created before %s", deleted, cutoff.isoformat())
-    return {"cutoff": cutoff.isoformat(), "deleted": deleted}
+        report = apply_retention(config, store, now=now)
+    return report.as_dict()
 
 
 def erase_person(

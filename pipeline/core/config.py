@@ -206,6 +206,19 @@ class MediaSettings(_Strict):
     proxy: str | None = None
 
 
+class Retention(_Strict):
+    """How long personal data is kept (docs/deploy.md); ages count from the post's creation.
+
+    Posts (with the account history and works read from them) go after `posts_days`, and with
+    them the hits still open (new, acknowledged). Closed hits (resolved, false positive,
+    whitelisted) go after `closed_hits_days`. Hits the University is acting on (escalated,
+    takedown requested) are kept until a reviewer moves them on, however old.
+    """
+
+    posts_days: int = Field(default=180, ge=1)
+    closed_hits_days: int = Field(default=180, ge=1)
+
+
 class OrgConfig(_Strict):
     organisation: Organisation
     media: MediaSettings = Field(default_factory=MediaSettings)
@@ -217,7 +230,9 @@ class OrgConfig(_Strict):
     protected_documents: Path | None = None
     id_patterns: dict[str, str] = Field(default_factory=dict)  # name -> regex (student/staff ids)
     detectors: dict[str, DetectorSettings] = Field(default_factory=dict)
-    retention_days: int = Field(default=180, ge=1)
+    retention: Retention = Field(default_factory=Retention)
+    # The old single period, still read as both of `retention`'s (not together with it).
+    retention_days: int | None = Field(default=None, ge=1)
     notifications: Notifications = Field(default_factory=Notifications)
     store: StoreConfig = Field(default_factory=StoreConfig)
     sources: list[SourceConfig] = Field(default_factory=list)
@@ -227,6 +242,19 @@ class OrgConfig(_Strict):
     base_dir: Path = Field(default=Path("."), exclude=True)
     # The file's name, for error messages that name file, key and problem.
     source: str = Field(default="<config>", exclude=True)
+
+    @model_validator(mode="after")
+    def _old_retention_days(self) -> OrgConfig:
+        if self.retention_days is None:
+            return self
+        if "retention" in self.model_fields_set:
+            raise ValueError(
+                "retention_days is the old spelling of retention (both posts_days and "
+                "closed_hits_days); give retention only"
+            )
+        days = self.retention_days
+        self.retention = Retention(posts_days=days, closed_hits_days=days)
+        return self
 
     @field_validator("id_patterns")
     @classmethod

@@ -10,7 +10,7 @@ indices), not in a file beside one worker, so that
 - every Airflow worker shares it;
 - it moves only after the store has acknowledged the page it came from (the runner writes
   `HistoryUpdate`s after `upsert_posts`/`upsert_hits`), so a failed page leaves no trace;
-- erasure (`Store.erase_author`) and retention (`Store.purge_before`) reach it.
+- erasure (`Store.erase_author`) and retention (`Store.purge_expired`) reach it.
 
 Detectors read it through `History` (the account history and the work history) and never write
 it themselves.

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from pipeline.core.history import History
-from pipeline.core.models import AuditEntry, Hit, Post
+from pipeline.core.models import AuditEntry, Hit, Post, Status
 
 
 class StoreError(RuntimeError):
@@ -81,6 +81,41 @@ class HitQuery(BaseModel):
 # Review fields a reviewer may change; everything else belongs to detection.
 REVIEW_FIELDS = ("status", "risk", "assignee", "tags", "notes", "first_action_at",
                  "review_minutes")
+
+# Retention (docs/deploy.md): a hit the University is acting on (escalated, or a takedown
+# requested) is kept until a reviewer moves it on; a closed one (resolved, dismissed as a false
+# positive or whitelisted) goes after `retention.closed_hits_days`; any other (new,
+# acknowledged: still to review) goes with its post after `retention.posts_days`.
+HELD_STATUSES = (Status.escalated.value, Status.takedown_requested.value)
+CLOSED_STATUSES = (Status.resolved.value, Status.false_positive.value, Status.whitelisted.value)
+OPEN_STATUSES = tuple(s.value for s in Status if s.value not in HELD_STATUSES + CLOSED_STATUSES)
+
+
+@dataclass
+class Purged:
+    """What a retention purge deleted: how many store documents, and the files (fetched media,
+    avatars, evidence images) the deleted posts and hits named that no hit still kept names."""
+
+    documents: int = 0
+    files: set[str] = field(default_factory=set)
+
+
+def record_files(posts: Iterable[Post], hits: Iterable[Hit]) -> set[str]:
+    """The files a post or hit names: its fetched media, its author's avatar and banner, and a
+    hit's evidence image."""
+    paths: set[str] = set()
+    for post in posts:
+        paths.update(m.path for m in post.media if m.path)
+        for name in ("avatar_path", "banner_path"):
+            value = getattr(post.author, name, None)
+            if value:
+                paths.add(str(value))
+    for hit in hits:
+        image = hit.evidence.get("image_path")
+        if isinstance(image, str) and image:
+            paths.add(image)
+    return paths
+
 
 # What a whitelist entry names: an account for every category ("x:12345"), an account for one
 # category ("x:12345/logo_misuse") or an image (its sha256). pipeline/policy/engine.py reads them.
@@ -155,9 +190,15 @@ class Store(History, ABC):
         data-subject erasure request)."""
 
     @abstractmethod
+    def purge_expired(self, posts_before: datetime, closed_hits_before: datetime) -> Purged:
+        """Retention: delete posts, account history and works created before `posts_before`,
+        with the open hits (OPEN_STATUSES) of posts created before it; closed hits
+        (CLOSED_STATUSES) of posts created before `closed_hits_before`, and the audit trail of
+        every hit deleted. Held hits (HELD_STATUSES) are never deleted here."""
+
     def purge_before(self, cutoff: datetime) -> int:
-        """Delete posts, hits, account history and works whose post was created before `cutoff`
-        (retention)."""
+        """`purge_expired` with one cutoff for posts and every hit that is not held."""
+        return self.purge_expired(cutoff, cutoff).documents
 
     def refresh(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Make recent writes visible to searches (a no-op where writes are immediate)."""

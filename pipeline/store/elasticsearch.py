@@ -30,13 +30,17 @@ from pipeline.core.history import (
 from pipeline.core.models import AuditEntry, Hit, Post, utcnow
 from pipeline.core.works import SHARED_WORKS, RememberedWork, Work, WorkImage, work_author
 from pipeline.store.base import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
     HitQuery,
+    Purged,
     Store,
     StoreError,
     UnknownHit,
     WriteResult,
     apply_review_changes,
     check_whitelist_kind,
+    record_files,
 )
 from pipeline.store.es_templates import index_templates
 
@@ -338,14 +342,41 @@ class ElasticsearchStore(Store):
         filters = [{"term": {"platform": platform}}, {"term": {field: author_id}}]
         return {"bool": {"filter": filters}}
 
-    def purge_before(self, cutoff: datetime) -> int:
-        before = {"lt": cutoff.isoformat()}
-        return (
-            self._delete_by({"range": {"post_created_at": before}}, ("hits",))
-            + self._delete_by({"range": {"created_at": before}}, ("posts",))
-            + self._delete_by({"range": {"posted_at": before}},
-                              ("accounts", "official", "works"))
-        )
+    def purge_expired(self, posts_before: datetime, closed_hits_before: datetime) -> Purged:
+        posts_cut = {"lt": utc(posts_before).isoformat()}
+        expired_hits = {"bool": {"should": [
+            {"bool": {"filter": [{"terms": {"status": list(CLOSED_STATUSES)}},
+                                 {"range": {"post_created_at": {
+                                     "lt": utc(closed_hits_before).isoformat()}}}]}},
+            {"bool": {"filter": [{"terms": {"status": list(OPEN_STATUSES)}},
+                                 {"range": {"post_created_at": posts_cut}}]}},
+        ], "minimum_should_match": 1}}
+        old_posts = {"range": {"created_at": posts_cut}}
+        with self._reaching("applying retention"):
+            self.es.indices.refresh(index=[self.index("hits"), self.index("posts")])
+            hits = [Hit.model_validate(doc["_source"]) for doc in helpers.scan(
+                self.es, index=self.index("hits"), query={"query": expired_hits})]
+            posts = [Post.model_validate(doc["_source"]) for doc in helpers.scan(
+                self.es, index=self.index("posts"), query={"query": old_posts})]
+            if hits:
+                self._delete_by({"terms": {"hit_id": [h.id for h in hits]}}, ("audit",))
+            count = (
+                self._delete_by(expired_hits, ("hits",))
+                + self._delete_by(old_posts, ("posts",))
+                + self._delete_by({"range": {"posted_at": posts_cut}},
+                                  ("accounts", "official", "works"))
+            )
+            # Hits that outlive their post (held, or closed ones kept longer) keep their
+            # evidence images, and posts that outlive their hits keep their media.
+            kept_hits = [Hit.model_validate(doc["_source"]) for doc in helpers.scan(
+                self.es, index=self.index("hits"),
+                query={"query": {"range": {"post_created_at": posts_cut}}})]
+            post_ids = sorted({h.post_id for h in hits})
+            kept_posts = [Post.model_validate(doc["_source"]) for doc in helpers.scan(
+                self.es, index=self.index("posts"),
+                query={"query": {"ids": {"values": post_ids}}})] if post_ids else []
+        files = record_files(posts, hits) - record_files(kept_posts, kept_hits)
+        return Purged(documents=count, files=files)
 
     # -- history (pipeline/core/history.py) --------------------------------------------------
 

@@ -22,13 +22,17 @@ from pipeline.core.history import (
 from pipeline.core.models import AuditEntry, Hit, Post, utcnow
 from pipeline.core.works import SHARED_WORKS, Work, WorkImage, work_author
 from pipeline.store.base import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
     HitQuery,
+    Purged,
     Store,
     StoreError,
     UnknownHit,
     WriteResult,
     apply_review_changes,
     check_whitelist_kind,
+    record_files,
 )
 
 _SCHEMA = """
@@ -331,22 +335,46 @@ class SQLiteStore(Store):
         # Official posts are the University's own accounts' posts, not a person's data.
         return hits + posts + history
 
-    def purge_before(self, cutoff: datetime) -> int:
+    def purge_expired(self, posts_before: datetime, closed_hits_before: datetime) -> Purged:
+        posts_cut, closed_cut = _ts(posts_before), _ts(closed_hits_before)
+        closed = ", ".join("?" * len(CLOSED_STATUSES))
+        opened = ", ".join("?" * len(OPEN_STATUSES))
+        expired = (f"(status IN ({closed}) AND post_created_at < ?) "
+                   f"OR (status IN ({opened}) AND post_created_at < ?)")
+        args = (*CLOSED_STATUSES, closed_cut, *OPEN_STATUSES, posts_cut)
         with self._lock, self._db:
-            hits = self._db.execute(
-                "DELETE FROM hits WHERE post_created_at < ?", (_ts(cutoff),)
-            ).rowcount
-            posts = self._db.execute(
-                "DELETE FROM posts WHERE created_at < ?", (_ts(cutoff),)
+            hits = [Hit.model_validate_json(doc) for (doc,) in self._db.execute(
+                f"SELECT doc FROM hits WHERE {expired}", args)]
+            posts = [Post.model_validate_json(doc) for (doc,) in self._db.execute(
+                "SELECT doc FROM posts WHERE created_at < ?", (posts_cut,))]
+            self._db.executemany("DELETE FROM audit WHERE hit_id = ?", [(h.id,) for h in hits])
+            count = self._db.execute(f"DELETE FROM hits WHERE {expired}", args).rowcount
+            count += self._db.execute(
+                "DELETE FROM posts WHERE created_at < ?", (posts_cut,)
             ).rowcount
             for table in ("account_posts", "official_posts"):
-                posts += self._db.execute(
-                    f"DELETE FROM {table} WHERE posted_at < ?", (_ts(cutoff),)
+                count += self._db.execute(
+                    f"DELETE FROM {table} WHERE posted_at < ?", (posts_cut,)
                 ).rowcount
-            posts += self._delete_works(
-                "SELECT post_id FROM works WHERE posted_at < ?", (_ts(cutoff),)
+            count += self._delete_works(
+                "SELECT post_id FROM works WHERE posted_at < ?", (posts_cut,)
             )
-        return hits + posts
+            # Hits that outlive their post (held, or closed ones kept longer) keep their
+            # evidence images, and posts that outlive their hits keep their media.
+            kept_hits = [Hit.model_validate_json(doc) for (doc,) in self._db.execute(
+                "SELECT doc FROM hits WHERE post_created_at < ?", (posts_cut,))]
+            post_ids = sorted({h.post_id for h in hits})
+            kept_posts = [
+                Post.model_validate_json(doc)
+                # In chunks: SQLite limits the parameters of one statement.
+                for start in range(0, len(post_ids), 500)
+                for (doc,) in self._db.execute(
+                    "SELECT doc FROM posts WHERE doc_id IN "
+                    f"({', '.join('?' * len(post_ids[start:start + 500]))})",
+                    post_ids[start:start + 500])
+            ]
+        files = record_files(posts, hits) - record_files(kept_posts, kept_hits)
+        return Purged(documents=count, files=files)
 
     def _delete_works(self, select: str, args: tuple[str, ...]) -> int:
         """Delete the works `select` names with their shingles and images (inside the caller's

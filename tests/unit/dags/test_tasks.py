@@ -110,7 +110,9 @@ def test_a_source_without_a_connection_id_uses_the_environment(scenario: Path) -
 def test_purge_expired_deletes_only_posts_older_than_retention(scenario: Path) -> None:
     tasks.ingest_source(scenario, "replay")
     result = tasks.purge_expired(scenario, now=NOW)
-    assert result == {"cutoff": "2026-05-24T12:00:00+00:00", "deleted": 1}
+    assert result == {"posts_before": "2026-05-24T12:00:00+00:00",
+                      "closed_hits_before": "2026-05-24T12:00:00+00:00", "deleted": 1,
+                      "quarantined_items": 0, "files": 0}
     with _store(scenario) as store:
         assert _stored_posts(store) == POST_IDS[:5]
         assert store.count_hits() == len(MARKED)
