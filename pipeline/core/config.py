@@ -206,6 +206,55 @@ class MediaSettings(_Strict):
     proxy: str | None = None
 
 
+class PurposeLimit(_Strict):
+    """Something the University must never be alerted on (docs/policy.md, "Purpose limits"):
+    a finding about a post that matches (any of `words`, `patterns`, or a finding signal or
+    label in `signals`) is not admitted, and its reason is recorded.
+
+    What a limit protects is the expression (an opinion, a protest), not conduct that breaches
+    the guidance on its own: a finding with any signal in `unless` (by default a threat) is
+    still admitted. `categories` narrows the limit to some categories (empty: every one).
+    """
+
+    name: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    words: list[str] = Field(default_factory=list)
+    patterns: list[str] = Field(default_factory=list)
+    signals: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    unless: list[str] = Field(default_factory=lambda: ["threat"])
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns_compile(cls, value: list[str]) -> list[str]:
+        import re
+
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from None
+        return value
+
+    @field_validator("categories")
+    @classmethod
+    def _known_categories(cls, value: list[str]) -> list[str]:
+        from pipeline.core.models import Category
+
+        known = {c.value for c in Category}
+        unknown = [c for c in value if c not in known]
+        if unknown:
+            raise ValueError(f"unknown categories {', '.join(unknown)} "
+                             f"(one of {', '.join(sorted(known))})")
+        return value
+
+    @model_validator(mode="after")
+    def _matches_something(self) -> PurposeLimit:
+        if not (self.words or self.patterns or self.signals):
+            raise ValueError("a purpose limit needs words, patterns or signals to match")
+        return self
+
+
 class Retention(_Strict):
     """How long personal data is kept (docs/deploy.md); ages count from the post's creation.
 
@@ -231,6 +280,8 @@ class OrgConfig(_Strict):
     id_patterns: dict[str, str] = Field(default_factory=dict)  # name -> regex (student/staff ids)
     detectors: dict[str, DetectorSettings] = Field(default_factory=dict)
     retention: Retention = Field(default_factory=Retention)
+    # What the University must never be alerted on, whatever a detector finds.
+    purpose_limits: list[PurposeLimit] = Field(default_factory=list)
     # The old single period, still read as both of `retention`'s (not together with it).
     retention_days: int | None = Field(default=None, ge=1)
     notifications: Notifications = Field(default_factory=Notifications)

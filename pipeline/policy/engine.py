@@ -3,18 +3,20 @@
 Detectors report what they saw: a score (how sure they are) and named signals ("threat",
 "avatar_match", "about_person", ...). The Policy turns each finding into a `Decision` from the
 organisation config and the reviewers' whitelist: admitted or not, the severity, and the reasons
-(threshold, allow-list, whitelist scope, each severity rule that applied). The decision is stored
+(threshold, a purpose limit from `purpose_limits` (what the University must never be alerted on),
+allow-list, whitelist scope, each severity rule that applied). The decision is stored
 with the hit, the run summary counts what was suppressed and why, and `crestwatch eval` goes
 through the same engine, so "why was this (not) flagged, and why this severity?" has one answer.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pipeline.core.config import OrgConfig, SeverityPolicy
+from pipeline.core.config import OrgConfig, PurposeLimit, SeverityPolicy
 from pipeline.core.models import Category, Decision, Finding, Post, Severity
 from pipeline.policy.defaults import GENERIC, SEVERITY, SUPPRESS_WHEN
 
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
 BELOW_THRESHOLD = "below threshold"
 ALLOW_LISTED = "allow-list"
 WHITELISTED = "whitelist"
+# A purpose limit's finding is counted as "purpose limit: <its name>".
+PURPOSE_LIMIT = "purpose limit"
 
 
 @dataclass
@@ -45,6 +49,7 @@ class Policy:
     ) -> None:
         self.config = config
         self.whitelist = frozenset(whitelist)
+        self._limits = [(limit, _matcher(limit)) for limit in config.purpose_limits]
 
     @classmethod
     def for_store(cls, config: OrgConfig, store: Store) -> Policy:
@@ -98,6 +103,20 @@ class Policy:
                     return f"image {sha[:12]} is whitelisted"
         return None
 
+    def purpose_limit(self, finding: Finding, post: Post | None) -> PurposeLimit | None:
+        """The first purpose limit that keeps this finding from being an alert, or None."""
+        seen = {*finding.signals, *_labels(finding)}
+        for limit, pattern in self._limits:
+            if limit.categories and finding.category.value not in limit.categories:
+                continue
+            if seen & set(limit.unless):
+                continue  # conduct the limit does not protect (a threat), still alerted on
+            if seen & set(limit.signals):
+                return limit
+            if pattern is not None and post is not None and pattern.search(post.text or ""):
+                return limit
+        return None
+
     # --- the decision --------------------------------------------------------------------
 
     def decide(
@@ -110,6 +129,9 @@ class Policy:
         if finding.score < limit:
             suppressed_by = BELOW_THRESHOLD
             reasons.insert(0, f"score {finding.score:.2f} below threshold {limit:.2f}")
+        elif protected := self.purpose_limit(finding, post):
+            suppressed_by = f"{PURPOSE_LIMIT}: {protected.name}"
+            reasons.insert(0, f"purpose limit {protected.name!r}: {protected.reason}")
         elif allowed := [s for s in self.suppressing_signals(finding.detector) if s in signals]:
             suppressed_by = ALLOW_LISTED
             reasons.insert(0, f"allow-listed: {', '.join(allowed)}")
@@ -157,3 +179,16 @@ class Policy:
     ) -> list[Finding]:
         """The admitted findings only."""
         return self.screen(findings, posts).findings
+
+
+def _labels(finding: Finding) -> list[str]:
+    labels = finding.evidence.get("labels")
+    return [str(label) for label in labels] if isinstance(labels, list) else []
+
+
+def _matcher(limit: PurposeLimit) -> re.Pattern[str] | None:
+    """One case-insensitive pattern for a limit's words (whole words or hashtags, not parts of
+    longer words) and patterns; None when it matches by signals only."""
+    parts = [rf"(?<!\w){re.escape(word)}(?!\w)" for word in limit.words]
+    parts += [f"(?:{pattern})" for pattern in limit.patterns]
+    return re.compile("|".join(parts), re.IGNORECASE) if parts else None

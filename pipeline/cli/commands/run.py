@@ -191,7 +191,7 @@ def _print_summary(summary: RunSummary, *, total_hits: int) -> None:
          "impersonation)"),
         ("hits in store", total_hits, "every hit held, from all runs"),
         ("findings not alerted on", sum(summary.suppressed.values()),
-         "below threshold, allow-listed or whitelisted (table below)"),
+         "below threshold, purpose-limited, allow-listed or whitelisted (table below)"),
         ("items skipped", len(summary.skipped), "bad input, reported below"),
         ("items quarantined", summary.quarantined, "held for `crestwatch quarantine retry`"),
         ("errors", len(summary.errors), "failures that stopped a source or a page"),
