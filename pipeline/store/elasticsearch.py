@@ -80,6 +80,9 @@ def client_from_env(url: str | None = None, **options: Any) -> Elasticsearch:
     return Elasticsearch(hosts, **kwargs)
 
 
+_CHUNK = 10_000  # ids per query when a purge names many documents
+
+
 def without_credentials(url: str) -> str:
     """`url` as it may be printed or logged: everything up to the last "@" after the scheme
     (user:password@, whatever the password holds, even "/" or a missing "://") is left out."""
@@ -358,8 +361,10 @@ class ElasticsearchStore(Store):
                 self.es, index=self.index("hits"), query={"query": expired_hits})]
             posts = [Post.model_validate(doc["_source"]) for doc in helpers.scan(
                 self.es, index=self.index("posts"), query={"query": old_posts})]
-            if hits:
-                self._delete_by({"terms": {"hit_id": [h.id for h in hits]}}, ("audit",))
+            hit_ids = [h.id for h in hits]
+            # In chunks: a terms query takes at most index.max_terms_count (65,536) values.
+            for start in range(0, len(hit_ids), _CHUNK):
+                self._delete_by({"terms": {"hit_id": hit_ids[start:start + _CHUNK]}}, ("audit",))
             count = (
                 self._delete_by(expired_hits, ("hits",))
                 + self._delete_by(old_posts, ("posts",))
@@ -372,9 +377,12 @@ class ElasticsearchStore(Store):
                 self.es, index=self.index("hits"),
                 query={"query": {"range": {"post_created_at": posts_cut}}})]
             post_ids = sorted({h.post_id for h in hits})
-            kept_posts = [Post.model_validate(doc["_source"]) for doc in helpers.scan(
-                self.es, index=self.index("posts"),
-                query={"query": {"ids": {"values": post_ids}}})] if post_ids else []
+            kept_posts = [
+                Post.model_validate(doc["_source"])
+                for start in range(0, len(post_ids), _CHUNK)
+                for doc in helpers.scan(self.es, index=self.index("posts"), query={
+                    "query": {"ids": {"values": post_ids[start:start + _CHUNK]}}})
+            ]
         files = record_files(posts, hits) - record_files(kept_posts, kept_hits)
         return Purged(documents=count, files=files)
 
