@@ -111,8 +111,13 @@ def open_task_store(config: OrgConfig, *, store_url: str | None = None) -> Store
         return open_store(config, backend=backend, url=store_url)
     from elasticsearch import Elasticsearch
 
+    from pipeline.store.elasticsearch import usable_hosts
+
     url, options = elasticsearch_options(fields)
-    return open_store(config, backend=backend, client=Elasticsearch(store_url or url, **options))
+    # Checked first: the client's error would quote the URL, password and all, into the task
+    # log and the failure mail.
+    hosts = usable_hosts(store_url or url)
+    return open_store(config, backend=backend, client=Elasticsearch(hosts, **options))
 
 
 # -- sources -------------------------------------------------------------------------------

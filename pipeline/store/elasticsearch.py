@@ -60,14 +60,7 @@ def client_from_env(url: str | None = None, **options: Any) -> Elasticsearch:
     for a private CA. Credentials never appear in logs or error messages.
     """
     url = url or os.environ.get("CRESTWATCH_ES_URL") or "http://127.0.0.1:9200"
-    hosts = [part.strip() for part in url.split(",") if part.strip()]
-    for host in hosts:
-        # The client's own error for a URL it cannot use quotes the URL whole, and a URL may
-        # hold a password (user:password@host); this one names only what it may print.
-        problem = _unusable(host)
-        if problem:
-            raise StoreError(f"not a usable Elasticsearch URL: {without_credentials(host)} "
-                             f"({problem})")
+    hosts = usable_hosts(url)
     kwargs: dict[str, Any] = {"request_timeout": 30, **options}
     if api_key := os.environ.get("CRESTWATCH_ES_API_KEY"):
         kwargs["api_key"] = api_key
@@ -110,6 +103,19 @@ def _unusable(url: str) -> str | None:
     if port is None:
         return "it names no port, e.g. https://elasticsearch:9200"
     return None
+
+
+def usable_hosts(url: str) -> list[str]:
+    """The nodes `url` lists (comma-separated), or StoreError naming the first the client could
+    not use. The client's own error for such a URL quotes it whole, and a URL may hold a
+    password (user:password@host); this one names only what it may print."""
+    hosts = [part.strip() for part in url.split(",") if part.strip()]
+    for host in hosts:
+        problem = _unusable(host)
+        if problem:
+            raise StoreError(f"not a usable Elasticsearch URL: {without_credentials(host)} "
+                             f"({problem})")
+    return hosts
 
 
 def unreachable(es: Elasticsearch, exc: TransportError, doing: str) -> StoreError:

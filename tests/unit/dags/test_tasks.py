@@ -157,3 +157,21 @@ def test_elasticsearch_options_from_connection_fields(
     got_url, got_options = tasks.elasticsearch_options(fields)
     assert got_url == url
     assert got_options == {"request_timeout": 30, **options}
+
+
+@pytest.mark.parametrize("host", [
+    "http://crestwatch:conn-secret-Q7r2@es01:99999999",  # a port out of range
+    "es01//crestwatch:conn-secret-Q7r2@es01:9200",  # no scheme
+])
+def test_a_connection_url_the_client_cannot_use_is_refused_without_its_password(
+    host: str, example_config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.store.base import StoreError
+
+    monkeypatch.setenv("CRESTWATCH_STORE_BACKEND", "elasticsearch")
+    monkeypatch.setattr(tasks, "connection_fields", lambda conn_id: {
+        "host": host, "login": "crestwatch", "password": "conn-secret-Q7r2", "extra": {}})
+    with pytest.raises(StoreError) as info:
+        tasks.open_task_store(example_config)
+    assert "not a usable Elasticsearch URL" in str(info.value)
+    assert "conn-secret-Q7r2" not in str(info.value)
