@@ -4,6 +4,7 @@ posts with nothing to find, and posts per second, all from one run.
 
     .venv/bin/python bench/bench_leaks.py                 # the dev split
     .venv/bin/python bench/bench_leaks.py --split heldback
+    .venv/bin/python bench/bench_leaks.py --split fresh      # secrets only
 
 A found span counts as a true positive when it overlaps a labelled span of the same kind (for
 secrets: any labelled secret); every other found span is a false positive. The detectors run as
@@ -173,7 +174,8 @@ def _print(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=["dev", "heldback"], default="dev")
+    # fresh: secrets only, shapes written after the tuning on the held-back part's first reading.
+    parser.add_argument("--split", choices=["dev", "heldback", "fresh"], default="dev")
     parser.add_argument("--data", type=Path, default=OUT_DIR)
     parser.add_argument(
         "--show", type=int, default=0, help="print this many misses and false alarms"
@@ -183,6 +185,9 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING)
     for name, any_kind in (("personal_data", False), ("secrets", True)):
         if args.only and args.only != name:
+            continue
+        if not (args.data / f"{name}-{args.split}.jsonl").exists():
+            print(f"{name}: no {args.split} part")
             continue
         records = _read(args.data / f"{name}-{args.split}.jsonl")
         found, seconds, cpu = run_detector(name, records)

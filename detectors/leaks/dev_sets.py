@@ -511,6 +511,42 @@ GENERIC_SHAPES: list[str] = [
     "x-api-key: {value}",
     "the api key is {value}",
 ]
+# The secrets' held-back part was read once and the detector tuned on what it missed, so it is
+# no longer unseen. These shapes were written after that tuning, never looked at while it went
+# on, and form the `fresh` part (secrets only), read once.
+SECRET_FRESH_SHAPES: list[str] = [
+    "docker run -e {name}={value} app:latest",
+    "kubectl create secret generic app --from-literal={lower}={value}",
+    "heroku config:set {name}={value} -a student-portal",
+    "$env:{name} = \"{value}\"",
+    "<{camel}>{value}</{camel}>",
+    "[default]\n{lower} = {value}",
+    "pasting the prod creds here so I don't lose them: {value}",
+    "{lower} => '{value}',",
+]
+PASSWORD_FRESH_SHAPES: list[tuple[str, str]] = [
+    ("sshpass -p '{value}' ssh admin@10.0.4.12", "password"),
+    ("PGPASSWORD={value} psql -h db -U app", "password"),
+    ("new password for the shared drive: {value}", "password"),
+    ("ftp://backup:{value}@files.example.org/exports", "password"),
+    ("<password>{value}</password>", "password"),
+    ("the admin login for the lab PCs is admin / {value}", "password"),
+]
+GENERIC_FRESH_SHAPES: list[str] = [
+    "Authorization: Token {value}",
+    "webhook_secret={value}",
+    "--api-key {value}",
+]
+SECRET_FRESH_NEGATIVES: list[str] = [
+    "password: <your password here>",
+    "token=$(cat /run/secrets/token)",
+    "the password must be at least 12 characters long",
+    'export AWS_SECRET_ACCESS_KEY="$AWS_SECRET"',
+    "reset your password at the IT service desk",
+    "client_secret = settings.CLIENT_SECRET",
+]
+
+
 # What secret scanners must let through: the providers' published examples, placeholders,
 # template variables, indirections, and random-looking strings that are not credentials.
 SECRET_NEGATIVES: list[str] = [
@@ -590,7 +626,7 @@ def build_secrets(seed: int = 1602, per_shape: int = 4) -> dict[str, list[dict[s
     rng = random.Random(seed)
     fake = Faker("en_GB")
     fake.seed_instance(seed)
-    out: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
+    out: dict[str, list[dict[str, Any]]] = {s: [] for s in (*SPLITS, "fresh")}
     n = 0
 
     def emit(split: str, sample: Sample, kind: str) -> None:
@@ -600,8 +636,31 @@ def build_secrets(seed: int = 1602, per_shape: int = 4) -> dict[str, list[dict[s
         out[split].append(_record(f"sec-{n:05d}", sample, "en", "en_GB", 0) | {"shape": kind})
         n += 1
 
-    for s_index, shape in enumerate(SECRET_SHAPES):
-        split = _split_of(s_index)
+    shapes = [(shape, _split_of(i)) for i, shape in enumerate(SECRET_SHAPES)]
+    passwords = [(shape, kind, _split_of(i)) for i, (shape, kind) in enumerate(PASSWORD_SHAPES)]
+    generic = [(shape, _split_of(i)) for i, shape in enumerate(GENERIC_SHAPES)]
+    negatives = [(shape, _split_of(i)) for i, shape in enumerate(SECRET_NEGATIVES)]
+    _emit_secrets(emit, rng, fake, per_shape, shapes, passwords, generic, negatives)
+    # The fresh part after everything else, from its own seed, so dev and held-back come out
+    # exactly as they were before it existed.
+    rng = random.Random(seed + 1)
+    fake.seed_instance(seed + 1)
+    _emit_secrets(
+        emit, rng, fake, per_shape,
+        [(shape, "fresh") for shape in SECRET_FRESH_SHAPES],
+        [(shape, kind, "fresh") for shape, kind in PASSWORD_FRESH_SHAPES],
+        [(shape, "fresh") for shape in GENERIC_FRESH_SHAPES],
+        [(shape, "fresh") for shape in SECRET_FRESH_NEGATIVES],
+    )
+    return out
+
+
+def _emit_secrets(
+    emit: Callable[[str, Sample, str], None], rng: random.Random, fake: Any, per_shape: int,
+    shapes: list[tuple[str, str]], passwords: list[tuple[str, str, str]],
+    generic: list[tuple[str, str]], negatives: list[tuple[str, str]],
+) -> None:
+    for shape, split in shapes:
         for kind, (names, make) in PROVIDER_FORMATS.items():
             if kind == "private_key" and "{name}" not in shape and shape != "{value}":
                 continue
@@ -611,24 +670,21 @@ def build_secrets(seed: int = 1602, per_shape: int = 4) -> dict[str, list[dict[s
                     emit(split, Sample("").add(value, "secret"), kind)
                     continue
                 emit(split, _format_secret_shape(shape, rng.choice(names), value), kind)
-    for s_index, (shape, kind) in enumerate(PASSWORD_SHAPES):
-        split = _split_of(s_index)
+    for shape, kind, split in passwords:
         for _ in range(per_shape * 3):
             emit(
                 split,
                 _fill(shape.replace("{value}", "{v}"), {"v": (_password(fake, rng), "secret")}),
                 kind,
             )
-    for s_index, shape in enumerate(GENERIC_SHAPES):
-        split = _split_of(s_index)
+    for shape, split in generic:
         for _ in range(per_shape * 3):
             emit(
                 split,
                 _fill(shape.replace("{value}", "{v}"), {"v": (_high_entropy(rng), "secret")}),
                 "generic",
             )
-    for s_index, shape in enumerate(SECRET_NEGATIVES):
-        split = _split_of(s_index)
+    for shape, split in negatives:
         for _ in range(per_shape * 6):
             values = _secret_values(fake, rng)
             text = shape
@@ -636,7 +692,6 @@ def build_secrets(seed: int = 1602, per_shape: int = 4) -> dict[str, list[dict[s
                 text = text.replace("{" + key + "}", value, 1).replace("{" + key + "}", values[key])
             text = text.replace("{{", "{").replace("}}", "}")
             emit(split, Sample(text), "negative")
-    return out
 
 
 def write(out_dir: Path = OUT_DIR) -> dict[str, int]:

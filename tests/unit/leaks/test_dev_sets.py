@@ -33,3 +33,14 @@ def test_committed_sets_keep_shapes_apart() -> None:
             assert len(records) >= 700
             shapes[split] = {r["shape"] for r in records} if name == "personal_data" else set()
         assert not shapes["dev"] & shapes["heldback"]
+
+
+def test_the_fresh_secrets_part_is_new_text() -> None:
+    # Written after the tuning on the held-back part: none of its posts repeats one of the others.
+    def texts(split: str) -> set[str]:
+        lines = (OUT_DIR / f"secrets-{split}.jsonl").read_text(encoding="utf-8").splitlines()
+        return {json.loads(line)["text"] for line in lines}
+
+    fresh = texts("fresh")
+    assert len(fresh) >= 300
+    assert not fresh & (texts("dev") | texts("heldback"))
