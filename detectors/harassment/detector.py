@@ -16,7 +16,9 @@ Options (config ``detectors.harassment.options``):
   label_map     {model label: offensive|targeted|identity_attack|threat}
   activation    sigmoid or softmax (default: the exported model's)
   threads       windows scored at once, one ONNX Runtime thread each (default: CPUs, at most 4)
-  max_windows   128-token windows read per post (default 4)
+  max_windows   128-token windows read per text window of 6,000 characters (default 16: a
+                window of English prose is about 12); long posts are read window by window
+                (pipeline.core.limits.text_windows) and score as their worst window
   allow_names   extra names that look like slurs but are not (places, surnames)
   min_score     below this nothing is reported, not even to `eval` (default 0.05)
   context       false turns off the false-positive cues and name masking, to measure them
@@ -25,7 +27,8 @@ Options (config ``detectors.harassment.options``):
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,9 +43,10 @@ from detectors.harassment.context import (
     read_cues,
     threat_matches,
 )
-from detectors.harassment.model import ARTEFACT_DIR, MAX_CHARS, TextScorer
+from detectors.harassment.model import ARTEFACT_DIR, TextScorer
 from detectors.harassment.scoring import harassment_score
 from detectors.harassment.targeted import TargetedSignal
+from pipeline.core.limits import MAX_TEXT_CHARS, text_windows
 from pipeline.core.models import Category, Finding, Post
 
 log = logging.getLogger(__name__)
@@ -50,6 +54,22 @@ log = logging.getLogger(__name__)
 LABELS = ("offensive", "targeted", "identity_attack", "threat")
 
 Label = Literal["offensive", "targeted", "identity_attack", "threat"]
+
+# Text windows scored in one call to the model: a batch of tweets is one call, and a batch of
+# megabyte posts (182 windows each) is scored a few hundred windows at a time, which bounds the
+# token lists held at once.
+WINDOWS_PER_CALL = 256
+
+
+@dataclass
+class _Window:
+    """One text window of a post: where it starts, what the cue layer saw, the model's labels."""
+
+    post: int
+    offset: int
+    text: str
+    cue: Cues
+    model: dict[str, float] | None = None
 
 
 class HarassmentOptions(DetectorOptions):
@@ -60,7 +80,7 @@ class HarassmentOptions(DetectorOptions):
     label_map: dict[str, Label] | None = None  # model label -> ours, with model_dir
     activation: Literal["sigmoid", "softmax"] | None = None
     threads: int | None = Field(default=None, ge=1, le=64)
-    max_windows: int = Field(default=4, ge=1, le=64)
+    max_windows: int = Field(default=16, ge=1, le=64)
     allow_names: list[str] = []
     # Below this nothing is reported, not even to `eval`.
     min_score: float = Field(default=0.05, ge=0.0, le=1.0)
@@ -107,49 +127,99 @@ class HarassmentDetector(Detector):
 
     def detect(self, posts: Sequence[Post]) -> list[Finding]:
         self.ensure_loaded()
-        assert self._scorer is not None
         texts = [post.all_text() for post in posts]
-        cues = [read_cues(text[: MAX_CHARS * 2], self._allow_names) for text in texts]
-        if not self._use_context:
-            for cue, text in zip(cues, texts, strict=True):
-                cue.context, cue.unquoted_text = [], None
-                cue.threat, cue.threat_spans = threat_matches(text[: MAX_CHARS * 2])
-        scores = self._scorer.score([c.model_text for c in cues])
-        reported = [i for i, c in enumerate(cues) if c.unquoted_text is not None]
-        if reported:
-            rescored = self._scorer.score([cues[i].unquoted_text or "" for i in reported])
-            for i, unquoted in zip(reported, rescored, strict=True):
-                scores[i] = unquoted
+        windows = [
+            _Window(i, offset, chunk, self._read_cues(chunk))
+            for i, text in enumerate(texts)
+            for offset, chunk in text_windows(text)
+        ]
+        for start in range(0, len(windows), WINDOWS_PER_CALL):
+            self._score(windows[start : start + WINDOWS_PER_CALL])
         findings = []
-        for post, text, cue, score in zip(posts, texts, cues, scores, strict=True):
-            finding = self._judge(post, text, cue, score)
+        for post, text, own in zip(posts, texts, _per_post(windows, len(posts)), strict=True):
+            finding = self._judge(post, text, own)
             if finding is not None:
                 findings.append(finding)
         return findings
 
-    def _judge(self, post: Post, text: str, cue: Cues, model: dict[str, float]) -> Finding | None:
+    def _read_cues(self, text: str) -> Cues:
+        cue = read_cues(text, self._allow_names)
+        if not self._use_context:
+            cue.context, cue.unquoted_text = [], None
+            cue.threat, cue.threat_spans = threat_matches(text)
+        return cue
+
+    def _score(self, windows: Sequence[_Window]) -> None:
+        """Every window's labels, in one call to the model (and one more for the windows whose
+        reported speech is scored without its quotes)."""
+        assert self._scorer is not None
+        scores = self._scorer.score([w.cue.model_text for w in windows])
+        reported = [i for i, w in enumerate(windows) if w.cue.unquoted_text is not None]
+        if reported:
+            rescored = self._scorer.score([windows[i].cue.unquoted_text or "" for i in reported])
+            for i, unquoted in zip(reported, rescored, strict=True):
+                scores[i] = unquoted
+        for window, score in zip(windows, scores, strict=True):
+            window.model = score
+
+    def _labels(self, cue: Cues, model: dict[str, float]) -> dict[str, float]:
         labels = {label: float(model.get(label, 0.0)) for label in LABELS}
         if "targeted" not in model:
             # A model without a targeting head: second person or a mention stands in for it.
             labels["targeted"] = labels["offensive"] * (0.8 if cue.second_person else 0.3)
         elif self._targeted is not None:
             labels["targeted"] = self._targeted.score(cue.model_text, labels["targeted"])
-        # Whether "targeted" beat chance on held-out OLID B; only then is it a signal.
-        reliable = self._targeted is not None and self._targeted.reliable
         labels["threat"] = max(labels["threat"], cue.threat)
-        targets = self._targets.find(text, _reply_ids(post))
-        score, applied = harassment_score(labels, cue.context)
+        return labels
+
+    def _judge(self, post: Post, text: str, windows: Sequence[_Window]) -> Finding | None:
+        """The post's finding, from its worst window (the first of equals)."""
+        judged = []
+        for window in windows:
+            labels = self._labels(window.cue, window.model or {})
+            score, applied = harassment_score(labels, window.cue.context)
+            judged.append((score, labels, applied, window))
+        score, labels, applied, worst = max(judged, key=lambda j: j[0])
         if max(score, *labels.values()) < self._min_score:
             return None
+        # Whether "targeted" beat chance on held-out OLID B; only then is it a signal.
+        reliable = self._targeted is not None and self._targeted.reliable
+        targets = self._targets.find(text[:MAX_TEXT_CHARS], _reply_ids(post))
+        cue = _in_post(worst)
+        evidence = _evidence(labels, targets, cue, applied, text, self.model_name, reliable)
+        if len(windows) > 1:
+            evidence["window"] = {"offset": worst.offset, "length": len(worst.text)}
         return Finding(
             post_id=post.doc_id,
             detector=self.name,
             category=Category.harassment,
             score=round(score, 4),
             explanation=_explain(labels, targets, applied, cue, reliable),
-            evidence=_evidence(labels, targets, cue, applied, text, self.model_name, reliable),
+            evidence=evidence,
             signals=_signals(labels, targets, reliable),
         )
+
+
+def _per_post(windows: Sequence[_Window], count: int) -> Iterator[list[_Window]]:
+    """The windows of each post in turn (every post has at least one, empty text included)."""
+    grouped: list[list[_Window]] = [[] for _ in range(count)]
+    for window in windows:
+        grouped[window.post].append(window)
+    return iter(grouped)
+
+
+def _in_post(window: _Window) -> Cues:
+    """The window's cues with threat spans pointing into the whole post, for reviewers."""
+    if not window.offset:
+        return window.cue
+    spans = [_shifted(span, window.offset) for span in window.cue.threat_spans]
+    return replace(window.cue, threat_spans=spans)
+
+
+def _shifted(span: dict[str, object], offset: int) -> dict[str, object]:
+    start, end = span["start"], span["end"]
+    assert isinstance(start, int) and isinstance(end, int)
+    return {**span, "start": start + offset, "end": end + offset}
 
 
 def _reply_ids(post: Post) -> list[str]:
@@ -220,6 +290,6 @@ def _evidence(
         evidence["terms"] = sorted({str(s["text"]).lower() for s in cue.threat_spans})[:5]
     if applied:
         evidence["lowered_for"] = applied
-    if len(text) > MAX_CHARS:
-        evidence["truncated_at"] = MAX_CHARS
+    if len(text) > MAX_TEXT_CHARS:
+        evidence["truncated_at"] = MAX_TEXT_CHARS
     return evidence

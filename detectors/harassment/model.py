@@ -29,6 +29,8 @@ from typing import Any, Literal
 import emoji
 import numpy as np
 
+from pipeline.core.limits import TEXT_WINDOW
+
 log = logging.getLogger(__name__)
 
 ARTEFACT_DIR = Path(__file__).resolve().parent / "artefact"
@@ -38,8 +40,9 @@ META_FILE = "model.json"
 # Labels the default model's heads predict. "targeted" is OLID's targeted insult or threat.
 MODEL_LABELS: tuple[str, ...] = ("offensive", "targeted", "identity_attack")
 
-# Posts can be 100,000 characters; nothing past this many characters is tokenised.
-MAX_CHARS = 6000
+# Nothing past this many characters of one text is tokenised: the detector hands the scorer
+# text windows of this size (pipeline.core.limits.text_windows), so a long post is read whole.
+MAX_CHARS = TEXT_WINDOW
 
 Activation = Literal["sigmoid", "softmax"]
 

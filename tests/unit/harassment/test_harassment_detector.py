@@ -38,7 +38,8 @@ def test_bad_input_does_not_crash_and_other_detectors_still_run(
     assert posts[0].doc_id not in by_post  # nothing to judge in an empty post
     huge = by_post.get(posts[1].doc_id)
     if huge is not None:
-        assert huge.evidence["truncated_at"] == 6000
+        # Read whole, window by window: nothing under the text limit is cut.
+        assert "truncated_at" not in huge.evidence
     for finding in by_post.values():
         json.dumps(finding.evidence)  # stored as JSON: must serialise
         assert 0.0 <= finding.score <= 1.0
