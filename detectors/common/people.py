@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from detectors.common.spans import LOOK_AROUND, SpanSet
 from pipeline.core.config import OrgConfig, ProtectedPerson
 
 _TITLES = r"(?:Dr|Doctor|Prof|Professor|Mr|Mrs|Ms|Miss|Mx|Sir|Dame|Lord|Lady)\.?"
@@ -85,23 +86,23 @@ class PeopleFinder:
 
     def find(self, text: str, *, plain_names: bool = False) -> list[PersonMention]:
         found: list[PersonMention] = []
-        taken: list[tuple[int, int]] = []
+        taken = SpanSet()
         for pattern, person in self._protected:
             for m in pattern.finditer(text):
                 found.append(PersonMention(m.start(), m.end(), m.group(0), person))
-                taken.append((m.start(), m.end()))
+                taken.add(m.start(), m.end())
         for pattern in (_TITLE_NAME, _MENTION):
             for m in pattern.finditer(text):
-                if any(s < m.end() and m.start() < e for s, e in taken):
+                if taken.overlaps(m.start(), m.end()):
                     continue
                 found.append(PersonMention(m.start(), m.end(), m.group(0)))
-                taken.append((m.start(), m.end()))
+                taken.add(m.start(), m.end())
         if plain_names:
             for m in _PLAIN_NAME.finditer(text):
                 words = re.split(r"[ -]", m.group(0).lower())
                 if any(w in _NOT_NAMES for w in words):
                     continue
-                if any(s < m.end() and m.start() < e for s, e in taken):
+                if taken.overlaps(m.start(), m.end()):
                     continue
                 found.append(PersonMention(m.start(), m.end(), m.group(0), plain=True))
         people = [p for p in found if p.text.lstrip("@").casefold() not in self._org_handles]
@@ -110,10 +111,13 @@ class PeopleFinder:
 
 def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     """The sentence (or line) around [start, end): where context cues are looked for."""
-    left = max(text.rfind(c, 0, start) for c in ".!?\n")
-    right_candidates = [i for i in (text.find(c, end) for c in ".!?\n") if i != -1]
+    # Looked for at most LOOK_AROUND characters away: searching back to the start of a long
+    # text for every mention made a text with many names quadratic.
+    low, high = max(0, start - LOOK_AROUND), min(len(text), end + LOOK_AROUND)
+    left = max(text.rfind(c, low, start) for c in ".!?\n")
+    right_candidates = [i for i in (text.find(c, end, high) for c in ".!?\n") if i != -1]
     # A full stop inside a number or an abbreviation ("Dr.", "1.5") does not end a sentence.
-    while left > 0 and left + 1 < len(text) and not text[left + 1].isspace():
-        left = max(text.rfind(c, 0, left) for c in ".!?\n")
-    right = min(right_candidates) if right_candidates else len(text)
-    return left + 1, right
+    while left > low and left + 1 < len(text) and not text[left + 1].isspace():
+        left = max(text.rfind(c, low, left) for c in ".!?\n")
+    right = min(right_candidates) if right_candidates else high
+    return (left + 1 if left != -1 else low), right

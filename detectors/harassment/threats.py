@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from detectors.common.spans import LOOK_AROUND
+
 # Verbs of violence against a person, as they are written (inflections spelled out, so "shot"
 # in "a shot of espresso" still needs a person object to count).
 _VIOLENCE = (
@@ -164,8 +166,10 @@ class ThreatSpan:
 
 
 def _clause_start(text: str, position: int) -> int:
-    start = 0
-    for m in _CLAUSE_BREAK.finditer(text, 0, position):
+    # Looked for at most LOOK_AROUND characters back: from the start of the text for every frame
+    # made a long text with many frames quadratic, and a negation that far back negates nothing.
+    start = max(0, position - LOOK_AROUND)
+    for m in _CLAUSE_BREAK.finditer(text, start, position):
         start = m.end()
     return start
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 
+from detectors.common.spans import SpanSet
 from detectors.leaks.spans import Entity, alternation
 
 _UP = r"A-ZÀ-ÖØ-Þ\u0100-\u024F\u0391-\u03A9\u0400-\u042F"
@@ -200,7 +201,9 @@ def find_addresses(text: str) -> list[Entity]:
         (_HOUSE_OR_BOX, 0.6, "house number or box"),
     ):
         for m in pattern.finditer(text):
-            if shape == "number first" and _NOT_HOUSE_NUMBER.search(text[: m.start()][-12:]):
+            # The 12 characters before, not the whole text before them copied for every match.
+            before = text[max(0, m.start() - 12) : m.start()]
+            if shape == "number first" and _NOT_HOUSE_NUMBER.search(before):
                 continue
             candidates.append((m.start(), m.end(), base, shape))
     for m in _CUED_STREET.finditer(text):
@@ -208,9 +211,9 @@ def find_addresses(text: str) -> list[Entity]:
             (m.start("street"), m.end("street"), 0.55, "street after an address word")
         )
     out: list[Entity] = []
-    taken: list[tuple[int, int]] = []
+    taken = SpanSet()
     for start, end, base, shape in sorted(candidates, key=lambda c: (c[0], -c[1])):
-        if any(s <= start < e for s, e in taken):
+        if taken.holds(start):
             continue
         end, postcode = _extend(text, end)
         value = text[start:end].rstrip(" ,/\n-")
@@ -222,9 +225,9 @@ def find_addresses(text: str) -> list[Entity]:
         elif shape == "number first" and not postcode and _YEAR_FIRST.match(value):
             score -= 0.25  # "2064 Supreme Court Confirmation": a year before capitalised words
         out.append(Entity("postal_address", start, end, value, round(min(score, 0.96), 3), shape))
-        taken.append((start, end))
+        taken.add(start, end)
     for m in _UK_POSTCODE.finditer(text):
-        if any(s <= m.start() < e for s, e in taken):
+        if taken.holds(m.start()):
             continue
         out.append(Entity("postcode", m.start(), m.end(), m.group(0), 0.8, "UK postcode", "GB"))
     return out

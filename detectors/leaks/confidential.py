@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from detectors.base import Detector, DetectorOptions
+from detectors.common.spans import SpanSet, line_around
 from pipeline.core.models import Category, Finding, Post
 
 # Phrases that mark a document as restricted wherever they appear.
@@ -68,14 +69,18 @@ _LEAK_CONTEXT = re.compile(
 )
 
 
-def _context(text: str, marker: re.Match[str] | Marker) -> bool:
-    """Words around a leak (minutes, memo, leaked) anywhere in the post but the marker itself."""
-    start, end = (
-        (marker.start(), marker.end())
-        if isinstance(marker, re.Match)
-        else (marker.start, marker.end)
-    )
-    return bool(_LEAK_CONTEXT.search(text[:start] + " " + text[end:]))
+class _LeakContext:
+    """Where the words around a leak (minutes, memo, leaked) are in one text, found once: asking
+    for each marker by searching the whole text again made a text with many markers quadratic."""
+
+    def __init__(self, text: str) -> None:
+        # Matches do not overlap, so their starts and their ends are both in order.
+        self._spans = [(m.start(), m.end()) for m in _LEAK_CONTEXT.finditer(text)]
+
+    def around(self, start: int, end: int) -> bool:
+        """Whether a context word stands anywhere in the text outside [start, end)."""
+        spans = self._spans
+        return bool(spans) and (spans[0][1] <= start or spans[-1][0] >= end)
 
 
 @dataclass
@@ -114,7 +119,7 @@ class ConfidentialDetector(Detector):
         )
         self._loaded = True
 
-    def _markers(self, text: str) -> list[Marker]:
+    def _markers(self, text: str, context: _LeakContext) -> list[Marker]:
         found = [
             Marker(m.start(), m.end(), m.group(0), "committee_paper", True, 0.8)
             for m in _PAPER_REF.finditer(text)
@@ -123,20 +128,23 @@ class ConfidentialDetector(Detector):
             kind = "embargo" if "embargo" in m.group(0).lower() else "confidential_marker"
             if re.fullmatch(rf"{_BODIES}\s+(?:paper|minutes?)", m.group(0), re.I):
                 # A paper named without its code is talked about more often than leaked.
-                score = 0.55 if _context(text, m) else 0.4
+                score = 0.55 if context.around(m.start(), m.end()) else 0.4
                 found.append(
                     Marker(m.start(), m.end(), m.group(0), "committee_paper", False, score)
                 )
             else:
                 found.append(Marker(m.start(), m.end(), m.group(0), kind, True, 0.8))
+        taken = SpanSet()
+        for marker in found:
+            taken.add(marker.start, marker.end)
         for m in self._weak.finditer(text) if self._weak else ():
-            if any(f.start <= m.start() < f.end for f in found) or self._benign(text, m):
+            if taken.holds(m.start()) or self._benign(text, m):
                 continue
             if self._labelled(text, m):
                 found.append(
                     Marker(m.start(), m.end(), m.group(0), "confidential_marker", False, 0.6)
                 )
-            elif _context(text, m):
+            elif context.around(m.start(), m.end()):
                 found.append(
                     Marker(m.start(), m.end(), m.group(0), "confidential_marker", False, 0.55)
                 )
@@ -159,9 +167,8 @@ class ConfidentialDetector(Detector):
     def _labelled(text: str, m: re.Match[str]) -> bool:
         """A weak word counts as a marker where it stands like a label on a page."""
         word = m.group(0)
-        line_start = text.rfind("\n", 0, m.start()) + 1
-        line_end = text.find("\n", m.end())
-        line = text[line_start : line_end if line_end != -1 else len(text)]
+        line_start, line_end = line_around(text, m.start(), m.end())
+        line = text[line_start:line_end]
         # A heading: the word opens a short line of its own ("Confidential", "Restricted draft").
         heading = not text[line_start : m.start()].strip(" *_#[(-") and len(line.split()) <= 4
         followed_by_colon = (
@@ -174,19 +181,20 @@ class ConfidentialDetector(Detector):
         findings = []
         for post in posts:
             text = post.all_text()
-            markers = self._markers(text)
+            context = _LeakContext(text)
+            markers = self._markers(text, context)
             if not markers:
                 continue
-            findings.append(self._finding(post, text, markers))
+            findings.append(self._finding(post, markers, context))
         return findings
 
-    def _finding(self, post: Post, text: str, markers: list[Marker]) -> Finding:
+    def _finding(self, post: Post, markers: list[Marker], context: _LeakContext) -> Finding:
         strong = [m for m in markers if m.strong]
         in_image = any(m.start >= len(post.text) for m in markers)
-        context = any(_context(text, m) for m in markers)
+        in_context = any(context.around(m.start, m.end) for m in markers)
         score = max(m.score for m in markers)
         score += 0.05 * (len({m.text.lower() for m in markers}) - 1) + (0.1 if in_image else 0.0)
-        if strong and context:
+        if strong and in_context:
             score += 0.05
         score = round(min(0.98, score), 3)
         labels = (

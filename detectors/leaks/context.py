@@ -12,6 +12,7 @@ of these, and the finding gets signals from all of them.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -88,6 +89,21 @@ def _digits(value: str) -> str:
     return re.sub(r"\D", "", value)
 
 
+def _near(
+    people: Sequence[PersonMention], position: int, start: int, end: int
+) -> list[PersonMention]:
+    """The mentions within 160 characters of `position` or inside [start, end), in order.
+
+    `people` is sorted by start (PeopleFinder.find's order), so only the stretch that can hold
+    them is read: testing every mention for every detail was quadratic in a long text.
+    """
+    low = bisect_left(people, min(position - 160, start), key=lambda p: p.start)
+    high = bisect_right(people, max(position + 160, end - 1), key=lambda p: p.start)
+    return [
+        p for p in people[low:high] if abs(p.start - position) <= 160 or start <= p.start < end
+    ]
+
+
 def judge(
     entity: Entity,
     text: str,
@@ -106,7 +122,7 @@ def judge(
         return Whose(ORGANISATION, cue="a published number")
     start, end = sentence_bounds(text, entity.start, entity.end)
     sentence = text[start:end]
-    near = [p for p in people if abs(p.start - entity.start) <= 160 or start <= p.start < end]
+    near = _near(people, entity.start, start, end)
     third = _THIRD_PERSON.search(sentence) or _THIRD_PERSON.search(
         text[max(0, entity.start - 80) : entity.end + 40]
     )

@@ -21,6 +21,7 @@ from stdnum import iban as std_iban
 from stdnum import luhn
 from stdnum.exceptions import ValidationError
 
+from detectors.common.spans import SpanSet
 from detectors.leaks.addresses import find_addresses
 from detectors.leaks.national_ids import find_national_ids
 from detectors.leaks.phones import find_phones
@@ -181,9 +182,11 @@ def resolve(entities: Iterable[Entity]) -> list[Entity]:
     """One entity per stretch of text: of overlapping ones the surer (then longer) is kept."""
     ordered = sorted(entities, key=lambda e: (-e.score, -(e.end - e.start), e.start))
     kept: list[Entity] = []
+    taken = SpanSet()
     for entity in ordered:
-        if not any(entity.start < k.end and k.start < entity.end for k in kept):
+        if not taken.overlaps(entity.start, entity.end):
             kept.append(entity)
+            taken.add(entity.start, entity.end)
     return sorted(kept, key=lambda e: e.start)
 
 

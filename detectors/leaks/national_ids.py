@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -157,6 +158,15 @@ _DIGIT = re.compile(r"\d")
 _PHONE_WORD = re.compile(r"\b(?:phone|tel|mobile|cell|call|ring|text|whatsapp)\b", re.I)
 
 
+def _generic_cue_before(text: str, cues: Sequence[int], start: int) -> bool:
+    """A generic id word (sorted `cues`, their starts) in the 30 characters before `start`
+    with no phone word between: only the cues in that stretch are looked at, found by bisection,
+    so a text with thousands of numbers and cues stays linear."""
+    first = bisect_left(cues, start - 30)
+    last = bisect_left(cues, start)
+    return any(not _PHONE_WORD.search(text, s, start) for s in cues[first:last])
+
+
 def find_national_ids(text: str, hints: Sequence[str]) -> list[Entity]:
     best: dict[tuple[int, int], Entity] = {}
     # Every scheme has at least six digits; most posts have fewer.
@@ -169,12 +179,9 @@ def find_national_ids(text: str, hints: Sequence[str]) -> list[Entity]:
             if not _VALIDATORS[scheme.name](value):
                 continue
             if generic is None:
-                generic = {g.start(): g for g in _GENERIC_CUE.finditer(text)}
+                generic = [g.start() for g in _GENERIC_CUE.finditer(text)]
             named = _cue(text, m.start(), scheme.cue)
-            general = any(
-                m.start() - 30 <= s < m.start() and not _PHONE_WORD.search(text, s, m.start())
-                for s in generic
-            )
+            general = _generic_cue_before(text, generic, m.start())
             hinted = scheme.region in hints
             if named:
                 score = 0.97

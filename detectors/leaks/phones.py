@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import phonenumbers
 from phonenumbers import NumberParseException
 
+from detectors.common.spans import SpanSet
 from detectors.leaks.spans import FALLBACK_REGIONS, Entity
 
 _CANDIDATE = re.compile(
@@ -132,8 +133,11 @@ def find_phones(
 ) -> list[Entity]:
     """Phone numbers in `text`; spans in `taken` (surer details: cards, IBANs, ids) are skipped."""
     out = []
+    surer = SpanSet()
+    for s, e in taken:
+        surer.add(s, e)
     for m in _CANDIDATE.finditer(text):
-        if any(s < m.end() and m.start() < e for s, e in taken):
+        if surer.overlaps(m.start(), m.end()):
             continue
         if _NOT_PHONE_BEFORE.search(text[max(0, m.start() - 16) : m.start()]):
             continue

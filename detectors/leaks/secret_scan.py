@@ -54,6 +54,7 @@ from detect_secrets.plugins.stripe import StripeDetector
 from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
 from detect_secrets.plugins.twilio import TwilioKeyDetector
 
+from detectors.common.spans import SpanSet, line_around
 from detectors.leaks.secret_rules import PROVIDER_RULES
 
 
@@ -241,7 +242,9 @@ def not_a_secret(value: str, line: str = "") -> bool:
         or heuristic.is_potential_uuid(value)
         or heuristic.is_not_alphanumeric_string(value)
         or _sequential(value)
-        or (bool(line) and heuristic.is_indirect_reference(line) and _CALL.match(value) is not None)
+        # The cheap test first: detect-secrets' lookup regex costs ~25 ms on a long line, and
+        # a text of thousands of keys asked it for every one.
+        or (bool(line) and _CALL.match(value) is not None and heuristic.is_indirect_reference(line))
     )
 
 
@@ -281,9 +284,8 @@ def _valid_jwt(value: str) -> bool:
 
 
 def _line_at(text: str, pos: int) -> str:
-    start = text.rfind("\n", 0, pos) + 1
-    end = text.find("\n", pos)
-    return text[start : end if end != -1 else len(text)]
+    start, end = line_around(text, pos, pos)
+    return text[start:end]
 
 
 def _providers(text: str) -> Iterator[SecretMatch]:
@@ -320,7 +322,7 @@ def _private_keys(text: str) -> Iterator[SecretMatch]:
     for pattern in _PRIVATE_KEY_HEADERS:
         for m in pattern.finditer(text):
             end_marker = _PRIVATE_KEY_END.search(text, m.end(), m.end() + 8000)
-            line_start = text.rfind("\n", 0, m.start()) + 1
+            line_start, _ = line_around(text, m.start(), m.start())
             start = line_start if text[line_start : m.start()].strip("- ") == "" else m.start()
             end = end_marker.end() if end_marker else min(len(text), m.end() + 80)
             body = re.sub(r"\s", "", text[m.end() : end_marker.start() if end_marker else end])
@@ -403,7 +405,9 @@ def find_secrets(text: str) -> list[SecretMatch]:
     found = [*_providers(text), *_private_keys(text), *_keywords(text)]
     found.sort(key=lambda s: (-s.score, -(s.end - s.start), s.start))
     kept: list[SecretMatch] = []
+    taken = SpanSet()
     for secret in found:
-        if not any(secret.start < k.end and k.start < secret.end for k in kept):
+        if not taken.overlaps(secret.start, secret.end):
             kept.append(secret)
+            taken.add(secret.start, secret.end)
     return sorted(kept, key=lambda s: s.start)

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from detectors.base import Detector
+from detectors.common.spans import SpanSet
 from detectors.leaks.secret_scan import SecretMatch, find_secrets
 from pipeline.core.models import Category, Finding, Post
 from pipeline.core.values import keyed_hash, load_salt, masked
@@ -29,9 +30,11 @@ def _unique(secrets: list[Secret]) -> list[Secret]:
     """Overlapping matches of one value keep the most specific (highest-scoring) kind."""
     secrets.sort(key=lambda s: (-s.score, s.start))
     kept: list[Secret] = []
+    taken = SpanSet()
     for secret in secrets:
-        if not any(secret.start < k.end and k.start < secret.end for k in kept):
+        if not taken.overlaps(secret.start, secret.end):
             kept.append(secret)
+            taken.add(secret.start, secret.end)
     return sorted(kept, key=lambda s: s.start)
 
 
