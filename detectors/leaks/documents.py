@@ -31,6 +31,7 @@ from detectors.leaks.document_text import (
     file_sha256,
 )
 from pipeline.core.config import DetectorSettings, OrgConfig
+from pipeline.core.files import atomic_write
 from pipeline.core.models import Category, Finding, Post
 
 if TYPE_CHECKING:
@@ -174,17 +175,10 @@ class DocumentIndex:
             except (ValueError, KeyError, TypeError, OSError) as exc:
                 log.warning("protected documents: cache %s unusable (%s); rebuilding", key, exc)
         index = cls.build(folder)
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        np.save(values_path, index.hashvalues, allow_pickle=False)
-        meta_path.write_text(
-            json.dumps(
-                {
-                    "passages": [p.__dict__ for p in index.passages],
-                    "skipped": index.skipped,
-                }
-            ),
-            encoding="utf-8",
-        )
+        meta = {"passages": [p.__dict__ for p in index.passages], "skipped": index.skipped}
+        # The values first: a reader takes the cache only once the meta file is there too.
+        atomic_write(values_path, lambda h: np.save(h, index.hashvalues, allow_pickle=False))
+        atomic_write(meta_path, lambda h: h.write(json.dumps(meta).encode("utf-8")))
         return index
 
     # -- matching ------------------------------------------------------------------------

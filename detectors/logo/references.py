@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.core.files import atomic_write
+
 log = logging.getLogger(__name__)
 
 # Bump when the way features are computed changes, so stale cache entries are not reused.
@@ -220,13 +222,11 @@ def load_reference(
     )
     if cached:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_suffix(".tmp.npz")
-        np.savez_compressed(
-            partial, size=np.asarray(reference.size, dtype=np.int32), points=reference.points,
+        atomic_write(cached, lambda handle: np.savez_compressed(
+            handle, size=np.asarray(reference.size, dtype=np.int32), points=reference.points,
             descriptors=reference.descriptors, views=reference.views,
             phashes=np.array(reference.phashes), thumbnail=reference.thumbnail,
-        )
-        partial.replace(cached)
+        ))
     log.info("logo %s: %d keypoints in %d views", reference.label, len(reference.points),
              len(set(reference.views.tolist())))
     return reference

@@ -17,6 +17,7 @@ import re
 import secrets
 from pathlib import Path
 
+from pipeline.core.files import atomic_write
 from pipeline.core.masking import MASK_CHAR
 
 log = logging.getLogger(__name__)
@@ -36,11 +37,11 @@ def load_salt(data_dir: Path | None) -> bytes:
         raise ValueError(f"set {SALT_ENV} or give a data directory for the hashing salt")
     path = data_dir / "cache" / "hash.salt"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(secrets.token_bytes(32).hex().encode())
-        log.info("created a hashing salt in %s (set %s to choose one)", path, SALT_ENV)
+        # Two runs starting on an empty data folder: the first salt written is the one both use,
+        # and neither reads it before it is whole.
+        salt = secrets.token_bytes(32).hex().encode()
+        if atomic_write(path, lambda handle: handle.write(salt), keep_existing=True):
+            log.info("created a hashing salt in %s (set %s to choose one)", path, SALT_ENV)
     return path.read_bytes().strip()
 
 
