@@ -31,7 +31,8 @@ from PIL import Image
 
 from pipeline.core.http import (
     DEFAULT_CONNECT_TIMEOUT,
-    PinnedAddressAdapter,
+    DeadlineAdapter,
+    SocketWatchdog,
     TransientHTTPError,
     new_session,
     raise_for_transient,
@@ -197,9 +198,11 @@ class MediaFetcher:
     def fetch(self, url: str) -> FetchResult:
         """Fetch one image; never raises for anything the URL or its server does."""
         started = time.monotonic()
-        state = _Progress(url=url)
+        # One watchdog for the whole fetch, redirects and retries included: the deadline runs
+        # from the first connect to the last byte, however slowly the headers arrive.
+        state = _Progress(url=url, watchdog=SocketWatchdog(started + self.deadline))
         try:
-            result = self._fetch(url, started + self.deadline, state)
+            result = self._fetch_in_time(url, started + self.deadline, state)
         except FetchRefused as refused:
             result = FetchResult(
                 url=url, ok=False, reason=str(refused), kind=refused.kind, size=state.size,
@@ -211,12 +214,25 @@ class MediaFetcher:
                 url=url, ok=False, reason=f"failed: unexpected {type(exc).__name__}",
                 kind="error", size=state.size, final_url=state.url, redirects=state.redirects,
             )
+        finally:
+            state.watchdog.cancel()
         elapsed = time.monotonic() - started
         if result.ok:
             log.debug("fetched %s (%d bytes, %.2f s)", redact(url), result.size, elapsed)
         else:
             log.info("media %s: %s (%.2f s)", redact(url), result.reason, elapsed)
         return result
+
+    def _fetch_in_time(self, url: str, deadline: float, state: _Progress) -> FetchResult:
+        try:
+            return self._fetch(url, deadline, state)
+        except (FetchRefused, requests.RequestException, urllib3.exceptions.HTTPError, OSError):
+            if state.watchdog.expired.is_set():
+                # Whatever the shut socket broke, the reason is the deadline.
+                raise FetchRefused(
+                    "timeout", f"refused: timed out (fetch took longer than {self.deadline:g} s)"
+                ) from None
+            raise
 
     def _fetch(self, url: str, deadline: float, state: _Progress) -> FetchResult:
         body, declared = self._download(url, deadline, state)
@@ -232,7 +248,7 @@ class MediaFetcher:
         current = url
         for hop in range(self.max_redirects + 1):
             state.url, state.redirects = current, hop
-            response = self._request(current, deadline)
+            response = self._request(current, deadline, state.watchdog)
             if response.status_code in _REDIRECTS:
                 location = response.headers.get("Location")
                 response.close()
@@ -274,7 +290,9 @@ class MediaFetcher:
             raise FetchRefused("url", "refused: URL has no host")
         return prepared, parts.hostname, port
 
-    def _request(self, url: str, deadline: float) -> requests.Response:
+    def _request(
+        self, url: str, deadline: float, watchdog: SocketWatchdog
+    ) -> requests.Response:
         prepared, host, port = self._target(url)
         try:
             address = self.policy.resolve(host, port)
@@ -284,7 +302,7 @@ class MediaFetcher:
         try:
             for attempt in policy:
                 with attempt:
-                    response = self._send(prepared, address, deadline)
+                    response = self._send(prepared, address, deadline, watchdog)
                     try:
                         raise_for_transient(response)
                     except TransientHTTPError:
@@ -305,7 +323,9 @@ class MediaFetcher:
             raise FetchRefused("connection", f"failed: cannot connect to {host}") from None
         return response
 
-    def _send(self, url: str, address: str, deadline: float) -> requests.Response:
+    def _send(
+        self, url: str, address: str, deadline: float, watchdog: SocketWatchdog
+    ) -> requests.Response:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise requests.Timeout("deadline passed")
@@ -316,7 +336,7 @@ class MediaFetcher:
         # Nothing from the environment (a .netrc, proxies) is taken implicitly; the proxy, if
         # any, is given below and asked for the checked address (PinnedAddressAdapter).
         session.trust_env = False
-        adapter = PinnedAddressAdapter(address, max_retries=0)
+        adapter = DeadlineAdapter(address, watchdog, max_retries=0)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         accept = ", ".join(sorted(self.allowed_types))
@@ -505,6 +525,7 @@ class _Progress:
     """How far a fetch got, for the refusal record."""
 
     url: str
+    watchdog: SocketWatchdog
     redirects: int = 0
     size: int = 0
 

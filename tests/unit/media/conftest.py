@@ -185,6 +185,23 @@ def slow_headers(delay: float) -> Handler:
     return handler
 
 
+def drip_headers(interval: float) -> Handler:
+    """Sends the status line and headers a byte at a time: every read of them succeeds in time,
+    the response never gets to its body."""
+
+    def handler(h: http.server.BaseHTTPRequestHandler) -> None:
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n" + b"X-Padding: " + b"p" * 200
+        for i in range(len(head)):
+            try:
+                h.wfile.write(head[i : i + 1])
+                h.wfile.flush()
+            except OSError:
+                return  # the client gave up, as it should
+            time.sleep(interval)
+
+    return handler
+
+
 def drip(body: bytes, interval: float) -> Handler:
     """Sends a byte at a time: every read succeeds in time, the whole takes for ever."""
 

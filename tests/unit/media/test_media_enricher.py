@@ -12,7 +12,7 @@ from pipeline.core.models import Post
 from pipeline.enrich.base import build_enrichers
 from pipeline.enrich.media import MediaFetcher, hash_local_media
 
-from .conftest import LoopbackServer, image, image_bytes, send
+from .conftest import LoopbackServer, drip_headers, fake_resolver, image, image_bytes, send
 
 
 def _post(post_id: str, media: list[dict[str, object]], avatar: str | None = None) -> Post:
@@ -194,3 +194,31 @@ def test_config_media_section_is_validated_with_key_paths() -> None:
     assert "org.yaml: media.allow_networks.0: value is not a valid IPv4 or IPv6 network" in str(
         caught.value
     )
+
+
+def test_a_server_dripping_its_headers_is_cut_off_and_the_pages_other_media_fetched(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
+    """One header byte a second keeps every read within the read timeout; the deadline counts
+    from connect to the last byte, headers included."""
+    server.routes["/drip.png"] = drip_headers(1.0)
+    body = image_bytes("PNG")
+    server.routes["/ok.png"] = image(body, "image/png")
+    fetcher = MediaFetcher(
+        tmp_path / "m",
+        read_timeout=5,
+        deadline=2,
+        tries=1,
+        allow_networks=["127.0.0.1/32"],
+        resolver=fake_resolver,
+    )
+    post = _post("1", [{"url": server.url("/drip.png")}, {"url": server.url("/ok.png")}])
+    started = time.monotonic()
+    fetcher.fetch_media([post])
+    elapsed = time.monotonic() - started
+    dripped, fine = post.media
+    assert elapsed < 2 + 1.0
+    assert dripped.path is None
+    assert dripped.error == "refused: timed out (fetch took longer than 2 s)"
+    assert fine.error is None
+    assert Path(fine.path or "").read_bytes() == body
