@@ -48,7 +48,13 @@ def convert_items(
 
 
 def from_epoch(value: Any) -> datetime:
-    return datetime.fromtimestamp(float(value), UTC)
+    """A Unix time as a datetime. One out of the range the platform's time_t or datetime holds
+    (1e20, 10**400, -1e18) is a ValueError, the item's error: the OverflowError or OSError it
+    raised otherwise escaped convert_items and lost the whole page."""
+    try:
+        return datetime.fromtimestamp(float(value), UTC)
+    except (OverflowError, OSError):
+        raise ValueError("epoch timestamp out of range") from None
 
 
 def dict_id(item: Any) -> str | None:
