@@ -383,5 +383,9 @@ class DeadlineAdapter(PinnedAddressAdapter):
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
         manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        manager.pool_classes_by_scheme = self._pools
+        # A SOCKS proxy's pools carry their own connection classes, which speak to the proxy:
+        # replacing them would connect around it. Those connections are left unwatched (the
+        # body's deadline still holds).
+        if not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = self._pools
         return manager
