@@ -7,7 +7,6 @@ file once and two hits on the same picture share it.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from urllib.parse import quote
 
@@ -54,10 +53,10 @@ def store(png: bytes, evidence_dir: Path) -> Path:
     digest = hashlib.sha256(png).hexdigest()
     path = evidence_dir / "logo" / digest[:2] / f"{digest}.png"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{digest}.{os.getpid()}.tmp")
-        partial.write_bytes(png)
-        partial.replace(path)
+        from pipeline.core.files import atomic_write
+
+        # Owner-only, like every file the project writes: the picture shows a person's post.
+        atomic_write(path, lambda handle: handle.write(png), keep_existing=True)
     return path
 
 

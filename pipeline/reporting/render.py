@@ -17,6 +17,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from pipeline.core.files import FILE_MODE
 from pipeline.core.paths import SYSTEM_DEPS_HINT
 from pipeline.reporting.charts import Series, bar_chart, horizontal_bars
 from pipeline.reporting.report import Change, Volume, WeeklyReport
@@ -218,6 +219,7 @@ def write_csvs(report: WeeklyReport, out_dir: Path) -> list[Path]:
             writer = csv.writer(handle)
             writer.writerow(header)
             writer.writerows(rows)
+        path.chmod(FILE_MODE)
         written.append(path)
     return written
 
@@ -269,6 +271,9 @@ def write_report(report: WeeklyReport, out_dir: Path, *, pdf: bool = True) -> Re
     out_dir.mkdir(parents=True, exist_ok=True)
     html_path = out_dir / f"crestwatch-{report.week}.html"
     html_path.write_text(render_html(report), encoding="utf-8")
+    # Owner-only, like every file the project writes: the report quotes (masked) posts and
+    # names impersonating accounts; it is shared by mail, not by folder permissions.
+    html_path.chmod(FILE_MODE)
     files = ReportFiles(html=html_path)
     for path in write_csvs(report, out_dir):
         files[path.stem] = path
@@ -280,5 +285,6 @@ def write_report(report: WeeklyReport, out_dir: Path, *, pdf: bool = True) -> Re
         return files
     pdf_path = out_dir / f"crestwatch-{report.week}.pdf"
     print_pdf(html_path, pdf_path)
+    pdf_path.chmod(FILE_MODE)
     files["pdf"] = pdf_path
     return files

@@ -11,7 +11,7 @@ import hashlib
 import json
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlparse
 
 from pipeline.core.models import Hit, Post, utcnow
@@ -90,15 +90,19 @@ def build_evidence_pack(store: Store, hit_id: str, out_dir: Path) -> Path:
     files["summary.json"] = _json(summary)
     manifest = "".join(f"{_sha256(data)}  {name}\n" for name, data in sorted(files.items()))
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    from pipeline.core.files import atomic_write
+
     target = out_dir / f"evidence-{hit.id}.zip"
-    partial = target.with_suffix(".zip.partial")
-    # Written aside and renamed: a failure never leaves a half pack under the final name.
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in sorted(files.items()):
-            archive.writestr(name, data)
-        archive.writestr("SHA256SUMS", manifest)
-    partial.replace(target)
+
+    def write(handle: IO[bytes]) -> None:
+        with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name, data in sorted(files.items()):
+                archive.writestr(name, data)
+            archive.writestr("SHA256SUMS", manifest)
+
+    # Written aside and renamed, readable by the owner only: a failure never leaves a half pack
+    # under the final name, and the pack holds a person's post and profile.
+    atomic_write(target, write)
     return target
 
 

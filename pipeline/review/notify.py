@@ -77,7 +77,9 @@ def _ts(value: datetime) -> str:
 
 class Outbox:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from pipeline.core.files import private_file
+
+        private_file(path)  # alerts quote posts: owner-only, created before sqlite3 makes it
         self._db = sqlite3.connect(str(path))
         with self._db:
             self._db.executescript(_SCHEMA)

@@ -117,7 +117,11 @@ class Quarantine:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            from pipeline.core.files import private_file
+
+            # Held items are raw input, personal data included: owner-only.
+            with writing(self.path, "creating it", what="quarantine"):
+                private_file(self.path)
         self._lock = threading.Lock()
         # A full data volume (or any write the file refuses) is a StoreError, as in the store:
         # an item that cannot be held must stop its source before the checkpoint moves past it.
