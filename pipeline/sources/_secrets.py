@@ -7,7 +7,6 @@ writing a token.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 
@@ -66,38 +65,10 @@ def resolve_credentials(
     return Credentials(values, source=source)
 
 
-class _Redactor(logging.Filter):
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a badly formatted record is dropped, not crashed on
-            return False
-        if any(secret in message for secret in self.secrets):
-            for secret in self.secrets:
-                message = message.replace(secret, "***")
-            record.msg, record.args = message, None
-        return True
-
-
-_REDACTOR = _Redactor()
-
-
 def redact_client_logs(credentials: Credentials) -> None:
-    """Replace these credentials with *** in anything the client libraries log."""
-    _REDACTOR.secrets.update(credentials.secrets())
-    # A logger's filters only see records made on that very logger, so every existing child
-    # logger of the client libraries gets the filter too (call this after building the client).
-    names = set(CLIENT_LOGGERS) | {
-        name for name in logging.root.manager.loggerDict
-        if name.split(".")[0] in CLIENT_LOGGERS
-    }
-    for name in names:
-        logger = logging.getLogger(name)
-        if _REDACTOR not in logger.filters:
-            logger.addFilter(_REDACTOR)
+    """Withhold these credentials from anything the client libraries log (one filter for the
+    whole project: pipeline.core.redact). Call it after building the client, whose loggers
+    must exist to get the filter."""
+    from pipeline.core.redact import withhold_in_logs
+
+    withhold_in_logs(credentials.secrets(), CLIENT_LOGGERS)
