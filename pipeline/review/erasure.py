@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pipeline.core.config import OrgConfig
 from pipeline.core.models import Hit, Post, utcnow
-from pipeline.store.base import Store
+from pipeline.store.base import Store, record_files
 
 log = logging.getLogger(__name__)
 
@@ -161,20 +161,7 @@ def _inside(path: Path, root: Path) -> bool:
 def _files_of(data: Path, posts: Iterable[Post], hits: Iterable[Hit]) -> set[Path]:
     """Fetched media and evidence images of the person's records, inside the data directory
     only (bundled samples and files the user pointed at are not the project's copies)."""
-    paths: set[Path] = set()
-    for post in posts:
-        for media in post.media:
-            if media.path:
-                paths.add(Path(media.path))
-        for name in ("avatar_path", "banner_path"):
-            value = getattr(post.author, name, None)
-            if value:
-                paths.add(Path(value))
-    for hit in hits:
-        image = hit.evidence.get("image_path")
-        if isinstance(image, str) and image:
-            paths.add(Path(image))
-    return {p for p in paths if _inside(p, data)}
+    return {Path(p) for p in record_files(posts, hits) if _inside(Path(p), data)}
 
 
 def _files_mentioning(folders: Iterable[Path], needles: set[str], hits: list[Hit]) -> set[Path]:
