@@ -11,11 +11,8 @@ on the response it gets back.
 
 from __future__ import annotations
 
-import contextlib
 import email.utils
 import logging
-import socket
-import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -26,9 +23,8 @@ from urllib.parse import urlsplit
 import httpx
 import requests
 import tenacity
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from pipeline.core.deadline import WatchedAdapter
 
 log = logging.getLogger(__name__)
 
@@ -259,14 +255,15 @@ def get_with_retry(
     return response
 
 
-class PinnedAddressAdapter(HTTPAdapter):
+class PinnedAddressAdapter(WatchedAdapter):
     """Connects to one IP address decided beforehand, whatever the URL's host would resolve
     to by the time the socket opens, while the Host header, TLS SNI and the certificate check
     still use the URL's host name.
 
     This closes the DNS-rebinding window of "resolve, check, then let the library resolve
     again": the address that passed the check is the address connected to. Mount it on a
-    session used for one host only (the media fetcher mounts one per request).
+    session used for one host only (the media fetcher mounts one per request). Sent inside a
+    `deadline_at` block, its connections are shut down at that deadline (WatchedAdapter).
     """
 
     def __init__(self, address: str, **kwargs: Any) -> None:
@@ -306,86 +303,3 @@ class PinnedAddressAdapter(HTTPAdapter):
         # Without an explicit Host header the connection would announce the bare IP address.
         netloc = urlsplit(request.url or "").netloc.rpartition("@")[2]
         request.headers.setdefault("Host", netloc)
-
-
-class SocketWatchdog:
-    """Shuts down every socket opened under it once `deadline` (time.monotonic) passes.
-
-    Socket timeouts bound one read, not a request: a server sending one header byte a second
-    keeps every read in time and the request going for ever. Shutting the sockets down wakes
-    the blocked read (in the headers, the TLS handshake or the body) as soon as the deadline
-    passes; `expired` tells the caller that was why the request broke.
-    """
-
-    def __init__(self, deadline: float) -> None:
-        self.expired = threading.Event()
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._expire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def watch(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._sockets.append(sock)
-            late = self.expired.is_set()
-        if late:
-            _shut(sock)
-
-    def cancel(self) -> None:
-        self._timer.cancel()
-
-    def _expire(self) -> None:
-        with self._lock:
-            self.expired.set()
-            sockets = list(self._sockets)
-        for sock in sockets:
-            _shut(sock)
-
-
-def _shut(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
-
-
-def _watched_pools(watchdog: SocketWatchdog) -> dict[str, type[HTTPConnectionPool]]:
-    """Connection pool classes whose connections hand their raw socket to `watchdog` (before
-    TLS or a proxy tunnel is set up on it, so those are covered too)."""
-
-    def watched(base: type[HTTPConnection]) -> type[HTTPConnection]:
-        class Watched(base):  # type: ignore[valid-type,misc]
-            def _new_conn(self) -> socket.socket:
-                sock: socket.socket = super()._new_conn()
-                watchdog.watch(sock)
-                return sock
-
-        return Watched
-
-    return {
-        "http": type("WatchedHTTPPool", (HTTPConnectionPool,),
-                     {"ConnectionCls": watched(HTTPConnection)}),
-        "https": type("WatchedHTTPSPool", (HTTPSConnectionPool,),
-                      {"ConnectionCls": watched(HTTPSConnection)}),
-    }
-
-
-class DeadlineAdapter(PinnedAddressAdapter):
-    """A PinnedAddressAdapter whose connections, direct or through an HTTP proxy, are shut down
-    by `watchdog` at its deadline: the deadline is total, from connect to the last byte."""
-
-    def __init__(self, address: str, watchdog: SocketWatchdog, **kwargs: Any) -> None:
-        self._pools = _watched_pools(watchdog)
-        super().__init__(address, **kwargs)
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = self._pools
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        # A SOCKS proxy's pools carry their own connection classes, which speak to the proxy:
-        # replacing them would connect around it. Those connections are left unwatched (the
-        # body's deadline still holds).
-        if not proxy.lower().startswith("socks"):
-            manager.pool_classes_by_scheme = self._pools
-        return manager

@@ -29,10 +29,10 @@ import requests
 import urllib3
 from PIL import Image
 
+from pipeline.core.deadline import SocketWatchdog, deadline_at
 from pipeline.core.http import (
     DEFAULT_CONNECT_TIMEOUT,
-    DeadlineAdapter,
-    SocketWatchdog,
+    PinnedAddressAdapter,
     TransientHTTPError,
     new_session,
     raise_for_transient,
@@ -54,6 +54,7 @@ DEFAULT_READ_TIMEOUT = 10.0
 DEFAULT_DEADLINE = 30.0  # seconds for one fetch, redirects and retries included
 DEFAULT_TRIES = 2
 DEFAULT_WORKERS = 4
+DEFAULT_PAGE_BUDGET = 120.0  # seconds for all of a page's fetches together
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
@@ -137,7 +138,9 @@ class MediaFetcher:
     networks); at most `max_redirects` redirects, each hop checked again; `max_bytes` of
     (decoded) body; Content-Type and magic bytes must both name one of `allowed_types`;
     at most `max_pixels` pixels; `connect_timeout`/`read_timeout` per socket operation and
-    `deadline` seconds for the whole fetch; `tries` attempts on 429/5xx/connection errors.
+    `deadline` seconds for the whole fetch; `tries` attempts on 429/5xx/connection errors;
+    `page_budget` seconds for all of one page's fetches (`fetch_media`): what is still going or
+    not started then is deferred to a later try (`take_deferred`), never dropped.
 
     `proxy` ("http://proxy.example:3128") sends every fetch through that proxy; without it the
     usual HTTPS_PROXY / HTTP_PROXY / NO_PROXY variables decide. Either way the address checks
@@ -163,12 +166,15 @@ class MediaFetcher:
         verify: bool | str = True,
         fetch_avatars: bool = True,
         proxy: str | None = None,
+        page_budget: float = DEFAULT_PAGE_BUDGET,
     ) -> None:
         unknown = set(allowed_types) - set(IMAGE_TYPES)
         if unknown:
             raise ValueError(f"allowed_types: cannot check magic bytes of {sorted(unknown)}")
         if min(max_bytes, max_pixels, workers, tries) < 1 or max_redirects < 0:
             raise ValueError("limits must be positive (max_redirects may be 0)")
+        if page_budget <= 0:
+            raise ValueError("page_budget must be positive")
         self.media_dir = Path(media_dir)
         self.max_bytes = max_bytes
         self.max_pixels = max_pixels
@@ -183,6 +189,9 @@ class MediaFetcher:
         self.verify = verify
         self.fetch_avatars = fetch_avatars
         self.proxy = proxy
+        self.page_budget = page_budget
+        self.stage = "media"  # DefersWork
+        self._deferred: dict[str, str] = {}  # posts the page budget left unfetched
 
     @classmethod
     def from_config(cls, config: OrgConfig, **overrides: Any) -> MediaFetcher:
@@ -193,35 +202,55 @@ class MediaFetcher:
         settings.update(overrides)
         return cls(config.data_path() / "media", **settings)
 
+    def __call__(self, posts: list[Post]) -> None:
+        """The enricher: `fetch_media`."""
+        self.fetch_media(posts)
+
     # -- one URL -----------------------------------------------------------------------------
 
-    def fetch(self, url: str) -> FetchResult:
-        """Fetch one image; never raises for anything the URL or its server does."""
+    def fetch(self, url: str, *, until: float | None = None) -> FetchResult:
+        """Fetch one image; never raises for anything the URL or its server does. `until`
+        (time.monotonic) is the page's media budget: a fetch still going then is deferred
+        (kind "deferred"), not refused, and is tried again later."""
         started = time.monotonic()
-        # One watchdog for the whole fetch, redirects and retries included: the deadline runs
-        # from the first connect to the last byte, however slowly the headers arrive.
-        state = _Progress(url=url, watchdog=SocketWatchdog(started + self.deadline))
-        try:
-            result = self._fetch_in_time(url, started + self.deadline, state)
-        except FetchRefused as refused:
-            result = FetchResult(
-                url=url, ok=False, reason=str(refused), kind=refused.kind, size=state.size,
-                final_url=state.url, redirects=state.redirects,
-            )
-        except Exception as exc:  # noqa: BLE001 - one hostile URL must not stop the page
-            log.exception("media fetch of %s failed unexpectedly", redact(url))
-            result = FetchResult(
-                url=url, ok=False, reason=f"failed: unexpected {type(exc).__name__}",
-                kind="error", size=state.size, final_url=state.url, redirects=state.redirects,
-            )
-        finally:
-            state.watchdog.cancel()
+        deadline = started + self.deadline
+        if until is not None and until < deadline:
+            if until <= started:
+                return self._deferred_result(url)
+            deadline = until
+        # One deadline for the whole fetch, redirects and retries included: it runs from the
+        # first connect to the last byte, however slowly the headers arrive.
+        with deadline_at(deadline) as watchdog:
+            result = self._fetch_under(url, deadline, _Progress(url, watchdog))
+        if result.kind == "timeout" and until is not None and deadline == until:
+            result = self._deferred_result(url, result.size)
         elapsed = time.monotonic() - started
         if result.ok:
             log.debug("fetched %s (%d bytes, %.2f s)", redact(url), result.size, elapsed)
         else:
             log.info("media %s: %s (%.2f s)", redact(url), result.reason, elapsed)
         return result
+
+    def _deferred_result(self, url: str, size: int = 0) -> FetchResult:
+        return FetchResult(
+            url=url, ok=False, kind="deferred", size=size,
+            reason=f"deferred: the page's media budget ({self.page_budget:g} s) was spent",
+        )
+
+    def _fetch_under(self, url: str, deadline: float, state: _Progress) -> FetchResult:
+        try:
+            return self._fetch_in_time(url, deadline, state)
+        except FetchRefused as refused:
+            return FetchResult(
+                url=url, ok=False, reason=str(refused), kind=refused.kind, size=state.size,
+                final_url=state.url, redirects=state.redirects,
+            )
+        except Exception as exc:  # noqa: BLE001 - one hostile URL must not stop the page
+            log.exception("media fetch of %s failed unexpectedly", redact(url))
+            return FetchResult(
+                url=url, ok=False, reason=f"failed: unexpected {type(exc).__name__}",
+                kind="error", size=state.size, final_url=state.url, redirects=state.redirects,
+            )
 
     def _fetch_in_time(self, url: str, deadline: float, state: _Progress) -> FetchResult:
         try:
@@ -248,7 +277,7 @@ class MediaFetcher:
         current = url
         for hop in range(self.max_redirects + 1):
             state.url, state.redirects = current, hop
-            response = self._request(current, deadline, state.watchdog)
+            response = self._request(current, deadline)
             if response.status_code in _REDIRECTS:
                 location = response.headers.get("Location")
                 response.close()
@@ -290,9 +319,7 @@ class MediaFetcher:
             raise FetchRefused("url", "refused: URL has no host")
         return prepared, parts.hostname, port
 
-    def _request(
-        self, url: str, deadline: float, watchdog: SocketWatchdog
-    ) -> requests.Response:
+    def _request(self, url: str, deadline: float) -> requests.Response:
         prepared, host, port = self._target(url)
         try:
             address = self.policy.resolve(host, port)
@@ -302,7 +329,7 @@ class MediaFetcher:
         try:
             for attempt in policy:
                 with attempt:
-                    response = self._send(prepared, address, deadline, watchdog)
+                    response = self._send(prepared, address, deadline)
                     try:
                         raise_for_transient(response)
                     except TransientHTTPError:
@@ -323,9 +350,7 @@ class MediaFetcher:
             raise FetchRefused("connection", f"failed: cannot connect to {host}") from None
         return response
 
-    def _send(
-        self, url: str, address: str, deadline: float, watchdog: SocketWatchdog
-    ) -> requests.Response:
+    def _send(self, url: str, address: str, deadline: float) -> requests.Response:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise requests.Timeout("deadline passed")
@@ -336,7 +361,8 @@ class MediaFetcher:
         # Nothing from the environment (a .netrc, proxies) is taken implicitly; the proxy, if
         # any, is given below and asked for the checked address (PinnedAddressAdapter).
         session.trust_env = False
-        adapter = DeadlineAdapter(address, watchdog, max_retries=0)
+        # Its connections are under the fetch's deadline (deadline_at, in fetch).
+        adapter = PinnedAddressAdapter(address, max_retries=0)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         accept = ", ".join(sorted(self.allowed_types))
@@ -493,10 +519,13 @@ class MediaFetcher:
     def fetch_media(self, posts: Sequence[Post]) -> None:
         """Enricher: fetch every image of the page (each URL once, a few at a time) and record
         the outcome on its Media (path and sha256, or error). Media already on disk are only
-        hashed; other media types are not fetched."""
+        hashed; other media types are not fetched. Fetches still going when the page's budget
+        is spent, and those not started by then, are deferred (`take_deferred`)."""
         media_jobs: dict[str, list[Media]] = {}
         profile_jobs: dict[str, list[tuple[Author, str]]] = {}
+        wanted_by_post: dict[str, list[str]] = {}
         for post in posts:
+            wanted = wanted_by_post.setdefault(post.doc_id, [])
             for media in post.media:
                 if media.path:
                     hash_local(media)
@@ -504,20 +533,38 @@ class MediaFetcher:
                     media.error = f"not fetched: only images are fetched, not {media.type}"
                 else:
                     media_jobs.setdefault(media.url, []).append(media)
+                    wanted.append(media.url)
             if self.fetch_avatars:
                 for kind, url in _profile_images(post.author):
                     profile_jobs.setdefault(url, []).append((post.author, kind))
+                    wanted.append(url)
         urls = list(dict.fromkeys([*media_jobs, *profile_jobs]))
         if not urls:
             return
+        # The page's budget bounds the whole stage, not only each fetch: a page of slow servers
+        # would otherwise hold the source for pages x fetches x the deadline.
+        until = time.monotonic() + self.page_budget
         with ThreadPoolExecutor(max_workers=min(self.workers, len(urls))) as pool:
-            results = dict(zip(urls, pool.map(self.fetch, urls), strict=True))
+            fetched = pool.map(lambda url: self.fetch(url, until=until), urls)
+            results = dict(zip(urls, fetched, strict=True))
         for url, items in media_jobs.items():
             for media in items:
                 _apply(media, results[url])
         for url, owners in profile_jobs.items():
             for author, kind in owners:
                 _apply_profile_image(author, kind, results[url])
+        for doc_id, wanted in wanted_by_post.items():
+            late = [url for url in wanted if results[url].kind == "deferred"]
+            if late:
+                self._deferred[doc_id] = (f"{results[late[0]].reason}: {len(late)} of its "
+                                          f"{len(wanted)} images not fetched")
+
+    def take_deferred(self) -> dict[str, str]:
+        """Posts whose images the page's budget left unfetched (doc id -> why), since last
+        asked: the runner holds them for `crestwatch quarantine retry`, after storing what was
+        read of them."""
+        deferred, self._deferred = self._deferred, {}
+        return deferred
 
 
 @dataclass

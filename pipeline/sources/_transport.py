@@ -5,9 +5,10 @@ The client libraries (tweepy, praw, Mastodon.py over requests; atproto over http
 differently: tweepy not at all, prawcore and Mastodon.py per socket read, so a server that trickles
 its body a little at a time holds a request for as long as it likes. Here every request
 
-- gets `connect` seconds to connect and `deadline - connect` seconds for the first byte of the
-  answer, and then only what is left of `deadline` for the rest of it: a timer shuts the socket
-  down when the deadline passes, which wakes a read blocked on a trickling server;
+- gets `connect` seconds to connect and `deadline` seconds in all, from connect to the last
+  byte of the body: its sockets are shut down when the deadline passes
+  (pipeline/core/deadline.py), which wakes a read blocked on a server trickling its headers or
+  its body, through a proxy too;
 - is read in full before the library sees it, so a connection cut mid-body, a truncated JSON
   body or an HTML page served with status 200 (a captive portal, a proxy's error page) is raised
   here as `BadAnswer` with a short reason, and never reaches the library as an empty page.
@@ -20,17 +21,20 @@ variables, as the libraries did.
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
+
+from pipeline.core.deadline import (
+    SocketWatchdog,
+    WatchedAdapter,
+    deadline_at,
+    watched_httpx_transport,
+)
 
 DEFAULT_CONNECT = 10.0  # seconds to open a connection (and to finish TLS)
 DEFAULT_DEADLINE = 60.0  # seconds for a whole request: connection, first byte, whole body
@@ -81,46 +85,19 @@ def check_page(status: int, content_type: str | None, body: bytes) -> None:
                         f"({len(body)} bytes received)") from None
 
 
-class _Watchdog:
-    """Calls `cut` once `seconds` have passed, unless cancelled first. Without `cut` (an answer
-    not read from a socket, as in a replay) there is nothing to wake, and no timer thread."""
-
-    def __init__(self, seconds: float, cut: Callable[[], None] | None) -> None:
-        self.expired = threading.Event()
-        self._timer: threading.Timer | None = None
-        if cut is None:
-            return
-
-        def fire() -> None:
-            self.expired.set()
-            try:
-                cut()
-            except (OSError, ValueError, RuntimeError, AttributeError):
-                pass  # already closed: the read it would have woken has ended anyway
-
-        self._timer = threading.Timer(max(0.0, seconds), fire)
-        self._timer.daemon = True
-
-    def __enter__(self) -> _Watchdog:
-        if self._timer is not None:
-            self._timer.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+NO_ANSWER = "connection failed or cut before the answer"
+CUT_ANSWER = "connection cut in the middle of the answer"
 
 
-def _shutdown(sock: Any) -> None:
-    # The plain socket's shutdown, also under TLS: it wakes a read blocked in another thread
-    # without touching the TLS object that thread is using.
-    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+def _late_or(watchdog: SocketWatchdog, limits: Timeouts, reason: str) -> BadAnswer:
+    """The deadline when it is what shut the socket, whatever the shut socket broke."""
+    return BadAnswer(limits.describe_late() if watchdog.expired.is_set() else reason)
 
 
 # -- requests (tweepy, praw/prawcore, Mastodon.py) ------------------------------------------------
 
 
-class DeadlineAdapter(HTTPAdapter):
+class DeadlineAdapter(WatchedAdapter):
     """A requests adapter that applies `Timeouts` and the well-formed-page rule to every request,
     whatever timeout the library asked for (tweepy asks for none)."""
 
@@ -132,34 +109,28 @@ class DeadlineAdapter(HTTPAdapter):
              timeout: Any = None, verify: Any = True, cert: Any = None,
              proxies: Any = None) -> requests.Response:
         limits = self.timeouts
-        started = time.monotonic()
-        try:
-            response = super().send(request, stream=True, verify=verify, cert=cert,
-                                    proxies=proxies, timeout=(limits.connect, limits.first_byte))
-        except requests.exceptions.ConnectTimeout:
-            raise BadAnswer(f"no connection within {limits.connect:g} s") from None
-        except requests.exceptions.ReadTimeout:
-            raise BadAnswer(limits.describe_late()) from None
-        except requests.exceptions.SSLError:
-            raise BadAnswer("TLS handshake failed") from None
-        except (requests.ConnectionError, urllib3.exceptions.HTTPError, OSError):
-            raise BadAnswer("connection failed or cut before the answer") from None
-        left = limits.deadline - (time.monotonic() - started)
-        raw = response.raw
-        # `connection` is the socket's connection while the body is unread (None in a replay).
-        live = getattr(raw, "connection", None) is not None and hasattr(raw, "shutdown")
-        with _Watchdog(left, raw.shutdown if live else None) as dog:
+        with deadline_at(time.monotonic() + limits.deadline) as watchdog:
+            try:
+                response = super().send(request, stream=True, verify=verify, cert=cert,
+                                        proxies=proxies,
+                                        timeout=(limits.connect, limits.first_byte))
+            except requests.exceptions.ConnectTimeout:
+                raise BadAnswer(f"no connection within {limits.connect:g} s") from None
+            except requests.exceptions.ReadTimeout:
+                raise BadAnswer(limits.describe_late()) from None
+            except requests.exceptions.SSLError:
+                raise _late_or(watchdog, limits, "TLS handshake failed") from None
+            except (requests.ConnectionError, urllib3.exceptions.HTTPError, OSError):
+                raise _late_or(watchdog, limits, NO_ANSWER) from None
             try:
                 body = response.content
             except (requests.RequestException, urllib3.exceptions.HTTPError, OSError,
                     ValueError):
                 response.close()
-                if dog.expired.is_set():
-                    raise BadAnswer(limits.describe_late()) from None
-                raise BadAnswer("connection cut in the middle of the answer") from None
-        if dog.expired.is_set():
-            response.close()
-            raise BadAnswer(limits.describe_late())
+                raise _late_or(watchdog, limits, CUT_ANSWER) from None
+            if watchdog.expired.is_set():
+                response.close()
+                raise BadAnswer(limits.describe_late())
         check_page(response.status_code, response.headers.get("Content-Type"), body)
         return response
 
@@ -191,36 +162,30 @@ class DeadlineTransport(httpx.BaseTransport):
         if base_url and inner is None:
             found = requests.utils.get_environ_proxies(base_url)
             proxy = found.get(httpx.URL(base_url).scheme) or found.get("all")
-        self.inner = inner or httpx.HTTPTransport(proxy=proxy)
+        self.inner = inner or watched_httpx_transport(proxy=proxy)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         limits = self.timeouts
         request.extensions = {**request.extensions, "timeout": {
             "connect": limits.connect, "read": limits.first_byte,
             "write": limits.first_byte, "pool": limits.connect}}
-        started = time.monotonic()
-        try:
-            response = self.inner.handle_request(request)
-        except httpx.ConnectTimeout:
-            raise BadAnswer(f"no connection within {limits.connect:g} s") from None
-        except httpx.TimeoutException:
-            raise BadAnswer(limits.describe_late()) from None
-        except httpx.TransportError:
-            raise BadAnswer("connection failed or cut before the answer") from None
-        left = limits.deadline - (time.monotonic() - started)
-        stream = response.extensions.get("network_stream")
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        with _Watchdog(left, (lambda: _shutdown(sock)) if sock is not None else None) as dog:
+        with deadline_at(time.monotonic() + limits.deadline) as watchdog:
+            try:
+                response = self.inner.handle_request(request)
+            except httpx.ConnectTimeout:
+                raise BadAnswer(f"no connection within {limits.connect:g} s") from None
+            except httpx.TimeoutException:
+                raise BadAnswer(limits.describe_late()) from None
+            except httpx.TransportError:
+                raise _late_or(watchdog, limits, NO_ANSWER) from None
             try:
                 body = response.read()
             except (httpx.TransportError, httpx.StreamError, OSError):
                 response.close()
-                if dog.expired.is_set():
-                    raise BadAnswer(limits.describe_late()) from None
-                raise BadAnswer("connection cut in the middle of the answer") from None
-        if dog.expired.is_set():
-            response.close()
-            raise BadAnswer(limits.describe_late())
+                raise _late_or(watchdog, limits, CUT_ANSWER) from None
+            if watchdog.expired.is_set():
+                response.close()
+                raise BadAnswer(limits.describe_late())
         check_page(response.status_code, response.headers.get("content-type"), body)
         return response
 

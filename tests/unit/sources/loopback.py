@@ -47,6 +47,8 @@ class Fault:
     with status 200), "truncated" (the first half of the real JSON body, as a complete HTTP
     message), "reset" (the headers and half the body, then a TCP reset), "drop" (close without
     answering), "trickle" (the real answer, `trickle_bytes` every `trickle_every` seconds),
+    "headers" (the status line and headers, one byte every `trickle_every` seconds, never
+    reaching the body),
     "silent" (read the request, never answer), "short" (the real answer to the same request
     asking for half as many items: a page shorter than the page size, cursor and all).
     """
@@ -260,6 +262,11 @@ class LoopbackServer:
             elif fault.kind == "trickle":
                 self._send(conn, status, out, payload, trickle=fault)
                 self._wait_for_hangup(conn)
+            elif fault.kind == "headers":
+                head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Pad: " + b"p" * 400
+                for i in range(len(head)):
+                    conn.sendall(head[i:i + 1])
+                    threading.Event().wait(fault.trickle_every)
             elif fault.kind == "silent":
                 self._wait_for_hangup(conn)
             # "drop": nothing at all; the socket is closed on return.

@@ -3,6 +3,10 @@ settings, and the proxy the httpx transport takes from the environment."""
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+
 import httpx
 import pytest
 from pydantic import ValidationError
@@ -77,6 +81,87 @@ def test_both_transports_cut_a_trickled_body_at_the_deadline():
             client.get(url, headers={"Host": "127.0.0.1"})
         held = [e.held for e in server.exchanges]
     assert len(held) == 2 and all(0.7 <= h <= 1.4 for h in held), held
+
+
+def test_both_transports_cut_headers_trickled_past_the_deadline():
+    """One header byte every 0.1 s keeps every read inside the first-byte timeout; the deadline
+    counts from connect to the last byte, headers included."""
+    timeouts = Timeouts(0.2, 0.8)
+    with LoopbackServer() as server:
+        server.inject("/drip", Fault("headers", trickle_every=0.1), times=None)
+        url = f"http://127.0.0.1:{server.port}/drip"
+        with pytest.raises(BadAnswer, match="no complete answer within 0.8 s"):
+            requests_session(timeouts).get(url, headers={"Host": "127.0.0.1"})
+        client = httpx.Client(transport=DeadlineTransport(timeouts))
+        with pytest.raises(BadAnswer, match="no complete answer within 0.8 s"):
+            client.get(url, headers={"Host": "127.0.0.1"})
+        held = [e.held for e in server.exchanges]
+    assert len(held) == 2 and all(0.7 <= h <= 1.4 for h in held), held
+
+
+class _KeepAliveServer:
+    """Answers the first request on a connection in full and keeps the connection open; drips
+    the headers of the next one. Counts the connections it accepted."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._talk, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _talk(conn: socket.socket) -> None:
+        body = b'{"data": []}'
+        with conn:
+            try:
+                for n in range(2):
+                    request = b""
+                    while b"\r\n\r\n" not in request:
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            return
+                        request += chunk
+                    if n == 0:
+                        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                     b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+                        continue
+                    for byte in b"HTTP/1.1 200 OK\r\nX-Pad: " + b"p" * 400:
+                        conn.sendall(bytes([byte]))
+                        time.sleep(0.1)
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.mark.parametrize("client", ["requests", "httpx"])
+def test_a_reused_connection_is_held_to_the_next_requests_deadline(client):
+    """The second request goes over the first one's pooled connection: the deadline that
+    watches it is the second request's, though the socket was opened under the first's."""
+    timeouts = Timeouts(0.2, 0.8)
+    server = _KeepAliveServer()
+    url = f"http://127.0.0.1:{server.port}/page"
+    get = (requests_session(timeouts).get if client == "requests"
+           else httpx.Client(transport=DeadlineTransport(timeouts)).get)
+    try:
+        assert get(url).json() == {"data": []}
+        started = time.monotonic()
+        with pytest.raises(BadAnswer, match="no complete answer within 0.8 s"):
+            get(url)
+        assert time.monotonic() - started < 1.4
+        assert server.connections == 1
+    finally:
+        server.close()
 
 
 def test_a_closed_port_is_a_bad_answer_not_a_library_error():
