@@ -197,6 +197,9 @@ class MediaSettings(_Strict):
     connect_timeout: float = Field(default=5.0, gt=0)
     read_timeout: float = Field(default=10.0, gt=0)
     deadline: float = Field(default=30.0, gt=0)  # seconds per fetch, redirects included
+    # Seconds for one page's fetches together, and again for reading text in its images: what
+    # is left then is deferred to `crestwatch quarantine retry`, never dropped.
+    page_budget: float = Field(default=120.0, gt=0)
     tries: int = Field(default=2, ge=1)
     workers: int = Field(default=4, ge=1, le=32)
     allow_networks: list[IPvAnyNetwork] = Field(default_factory=list)  # a vetted internal CDN

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -114,20 +115,37 @@ class OcrEnricher:
         languages: str = "eng",
         seconds_per_image: float = 10.0,
         max_pixels: int = MAX_PIXELS,
+        page_budget: float = 120.0,
     ) -> None:
         self.languages = languages
         self.seconds_per_image = seconds_per_image
         self.max_pixels = max_pixels
+        self.page_budget = page_budget  # seconds for one page's images (DefersWork)
+        self.stage = "ocr"
+        self._deferred: dict[str, str] = {}
         self.off_note: str | None = None  # why OCR is off for this run, and how to turn it on
         self._looked_for_tesseract = False
         self._skipped: list[str] = []  # images that could not be read, not yet reported
 
     def __call__(self, posts: list[Post]) -> None:
         self._look_for_tesseract()
+        until = time.monotonic() + self.page_budget
         for post in posts:
-            for media in post.media:
-                if self._wanted(media) and (error := self.read(media)):
+            wanted = [media for media in post.media if self._wanted(media)]
+            for done, media in enumerate(wanted):
+                if time.monotonic() >= until and self.off_note is None:
+                    # Left unread, not marked: the retry (or the next run) still reads them.
+                    self._deferred[post.doc_id] = (
+                        f"deferred: the page's OCR budget ({self.page_budget:g} s) was spent: "
+                        f"{len(wanted) - done} of its {len(wanted)} images not read")
+                    break
+                if error := self.read(media):
                     self._skipped.append(f"OCR on {post.doc_id}: {error}")
+
+    def take_deferred(self) -> dict[str, str]:
+        """Posts with images the page's budget left unread (doc id -> why), since last asked."""
+        deferred, self._deferred = self._deferred, {}
+        return deferred
 
     def report(self, summary: RunSummary) -> None:
         """Hand what this enricher turned off and skipped to the run summary (once each)."""

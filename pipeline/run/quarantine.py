@@ -28,7 +28,9 @@ from pipeline.store.sqlite import writing
 
 log = logging.getLogger(__name__)
 
-STAGES = ("decode", "parse", "normalise", "serialise", "score", "store")
+# "enrich": a post stored without what its images hold, because the page's time budget ran
+# out first (pipeline/enrich/base.py, DefersWork); retrying it fetches and reads them.
+STAGES = ("decode", "parse", "normalise", "enrich", "serialise", "score", "store")
 
 # What a held item's `raw` is: a line of a JSONL file of Posts, or a Post the pass had built.
 RAW_LINE = "line"

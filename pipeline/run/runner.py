@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from detectors.base import Detector, RendersEvidence, UsesHistory
 from pipeline.core.masking import redact_post
 from pipeline.core.models import Finding, Hit, Post
-from pipeline.enrich.base import Enricher, ReportsToSummary
+from pipeline.enrich.base import DefersWork, Enricher, ReportsToSummary
 from pipeline.policy.engine import Policy, Screened
 from pipeline.run.quarantine import (
     Quarantine,
@@ -41,6 +41,9 @@ class RunSummary:
     skipped: list[str] = field(default_factory=list)  # bad input items, with where and why
     errors: list[str] = field(default_factory=list)  # failures that stopped a source or batch
     quarantined: int = 0  # items written to the quarantine (`crestwatch quarantine list`)
+    # Of those, posts stored without what their images hold: the page's time budget ran out
+    # first, and the retry fetches and reads them.
+    deferred: int = 0
     sources: dict[str, str] = field(default_factory=dict)  # source name -> outcome
     # Parts of the pass that were off (a missing system package), each with how to turn it on;
     # the run went on without them, so they are neither errors nor skipped items.
@@ -65,6 +68,7 @@ class RunSummary:
             "suppressed": {f"{d}/{why}": n for (d, why), n in sorted(self.suppressed.items())},
             "skipped": len(self.skipped),
             "quarantined": self.quarantined,
+            "deferred": self.deferred,
             "errors": list(self.errors),
             "sources": dict(self.sources),
             "off": list(self.off),
@@ -126,10 +130,15 @@ def process_page(
     # stored copy and its hits alike.
     by_id = {p.doc_id: p for p in page.posts}
     posts = list(by_id.values())
+    deferred: list[QuarantinedItem] = []
     for enrich in enrichers:
         enrich(posts)
         if isinstance(enrich, ReportsToSummary):
             enrich.report(summary)
+        if isinstance(enrich, DefersWork):
+            deferred += [item_from_post(source, by_id[doc_id], stage="enrich", field=enrich.stage,
+                                        reason=why)
+                         for doc_id, why in enrich.take_deferred().items() if doc_id in by_id]
     for detector in detectors:
         if isinstance(detector, UsesHistory):
             detector.use_history(store)
@@ -171,6 +180,7 @@ def process_page(
             summary.errors.append(f"store refused {doc_id}: {reason}")
         if not failed:
             record_history(store, detectors, posts, found)
+            hold_deferred(deferred, quarantine, summary)
         return not failed
     # A document the store refused (a mapping it cannot take) is held with the post it came
     # from; the rest of the page is stored, so the checkpoint may move past it.
@@ -183,7 +193,21 @@ def process_page(
             return False
         hold(item_from_post(source, refused, stage="store", field=doc_id, reason=reason))
     record_history(store, detectors, posts, found)
+    hold_deferred(deferred, quarantine, summary)
     return True
+
+
+def hold_deferred(deferred: Sequence[QuarantinedItem], quarantine: Quarantine | None,
+                  summary: RunSummary) -> None:
+    """Hold the posts an enricher's page budget left unfinished, once the page is stored: the
+    text was read and stored now, what their images hold comes with the retry."""
+    for item in deferred:
+        summary.deferred += 1
+        if quarantine is None:
+            summary.skipped.append(f"{item.location}: {item.reason} (no quarantine to retry it)")
+            continue
+        quarantine.add(item)
+        summary.quarantined += 1
 
 
 def render_evidence(

@@ -194,6 +194,9 @@ def _print_summary(summary: RunSummary, *, total_hits: int) -> None:
          "below threshold, purpose-limited, allow-listed or whitelisted (table below)"),
         ("items skipped", len(summary.skipped), "bad input, reported below"),
         ("items quarantined", summary.quarantined, "held for `crestwatch quarantine retry`"),
+        ("of those, deferred", summary.deferred,
+         "stored, but their images not yet fetched or read: the page's media time budget "
+         "ran out (media.page_budget); the retry finishes them"),
         ("errors", len(summary.errors), "failures that stopped a source or a page"),
     ]
     for label, count, meaning in rows:

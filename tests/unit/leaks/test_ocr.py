@@ -242,3 +242,21 @@ def test_a_tesseract_that_fails_on_an_image_costs_only_that_image(
     assert hit.post_id == "x:6"  # found in the text the fake read from the image
     stored = sqlite_store.get_post("x:2")  # type: ignore[attr-defined]
     assert "longer than" in stored.media[0].model_extra["ocr_error"]
+
+
+def test_images_past_the_page_budget_are_left_unread_for_the_retry(screenshot: Path) -> None:
+    """The budget runs out after the first image read: the other posts' images are neither read
+    nor marked (so a retry reads them), and those posts are named as deferred, once."""
+    ocr = OcrEnricher(page_budget=0.05)
+    posts = [make_post(n, media=[Media(url=f"https://x/{n}.png", path=str(screenshot))])
+             for n in range(1, 4)]
+    ocr(posts)
+    assert "Finance Committee" in posts[0].media[0].model_extra["ocr_text"]
+    for post in posts[1:]:
+        assert not {"ocr_text", "ocr_error"} & set(post.media[0].model_extra or {})
+    assert ocr.take_deferred() == {
+        f"x:{n}": "deferred: the page's OCR budget (0.05 s) was spent: 1 of its 1 images not read"
+        for n in (2, 3)}
+    assert ocr.take_deferred() == {}
+    OcrEnricher()(posts[1:])  # the retry, with a budget that holds
+    assert all("Finance Committee" in p.media[0].model_extra["ocr_text"] for p in posts[1:])

@@ -138,8 +138,9 @@ def test_offline_enrichers_only_hash_local_media(config: OrgConfig, tmp_path: Pa
     online = build_enrichers(config, offline=False)
     assert offline[0] is hash_local_media
     fetch = online[0]
-    assert isinstance(getattr(fetch, "__self__", None), MediaFetcher)
-    assert fetch.__self__.media_dir == config.data_path() / "media"  # type: ignore[attr-defined]
+    assert isinstance(fetch, MediaFetcher)
+    assert fetch.media_dir == config.data_path() / "media"
+    assert fetch.page_budget == config.media.page_budget == 120
 
     local = tmp_path / "a.png"
     local.write_bytes(image_bytes("PNG"))
@@ -222,3 +223,82 @@ def test_a_server_dripping_its_headers_is_cut_off_and_the_pages_other_media_fetc
     assert dripped.error == "refused: timed out (fetch took longer than 2 s)"
     assert fine.error is None
     assert Path(fine.path or "").read_bytes() == body
+
+
+def test_the_page_budget_bounds_all_its_fetches_and_defers_what_it_left(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
+    """Eight slow servers, two workers, each fetch within its own 30 s deadline: without a page
+    budget the page would take four rounds of them. With a 1.5 s budget the page ends in about
+    that, the fast image is stored, and every post left without its image is named for a retry
+    (none is recorded as fetched or as refused)."""
+    for i in range(8):
+        server.routes[f"/slow{i}.png"] = drip_headers(0.5)
+    body = image_bytes("PNG")
+    server.routes["/ok.png"] = image(body, "image/png")
+    fetcher = MediaFetcher(
+        tmp_path / "m", workers=2, tries=1, page_budget=1.5,
+        allow_networks=["127.0.0.1/32"], resolver=fake_resolver,
+    )
+    fast = _post("fast", [{"url": server.url("/ok.png")}])
+    slow = [_post(f"s{i}", [{"url": server.url(f"/slow{i}.png")}]) for i in range(8)]
+    mixed = _post("mixed", [{"url": server.url("/ok.png")}, {"url": server.url("/slow0.png")}])
+    started = time.monotonic()
+    fetcher([fast, *slow, mixed])
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 1.5 + 1.0
+    assert Path(fast.media[0].path or "").read_bytes() == body
+    deferred = fetcher.take_deferred()
+    assert set(deferred) == {f"x:s{i}" for i in range(8)} | {"x:mixed"}
+    assert deferred["x:mixed"] == ("deferred: the page's media budget (1.5 s) was spent: "
+                                 "1 of its 2 images not fetched")
+    assert all(p.media[0].path is None and (p.media[0].error or "").startswith("deferred:")
+               for p in slow)
+    assert fetcher.take_deferred() == {}  # told once
+    # The retry: the same post on a page of its own, its server answering now.
+    server.routes["/slow3.png"] = image(body, "image/png")
+    fetcher([slow[3]])
+    assert slow[3].media[0].error is None and slow[3].media[0].path
+    assert fetcher.take_deferred() == {}
+
+
+def test_a_post_the_budget_deferred_is_stored_now_held_and_finished_by_the_retry(
+    server: LoopbackServer, tmp_path: Path, config: OrgConfig, sqlite_store
+) -> None:
+    """Through the pass: the page is stored (text read, detectors run) and its checkpoint saved;
+    the post whose image the budget left is held at stage "enrich"; the retry fetches the image
+    and lets the item go. Nothing is lost, nothing stored twice."""
+    from pipeline.policy.engine import Policy
+    from pipeline.run.quarantine import Quarantine, retry_held
+    from pipeline.run.runner import run_pass
+    from pipeline.sources.jsonl import JsonlSource
+
+    body = image_bytes("PNG")
+    server.routes["/ok.png"] = image(body, "image/png")
+    server.routes["/slow.png"] = drip_headers(0.5)
+    lines = [_post("1", [{"url": server.url("/ok.png")}]),
+             _post("2", [{"url": server.url("/slow.png")}]),
+             _post("3", [])]
+    source_file = tmp_path / "posts.jsonl"
+    source_file.write_text("".join(p.model_dump_json() + "\n" for p in lines))
+    fetcher = MediaFetcher(tmp_path / "m", tries=1, page_budget=1.0,
+                           allow_networks=["127.0.0.1/32"], resolver=fake_resolver)
+    source = JsonlSource(source_file)
+    with Quarantine(tmp_path / "quarantine.sqlite") as held:
+        summary = run_pass([source], store=sqlite_store, detectors=[], policy=Policy(config),
+                           enrichers=[fetcher], quarantine=held)
+        assert summary.ok and (summary.deferred, summary.quarantined) == (1, 1)
+        assert sorted(p.doc_id for p in sqlite_store.iter_posts()) == ["x:1", "x:2", "x:3"]
+        assert sqlite_store.get_checkpoint(source.name) == "3"
+        assert (sqlite_store.get_post("x:2").media[0].error or "").startswith("deferred:")
+        [item] = held.items()
+        assert (item.location, item.stage, item.field) == ("x:2", "enrich", "media")
+
+        server.routes["/slow.png"] = image(body, "image/png")
+        outcome = retry_held(held, store=sqlite_store, detectors=[], policy=Policy(config),
+                             enrichers=[fetcher])
+        assert [i.location for i in outcome.released] == ["x:2"] and held.count() == 0
+    stored = sqlite_store.get_post("x:2").media[0]
+    assert stored.error is None and Path(stored.path or "").read_bytes() == body
+    assert len(list(sqlite_store.iter_posts())) == 3
