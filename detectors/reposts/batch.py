@@ -24,8 +24,10 @@ class Batch:
         self.records: dict[str, RememberedWork] = {}  # for the runner to record after the ack
         self._postings: dict[int, set[str]] = {}  # shingle hash -> post ids in this batch
         # The images to compare with: registered works', the store's (within the memory
-        # period) and this batch's; filled when the batch's first image needs them.
-        self.images_loaded = False
+        # period, those sharing visual words with an image read) and this batch's; filled as
+        # the batch's images need them.
+        self.images_loaded = False  # the registered works' images
+        self.looked_up: set[str] = set()  # the store's works already in the index
         self.index = ImageIndex()
         self.image_owner: list[tuple[str, int]] = []  # index key -> (post id, media index)
         self.image_works: dict[str, Work] = {}  # who posted each image in the index

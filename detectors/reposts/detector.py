@@ -48,12 +48,15 @@ from detectors.base import Detector, DetectorOptions, UsesHistory
 from detectors.reposts.batch import Batch
 from detectors.reposts.credit import claims_authorship, credit_given
 from detectors.reposts.images import (
+    SHORTLIST,
     ImageError,
     ImageFeatures,
     ImageMatch,
     features,
     from_stored,
+    query_words,
     stored,
+    visual_words,
 )
 from detectors.reposts.text import shingles, words
 from pipeline.core.history import History, HistoryUpdate
@@ -231,25 +234,30 @@ class RepostDetector(Detector, UsesHistory):
             found.update(history.works(missing))
         return found
 
-    def _images(self, since: datetime, history: History | None) -> Batch:
-        """The batch with its image index filled: registered works' images, then the store's
-        from `since` on, oldest first (this batch's are added as they are read)."""
+    def _images(self, since: datetime, history: History | None,
+                images: list[tuple[int, tuple[ImageFeatures, ImageFeatures]]]) -> Batch:
+        """The batch with its image index filled for these query images: registered works'
+        images (once), then the store's works from `since` on that share the most visual words
+        with them (a shortlist: the store is never read whole); this batch's own images are
+        added as they are read."""
         batch = self._batch
-        if batch.images_loaded:
+        if not batch.images_loaded:
+            batch.images_loaded = True
+            for post_id, item in self._registered_images:
+                batch.add_image(post_id, 0, item)
+                batch.image_works[post_id] = self._registered_works[post_id][0]
+        if history is None:
             return batch
-        batch.images_loaded = True
-        for post_id, item in self._registered_images:
-            batch.add_image(post_id, 0, item)
-            batch.image_works[post_id] = self._registered_works[post_id][0]
-        if history is not None:
-            for image in history.work_images(since=since):
-                # A post of this batch read before is compared as it is now, as it was the
-                # first time: its stored copy would stand beside the original in the ratio test.
-                if image.post_id in batch.reading:
-                    continue
-                batch.add_image(image.post_id, image.media_index, from_stored(image))
-            remembered = {p for p, _ in batch.image_owner} - set(batch.image_works)
-            batch.image_works.update(history.works(remembered))
+        words = sorted({w for _, item in images for w in query_words(item)})
+        # Twice the index's own shortlist: some of the closest may be the poster's own works.
+        shared = history.shared_shingles(words, since=since, limit=2 * SHORTLIST)
+        # A post of this batch read before is compared as it is now, as it was the first time:
+        # its stored copy would stand beside the original in the ratio test.
+        wanted = [p for p in shared if p not in batch.looked_up and p not in batch.reading]
+        batch.looked_up.update(wanted)
+        for image in history.work_images(since=since, post_ids=wanted):
+            batch.add_image(image.post_id, image.media_index, from_stored(image))
+        batch.image_works.update(history.works(set(wanted)))
         return batch
 
     def _best_copy(self, post: Post, hashes: list[int],
@@ -274,7 +282,7 @@ class RepostDetector(Detector, UsesHistory):
                 if value >= self._opts.min_overlap:
                     copies.append(_Copy(work, "text", overlap=round(value, 3),
                                         credit_names=names))
-        batch = self._images(since, history) if images else None
+        batch = self._images(since, history, images) if images else None
         if batch is not None and len(batch.index):
             works = batch.image_works
             allowed = {k for k, (p, _) in enumerate(batch.image_owner)
@@ -302,8 +310,10 @@ class RepostDetector(Detector, UsesHistory):
         batch = self._batch
         batch.add(work, hashes)
         if history is not None:
+            # Its images' visual words go with its shingles: the store finds it by either.
+            words = sorted({w for _, f in images for w in visual_words(f[0])})
             batch.records[post.doc_id] = RememberedWork(
-                work, tuple(hashes), tuple(stored(post.doc_id, i, f[0]) for i, f in images))
+                work, (*hashes, *words), tuple(stored(post.doc_id, i, f[0]) for i, f in images))
         # A post read twice in one page (a page retried post by post) is not added twice: two
         # entries of one picture would fail each other's ratio test.
         if images and post.doc_id not in batch.image_works:

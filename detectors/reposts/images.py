@@ -8,10 +8,20 @@ images they match best, and the leaders are verified with a RANSAC homography. A
 says how much of the copy shows the original (`coverage`: the share of the copy's feature cells
 with a verified match), which separates a repost of the picture from a flyer that uses a corner
 of it.
+
+Comparing with every remembered image does not scale: the cost grows with each one, and OpenCV's
+matcher refuses a matrix of more than 2^18 descriptors (about 520 images) outright. So each
+image also has "visual words": a few bits of each of its strongest descriptors, read as keys
+(locality-sensitive hashing: near descriptors mostly share them, unrelated ones rarely). An
+image's words are kept with its work like a text's shingles, and the store finds the works
+sharing the most of a new image's words (`WorkHistory.shared_shingles`); only that shortlist
+is read and matched feature by feature. The words are negative numbers, text shingles never
+are, so one search serves both without one reading as the other.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +37,18 @@ MIN_INLIERS = 25
 GRID = 8
 CANDIDATES = 5
 NEIGHBOURS = 6  # enough to see past other copies of the same picture
+# Visual words: WORD_BITS fixed bits of each of the WORD_FEATURES strongest descriptors, in
+# WORD_TABLES independent draws. A copy shares tens of words with its original, an unrelated
+# image a few (bench/bench_reposts_images.py measures both); SHORTLIST images are compared.
+WORD_FEATURES = 200
+WORD_TABLES = 2
+WORD_BITS = 16
+SHORTLIST = 24
+_WORD_BITS = np.random.default_rng(20261203).choice(256, (WORD_TABLES, WORD_BITS),
+                                                    replace=False)
+_WORD_WEIGHTS = (1 << np.arange(WORD_BITS)).astype(np.int64)
+# OpenCV's brute-force matcher indexes its training rows with 18 bits.
+_MATCHER_ROWS = 1 << 18
 
 
 @dataclass
@@ -70,10 +92,29 @@ def features(path: str | Path) -> tuple[ImageFeatures, ImageFeatures] | None:
         keypoints, descriptors = orb.detectAndCompute(image, None)
         if descriptors is None or len(keypoints) < MIN_INLIERS:
             return None
-        points = np.array([k.pt for k in keypoints], dtype=np.float32)
-        found.append(ImageFeatures(points, descriptors,
+        # Strongest first: the visual words are read from the head of the list.
+        order = np.argsort([-k.response for k in keypoints], kind="stable")
+        points = np.array([keypoints[i].pt for i in order], dtype=np.float32)
+        found.append(ImageFeatures(points, descriptors[order],
                                    (image.shape[1], image.shape[0])))
     return found[0], found[1]
+
+
+def visual_words(item: ImageFeatures) -> list[int]:
+    """The image's visual words (negative ints, distinct, sorted). Descriptors are kept strongest
+    first (`features`), so the words come from the keypoints a copy most likely keeps."""
+    strongest = item.descriptors[:WORD_FEATURES]
+    if not len(strongest):
+        return []
+    bits = np.unpackbits(strongest, axis=1).astype(np.int64)
+    keys = [-(1 + (table << WORD_BITS) + bits[:, positions] @ _WORD_WEIGHTS)
+            for table, positions in enumerate(_WORD_BITS)]
+    return [int(k) for k in np.unique(np.concatenate(keys))]
+
+
+def query_words(query: tuple[ImageFeatures, ImageFeatures]) -> list[int]:
+    """The words to look an image up by: its own and its mirror's."""
+    return sorted(set(visual_words(query[0])) | set(visual_words(query[1])))
 
 
 def _cells(points: np.ndarray, size: tuple[int, int]) -> set[tuple[int, int]]:
@@ -83,27 +124,35 @@ def _cells(points: np.ndarray, size: tuple[int, int]) -> set[tuple[int, int]]:
 
 
 class ImageIndex:
-    """Remembered images' features in one matrix; `match` finds the verified near-copies."""
+    """Remembered images' features; `match` finds the verified near-copies among the SHORTLIST
+    images sharing the most visual words with the query (all of them, when that is fewer)."""
 
     def __init__(self) -> None:
         self._features: list[ImageFeatures] = []
-        self._matrix: np.ndarray | None = None
-        self._owner: np.ndarray | None = None
+        self._postings: dict[int, list[int]] = {}  # word -> keys of the images that have it
 
     def __len__(self) -> int:
         return len(self._features)
 
     def add(self, item: ImageFeatures) -> int:
+        key = len(self._features)
         self._features.append(item)
-        self._matrix = None
-        return len(self._features) - 1
+        for word in visual_words(item):
+            self._postings.setdefault(word, []).append(key)
+        return key
 
-    def _stacked(self) -> tuple[np.ndarray, np.ndarray]:
-        if self._matrix is None or self._owner is None:
-            self._matrix = np.vstack([f.descriptors for f in self._features])
-            self._owner = np.concatenate([np.full(len(f.descriptors), i, np.int32)
-                                          for i, f in enumerate(self._features)])
-        return self._matrix, self._owner
+    def shortlist(self, image: ImageFeatures, allowed: set[int] | None = None) -> list[int]:
+        """The keys to compare `image` with, ascending: the allowed images sharing the most
+        words with it, at most SHORTLIST (every allowed image when there are no more)."""
+        keys = [k for k in range(len(self._features)) if allowed is None or k in allowed]
+        if len(keys) <= SHORTLIST:
+            return keys
+        votes: Counter[int] = Counter()
+        for word in visual_words(image):
+            votes.update(self._postings.get(word, ()))
+        ranked = sorted((k for k in votes if allowed is None or k in allowed),
+                        key=lambda k: (-votes[k], k))
+        return sorted(ranked[:SHORTLIST])
 
     def match(self, query: tuple[ImageFeatures, ImageFeatures],
               allowed: set[int] | None = None) -> list[ImageMatch]:
@@ -113,18 +162,23 @@ class ImageIndex:
 
         if not self._features:
             return []
-        matrix, owner = self._stacked()
         matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
         best: dict[int, ImageMatch] = {}
         for mirrored, image in ((False, query[0]), (True, query[1])):
             if mirrored and any(m.coverage >= 0.5 for m in best.values()):
                 break  # the picture itself matched well: no need to try its mirror
+            keys = self.shortlist(image, allowed)
+            if not keys:
+                continue
+            matrix = np.vstack([self._features[k].descriptors for k in keys])
+            owner = np.concatenate([np.full(len(self._features[k].descriptors), k, np.int32)
+                                    for k in keys])
+            assert len(matrix) < _MATCHER_ROWS, "the shortlist bounds the matcher's rows"
             votes: dict[int, list[tuple[int, int]]] = {}
             for neighbours in matcher.knnMatch(image.descriptors, matrix, k=NEIGHBOURS):
-                first = next((n for n in neighbours
-                              if allowed is None or int(owner[n.trainIdx]) in allowed), None)
-                if first is None:
+                if not neighbours:
                     continue
+                first = neighbours[0]
                 key = int(owner[first.trainIdx])
                 # The ratio test against the nearest descriptor of another image: two copies of
                 # one picture in the index must not cancel each other out.
@@ -161,4 +215,4 @@ class ImageIndex:
 
 
 __all__ = ["ImageError", "ImageFeatures", "ImageIndex", "ImageMatch", "features", "from_stored",
-           "stored"]
+           "query_words", "stored", "visual_words"]

@@ -5,7 +5,10 @@ and erasure and retention reach it.
 
 For each such post (long enough text, or an image with detail) the store keeps who posted it and
 when (`Work`), its text's shingle hashes and its images' ORB features (`WorkImage`), never the
-text itself: a shingle hash says whether a later post repeats the words, and nothing more. The
+text itself: a shingle hash says whether a later post repeats the words, and nothing more. Its
+images' visual words (detectors/reposts/images.py) are kept among its shingles: text shingles
+are non-negative and visual words negative, so one search (`shared_shingles`) finds the works
+sharing a text's words or an image's, and `Work.shingles` counts the text's alone. The
 runner writes a page's works as `RememberedWork`s in the page's `HistoryUpdate`; post ids are
 the key, so recording a page twice changes nothing and a post read again replaces its record.
 """
@@ -73,6 +76,8 @@ class WorkHistory(ABC):
         `since` that share any: the `limit` sharing the most (ties by post id)."""
 
     @abstractmethod
-    def work_images(self, *, since: datetime) -> list[WorkImage]:
-        """Every image of the works posted at or after `since`, oldest work first (then post id
-        and media index)."""
+    def work_images(
+        self, *, since: datetime, post_ids: Iterable[str] | None = None
+    ) -> list[WorkImage]:
+        """Every image of the works posted at or after `since` (of those among `post_ids`, when
+        given), oldest work first (then post id and media index)."""

@@ -538,11 +538,19 @@ class ElasticsearchStore(Store):
         )
         return {h["_id"]: round(h["sort"][0]) for h in response["hits"]["hits"]}
 
-    def work_images(self, *, since: datetime) -> list[WorkImage]:
-        query = {"bool": {"filter": [
+    def work_images(
+        self, *, since: datetime, post_ids: Iterable[str] | None = None
+    ) -> list[WorkImage]:
+        filters: list[dict[str, Any]] = [
             {"range": {"posted_at": {"gte": utc(since).isoformat()}}},
             {"exists": {"field": "images.media_index"}},
-        ]}}
+        ]
+        if post_ids is not None:
+            wanted = list(set(post_ids))
+            if not wanted:
+                return []
+            filters.append({"ids": {"values": wanted}})
+        query = {"bool": {"filter": filters}}
         found: list[WorkImage] = []
         after: list[Any] | None = None
         while True:  # search_after: any number of images, memory per page only

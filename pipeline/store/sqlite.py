@@ -491,16 +491,23 @@ class SQLiteStore(Store):
         kept = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
         return dict(kept)
 
-    def work_images(self, *, since: datetime) -> list[WorkImage]:
-        return [
-            WorkImage(*row)
-            for row in self._db.execute(
-                "SELECT i.post_id, i.media_index, i.width, i.height, i.points, i.descriptors "
-                "FROM work_images i JOIN works w ON w.post_id = i.post_id "
-                "WHERE w.posted_at >= ? ORDER BY w.posted_at, i.post_id, i.media_index",
-                (_ts(since),),
-            )
-        ]
+    def work_images(
+        self, *, since: datetime, post_ids: Iterable[str] | None = None
+    ) -> list[WorkImage]:
+        select = ("SELECT i.post_id, i.media_index, i.width, i.height, i.points, i.descriptors, "
+                  "w.posted_at FROM work_images i JOIN works w ON w.post_id = i.post_id "
+                  "WHERE w.posted_at >= ?")
+        if post_ids is None:
+            rows = list(self._db.execute(select, (_ts(since),)))
+        else:
+            wanted, rows = list(set(post_ids)), []
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                rows += self._db.execute(
+                    f"{select} AND i.post_id IN ({','.join('?' * len(chunk))})",
+                    [_ts(since), *chunk])
+        rows.sort(key=lambda row: (row[6], row[0], row[1]))
+        return [WorkImage(*row[:6]) for row in rows]
 
     def _in_chunks(self, sql: str, values: list[str], *, prefix: list[str]) -> set[str]:
         out: set[str] = set()

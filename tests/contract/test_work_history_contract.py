@@ -68,6 +68,31 @@ def test_image_features_come_back_byte_for_byte_oldest_first(store):
     assert store.work_images(since=BASE_TIME) == first + second
     assert store.work_images(since=BASE_TIME + timedelta(hours=2)) == second
     assert store.works(["x:2"])["x:2"].shingles == 0
+    # Only the works asked for (the reposts detector's shortlist), still oldest first.
+    assert store.work_images(since=BASE_TIME, post_ids=["x:1", "x:2", "x:9"]) == first + second
+    assert store.work_images(since=BASE_TIME, post_ids=["x:1", "x:3"]) == second
+    assert store.work_images(since=BASE_TIME + timedelta(hours=2), post_ids=["x:2"]) == []
+    assert store.work_images(since=BASE_TIME, post_ids=[]) == []
+
+
+def test_visual_words_are_shingles_of_their_own_sign(store):
+    """An image's words (negative) and a text's shingles (non-negative) share one search, and
+    neither counts for the other."""
+    words = [-(2**40), -3, -1]
+    store.record_history(HistoryUpdate(works=[
+        RememberedWork(work(1, shingles=2), [1, 2, *words], [image("x:1", 0)]),
+        text(2, [1, 2], "a2", hours=1),
+        RememberedWork(work(3, "a3", hours=2), [-3], [image("x:3", 0)]),
+    ]))
+    assert store.shared_shingles([1, 2], since=BASE_TIME) == {"x:1": 2, "x:2": 2}
+    assert store.shared_shingles([-1, -3, -(2**40), -7], since=BASE_TIME) == {"x:1": 3, "x:3": 1}
+    assert store.shared_shingles([-3], since=BASE_TIME, limit=1) == {"x:1": 1}
+    assert store.works(["x:1"])["x:1"].shingles == 2
+    # As many as an image and its mirror are looked up by (two tables of 200 descriptors each).
+    many = [-n for n in range(10, 810)]
+    store.record_history(HistoryUpdate(works=[
+        RememberedWork(work(4, "a4", hours=3), many[::2], [image("x:4", 0)])]))
+    assert store.shared_shingles(many, since=BASE_TIME)["x:4"] == 400
 
 
 def test_erasure_and_retention_reach_the_works(store):

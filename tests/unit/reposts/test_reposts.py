@@ -239,3 +239,44 @@ def test_an_image_copy_needs_a_claim_or_a_registered_original(config, tmp_path: 
 def test_bad_options_are_refused(config):
     with pytest.raises(ValueError, match="min_overlap"):
         detector(config, min_overlap=2).ensure_loaded()
+
+
+def test_a_copy_is_found_among_thousands_of_remembered_images_reading_only_a_shortlist(
+    config, sqlite_store
+):
+    """Past about 520 remembered images OpenCV's matcher refused the matrix of all of them (the
+    detector failed on every image post). Now the store is asked for the works sharing the most
+    visual words, and only their images are read and matched."""
+    import numpy as np
+
+    from detectors.reposts.images import SHORTLIST, ImageFeatures, stored, visual_words
+    from pipeline.core.history import HistoryUpdate
+    from pipeline.core.works import RememberedWork, Work, work_author
+
+    found = detector(config)
+    run_page(found, sqlite_store, [post(1, "Night sky from the roof", handle="jade",
+                                        media=[PHOTO])])
+    rng = np.random.default_rng(5)
+    others = []
+    for n in range(2, 1202):
+        item = ImageFeatures(rng.uniform(0, 640, (500, 2)).astype(np.float32),
+                             rng.integers(0, 256, (500, 32), dtype=np.uint8), (640, 480))
+        work = Work(f"x:{n}", work_author("x", f"u{n}"), f"u{n}", None, "x",
+                    BASE_TIME + timedelta(hours=1), None, 0)
+        others.append(RememberedWork(work, visual_words(item), (stored(f"x:{n}", 0, item),)))
+    sqlite_store.record_history(HistoryUpdate(works=others))
+
+    read: list[int] = []
+    work_images = sqlite_store.work_images
+
+    def counted(**kwargs):
+        images = work_images(**kwargs)
+        read.append(len(images))
+        return images
+
+    sqlite_store.work_images = counted
+    claimed = post(3, "My shot of the stars last night", days=1, handle="other", media=[
+        SAMPLES / "images" / "photos" / "jade-night-sky-repost.jpg"])
+    findings = flagged(run_page(found, sqlite_store, [claimed]))
+    assert findings["x:3"].evidence["original"]["post_id"] == "x:1"
+    assert 0 < sum(read) <= 2 * SHORTLIST
