@@ -238,7 +238,7 @@ def measured_run(config_path: Path, es_url: str, standalone: int) -> dict[str, A
 def standalone_stages(config_path: Path, es_url: str, limit: int) -> dict[str, Any]:
     """Each stage alone over the first `limit` posts of the backfill, in stage order, each
     stage's input made by the stages before it (untimed where it is not that stage's turn)."""
-    from detectors.base import UsesAccountHistory
+    from detectors.base import UsesHistory
     from pipeline.core.config import load_config
     from pipeline.core.masking import redact_post
     from pipeline.core.models import Finding, Hit, Post
@@ -280,7 +280,7 @@ def standalone_stages(config_path: Path, es_url: str, limit: int) -> dict[str, A
     store.setup()
     try:
         for detector in work.detectors:
-            if isinstance(detector, UsesAccountHistory):
+            if isinstance(detector, UsesHistory):
                 detector.use_history(store)
         found_by_page: list[list[Finding]] = []
         for page in pages:
