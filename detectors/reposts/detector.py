@@ -171,15 +171,17 @@ class RepostDetector(Detector, UsesHistory):
         if history is None:
             self._batch = Batch()  # nothing will be recorded: this batch stands alone
         self._batch.reading.update(p.doc_id for p in posts)
+        read = [
+            (post, shingles(post.text) if len(words(post.text)) >= self._opts.min_words else [])
+            for post in sorted(posts, key=lambda p: (_aware(p.created_at), p.doc_id))
+            if self._opts.include_registered or not self.config.registered(
+                post.platform, post.author.handle, post.author.id)
+        ]
+        stored = self._stored_copies(read, history)
         findings = []
-        for post in sorted(posts, key=lambda p: (_aware(p.created_at), p.doc_id)):
-            if not self._opts.include_registered and self.config.registered(
-                    post.platform, post.author.handle, post.author.id):
-                continue
-            text_hashes = (shingles(post.text) if len(words(post.text)) >= self._opts.min_words
-                           else [])
+        for (post, text_hashes), (shared, works) in zip(read, stored, strict=True):
             images = self._features(post)
-            copy = self._best_copy(post, text_hashes, images, history)
+            copy = self._best_copy(post, text_hashes, images, history, shared, works)
             credited = None
             if copy is not None:
                 credited = credit_given(post, [copy.work.handle, copy.work.display_name or "",
@@ -226,12 +228,25 @@ class RepostDetector(Detector, UsesHistory):
                 return False
         return True
 
-    def _works(self, post_ids: set[str], history: History | None) -> dict[str, Work]:
+    def _stored_copies(self, read: Sequence[tuple[Post, list[int]]], history: History | None,
+                       ) -> list[tuple[dict[str, int], dict[str, Work]]]:
+        """For each post, the store's works sharing its shingles and those works, asked for
+        the whole batch in two requests: the history does not change while a batch is read
+        (the runner records it after the store's ack), so asking post by post gave the same
+        answers a round trip each."""
+        if history is None:
+            return [({}, {}) for _ in read]
+        shared = history.shared_shingles_each(
+            [(hashes, _aware(post.created_at) - self._window) for post, hashes in read])
+        wanted = {p for found in shared for p, n in found.items() if n}
+        works = history.works(wanted - set(self._registered_works)) if wanted else {}
+        return [(found, works) for found in shared]
+
+    def _works(self, post_ids: set[str], stored: dict[str, Work]) -> dict[str, Work]:
+        """This batch's version of a work first, then a registered work, then the store's."""
         found = {p: w for p, w in self._batch.works.items() if p in post_ids}
         found.update({p: r for p, (r, _) in self._registered_works.items() if p in post_ids})
-        missing = post_ids - set(found)
-        if missing and history is not None:
-            found.update(history.works(missing))
+        found.update({p: stored[p] for p in post_ids - set(found) if p in stored})
         return found
 
     def _images(self, since: datetime, history: History | None,
@@ -262,15 +277,16 @@ class RepostDetector(Detector, UsesHistory):
 
     def _best_copy(self, post: Post, hashes: list[int],
                    images: list[tuple[int, tuple[ImageFeatures, ImageFeatures]]],
-                   history: History | None) -> _Copy | None:
+                   history: History | None, stored_shared: dict[str, int],
+                   stored_works: dict[str, Work]) -> _Copy | None:
         copies: list[_Copy] = []
         since = _aware(post.created_at) - self._window
         if hashes:
-            shared = history.shared_shingles(hashes, since=since) if history is not None else {}
+            shared = dict(stored_shared)
             # This batch's version of a post wins over the store's (the same post read again).
             shared.update(self._batch.shared(hashes))
             mine = set(hashes)
-            works = self._works({p for p, n in shared.items() if n}, history)
+            works = self._works({p for p, n in shared.items() if n}, stored_works)
             for post_id, count in shared.items():
                 work = works.get(post_id)
                 if work and work.shingles and self._eligible(post, work):

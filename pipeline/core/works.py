@@ -75,6 +75,15 @@ class WorkHistory(ABC):
         """post id -> how many of `hashes` its text has, for the works posted at or after
         `since` that share any: the `limit` sharing the most (ties by post id)."""
 
+    def shared_shingles_each(
+        self, queries: Sequence[tuple[Sequence[int], datetime]], *, limit: int = SHARED_WORKS
+    ) -> list[dict[str, int]]:
+        """`shared_shingles` for each (hashes, since) in turn, as one request where the store
+        can: the reposted-work detector asks for every post of a page at once, since the
+        history does not change while a page is read."""
+        return [self.shared_shingles(hashes, since=since, limit=limit)
+                for hashes, since in queries]
+
     @abstractmethod
     def work_images(
         self, *, since: datetime, post_ids: Iterable[str] | None = None

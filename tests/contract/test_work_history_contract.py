@@ -47,6 +47,19 @@ def test_shared_shingles_keep_the_memory_period_and_the_most_shared_first(store)
     assert store.shared_shingles([5], since=BASE_TIME) == {}
 
 
+def test_shared_shingles_each_answers_as_one_query_per_post(store):
+    store.record_history(HistoryUpdate(works=[
+        text(1, [1, 2, 3], hours=0), text(2, [1, 2], "a2", hours=5),
+        text(3, [1], "a3", hours=6)]))
+    later = BASE_TIME + timedelta(hours=5)
+    queries = [([1, 2, 3], BASE_TIME), ([], BASE_TIME), ([1, 2, 3], later), ([7], BASE_TIME),
+               ([3, 3], BASE_TIME)]
+    assert store.shared_shingles_each(queries) == [
+        {"x:1": 3, "x:2": 2, "x:3": 1}, {}, {"x:2": 2, "x:3": 1}, {}, {"x:1": 1}]
+    assert store.shared_shingles_each(queries, limit=1)[0] == {"x:1": 3}
+    assert store.shared_shingles_each([]) == []
+
+
 def test_a_post_read_again_replaces_its_record(store):
     store.record_history(HistoryUpdate(works=[RememberedWork(
         work(1, shingles=2), [1, 2], [image("x:1", 0), image("x:1", 1)])]))
