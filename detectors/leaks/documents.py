@@ -15,8 +15,9 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -75,6 +76,7 @@ def _shingles(words: Sequence[str]) -> set[str]:
     return {" ".join(words[i : i + 3]) for i in range(len(words) - 2)}
 
 
+@cache
 def _scheme_kwargs() -> dict[str, str]:
     """datasketch 2 asks which hashing scheme cached values came from; 1.x has only one."""
     import inspect
@@ -89,9 +91,17 @@ def _minhash(shingles: set[str], hashvalues: np.ndarray | None = None) -> MinHas
 
     if hashvalues is not None:
         return MinHash(num_perm=NUM_PERM, hashvalues=hashvalues, **_scheme_kwargs())
-    mh = MinHash(num_perm=NUM_PERM, **_scheme_kwargs())
-    mh.update_batch([s.encode() for s in shingles])
-    return mh
+    return next(_minhashes([shingles]))
+
+
+def _minhashes(shingle_sets: Iterable[set[str]]) -> Iterator[MinHash]:
+    """One MinHash per set of shingles. The permutations are drawn once for all of them
+    (datasketch's generator copies one MinHash): drawn per MinHash they were most of the
+    detector's time, for the same values."""
+    from datasketch import MinHash
+
+    return MinHash.generator(([s.encode() for s in shingles] for shingles in shingle_sets),
+                             num_perm=NUM_PERM, **_scheme_kwargs())
 
 
 @dataclass
@@ -128,6 +138,9 @@ class DocumentIndex:
         self.hashvalues = hashvalues
         self.skipped = skipped
         self._lsh = None
+        # A passage found again and again (a document quoted by many posts, windows of one
+        # post overlapping) is split into shingles once; bounded, as the folder may be large.
+        self.passage_shingles = lru_cache(maxsize=4096)(self._passage_shingles)
         if passages:
             self._lsh = MinHashLSH(threshold=LSH_JACCARD, num_perm=NUM_PERM)
             with self._lsh.insertion_session() as session:
@@ -135,7 +148,7 @@ class DocumentIndex:
                     mh = LeanMinHash(seed=1, hashvalues=hashvalues[i], **_scheme_kwargs())
                     session.insert(i, mh, check_duplication=False)
 
-    def passage_shingles(self, i: int) -> set[str]:
+    def _passage_shingles(self, i: int) -> set[str]:
         return _shingles([w.group(0).lower() for w in _words(self.passages[i].text)])
 
     # -- building ----------------------------------------------------------------------
@@ -148,10 +161,10 @@ class DocumentIndex:
         for path in _document_files(folder):
             rel = str(path.relative_to(folder))
             try:
-                for passage in _passages(path, rel):
-                    passages.append(passage)
-                    words = [w.group(0).lower() for w in _words(passage.text)]
-                    rows.append(_minhash(_shingles(words)).hashvalues)
+                found = list(_passages(path, rel))
+                passages += found
+                rows += [mh.hashvalues for mh in _minhashes(
+                    _shingles([w.group(0).lower() for w in _words(p.text)]) for p in found)]
             except UnreadableDocument as exc:
                 log.warning("protected documents: skipped %s", exc)
                 skipped.append(str(exc))
@@ -191,21 +204,24 @@ class DocumentIndex:
         if len(words) < MIN_QUERY_WORDS:
             return []
         best: dict[str, Match] = {}
+        queries = []
         for size, stride, weight in QUERY_WINDOWS:
             for window in _windows(words, size, stride):
                 shingles = _shingles([w.group(0).lower() for w in window])
-                if len(shingles) < MIN_QUERY_WORDS - 2:
+                if len(shingles) >= MIN_QUERY_WORDS - 2:
+                    queries.append((window, shingles, weight))
+        for (window, shingles, weight), minhash in zip(
+                queries, _minhashes(q[1] for q in queries), strict=True):
+            for i in self._lsh.query(minhash):
+                containment = len(shingles & self.passage_shingles(i)) / len(shingles)
+                if containment < min_containment:
                     continue
-                for i in self._lsh.query(_minhash(shingles)):
-                    containment = len(shingles & self.passage_shingles(i)) / len(shingles)
-                    if containment < min_containment:
-                        continue
-                    found = Match(
-                        self.passages[i], containment, window[0].start(), window[-1].end(), weight
-                    )
-                    current = best.get(found.passage.document)
-                    if current is None or found.score > current.score:
-                        best[found.passage.document] = found
+                found = Match(
+                    self.passages[i], containment, window[0].start(), window[-1].end(), weight
+                )
+                current = best.get(found.passage.document)
+                if current is None or found.score > current.score:
+                    best[found.passage.document] = found
         return sorted(best.values(), key=lambda m: -m.score)
 
 
