@@ -153,12 +153,12 @@ class HarassmentDetector(Detector):
         """Every window's labels, in one call to the model (and one more for the windows whose
         reported speech is scored without its quotes)."""
         assert self._scorer is not None
-        scores = self._scorer.score([w.cue.model_text for w in windows])
-        reported = [i for i, w in enumerate(windows) if w.cue.unquoted_text is not None]
-        if reported:
-            rescored = self._scorer.score([windows[i].cue.unquoted_text or "" for i in reported])
-            for i, unquoted in zip(reported, rescored, strict=True):
-                scores[i] = unquoted
+        # A window of reported speech keeps only its score without the quotes, so its text
+        # with them is not scored at all.
+        scores = self._scorer.score([
+            w.cue.model_text if w.cue.unquoted_text is None else w.cue.unquoted_text
+            for w in windows
+        ])
         for window, score in zip(windows, scores, strict=True):
             window.model = score
 

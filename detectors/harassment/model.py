@@ -62,7 +62,9 @@ def _spell_emoji(text: str) -> str:
     A middle finger or a knife is often the whole insult or threat; 11% of OLID's tweets carried
     an [UNK] before this. Runs of one emoji count once, so a row of ten stays a few tokens.
     """
-    if not emoji.emoji_count(text):
+    # Every emoji has a character outside ASCII; most posts have none, and the emoji package's
+    # count reads the text in Python, character by character.
+    if text.isascii() or not emoji.emoji_count(text):
         return text
     marked = emoji.replace_emoji(
         text, replace=lambda _chars, data: f" \x00{data['en'].strip(':').replace('_', ' ')}\x00 "
