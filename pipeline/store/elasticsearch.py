@@ -13,6 +13,7 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -127,6 +128,10 @@ def unreachable(es: Elasticsearch, exc: TransportError, doing: str) -> StoreErro
     return StoreError(f"Elasticsearch at {nodes} unreachable while {doing}: {reason}")
 
 
+# The indices a store holds, one per kind of document.
+_KINDS = ("posts", "hits", "audit", "checkpoints", "whitelist", "accounts", "official", "works")
+
+
 class ElasticsearchStore(Store):
     def __init__(
         self,
@@ -170,10 +175,13 @@ class ElasticsearchStore(Store):
             for name, body in index_templates(self.prefix,
                                               replicas=self.replica_count()).items():
                 self.es.indices.put_index_template(name=name, **body)
-            for kind in ("posts", "hits", "audit", "checkpoints", "whitelist", "accounts",
-                         "official", "works"):
-                if not self.es.indices.exists(index=self.index(kind)):
-                    self.es.indices.create(index=self.index(kind))
+            missing = [self.index(kind) for kind in _KINDS
+                       if not self.es.indices.exists(index=self.index(kind))]
+            if missing:
+                # Each creation waits for the master to publish it (most of a second on a
+                # single node); asked for together they are published together.
+                with ThreadPoolExecutor(len(missing)) as pool:
+                    list(pool.map(lambda name: self.es.indices.create(index=name), missing))
 
     def close(self) -> None:
         self.es.close()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,6 +26,7 @@ from pipeline.cli.common import (
 
 if TYPE_CHECKING:
     from pipeline.run.runner import RunSummary
+    from pipeline.store import Store
 
 
 def register(app: typer.Typer) -> None:
@@ -70,14 +73,19 @@ def run(
         err.print("[yellow]no enabled sources in the config[/yellow]")
     with _progress() as progress:
         task = progress.add_task("loading detectors", total=None)
-        try:
-            work.load(lambda name: progress.update(task, description=f"loading {name}"))
-        except DetectorLoadError as exc:
-            raise fail(str(exc)) from None
+        # The store is opened (its indices set up, seconds on a new cluster) while the
+        # detectors load: one waits on the network, the other works.
+        with ThreadPoolExecutor(1, thread_name_prefix="open-store") as opener:
+            opening = opener.submit(open_store, cfg, backend=store, url=es_url,
+                                    sqlite_path=data / "crestwatch.sqlite")
+            try:
+                work.load(lambda name: progress.update(task, description=f"loading {name}"))
+            except DetectorLoadError as exc:
+                _close_when_opened(opening)
+                raise fail(str(exc)) from None
         progress.update(task, description="reading posts", total=None)
         try:
-            target = open_store(cfg, backend=store, url=es_url,
-                                sqlite_path=data / "crestwatch.sqlite")
+            target = opening.result()
             quarantine = Quarantine.in_data_dir(data)
         except StoreError as exc:
             raise fail(str(exc)) from None
@@ -104,6 +112,12 @@ def run(
     err.print(f"Hits are in [bold]{where}[/bold]. Review them with `crestwatch review list`.")
     if not summary.ok:
         raise typer.Exit(1)
+
+
+def _close_when_opened(opening: Future[Store]) -> None:
+    """Close the store being opened once it is open (a run that stops before using it)."""
+    with suppress(Exception):  # the run already stops for another reason
+        opening.result().close()
 
 
 def _shown(url: str) -> str:
