@@ -13,21 +13,28 @@ from pathlib import Path
 from typing import Any
 
 from detectors.harassment.model import normalise
-from detectors.harassment.training.batches import pad
 from detectors.harassment.training.recipe import TrainSettings, training_split
 from detectors.harassment.training.torch_model import base_encoder_dir
 
 log = logging.getLogger(__name__)
 
 
-def embed(texts: Sequence[str], *, batch_size: int = 64, max_length: int = 64) -> Any:
-    """Mean-pooled, L2-normalised sentence embeddings from the frozen bundled encoder."""
-    import numpy as np
-    import torch
+def load_encoder(encoder_dir: Path | None = None) -> tuple[Any, Any]:
+    """Tokenizer and frozen encoder from a local folder (default: the bundled MiniLM)."""
     from transformers import AutoModel, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(base_encoder_dir(), local_files_only=True)
-    model = AutoModel.from_pretrained(base_encoder_dir(), local_files_only=True).eval()
+    folder = encoder_dir or base_encoder_dir()
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    return tokenizer, AutoModel.from_pretrained(folder, local_files_only=True).eval()
+
+
+def embed_with(
+    tokenizer: Any, model: Any, texts: Sequence[str], *, batch_size: int = 64, max_length: int = 64
+) -> Any:
+    """Mean-pooled, L2-normalised sentence embeddings, in batches of similar lengths."""
+    import numpy as np
+    import torch
+
     encoded = tokenizer([normalise(t) for t in texts], truncation=True, max_length=max_length)[
         "input_ids"
     ]
@@ -36,12 +43,20 @@ def embed(texts: Sequence[str], *, batch_size: int = 64, max_length: int = 64) -
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            ids, mask = pad([encoded[i] for i in chunk])
+            # The tokenizer pads with its own pad id (MPNet's is 1, not 0 as in BERT's vocabulary).
+            batch = tokenizer.pad({"input_ids": [encoded[i] for i in chunk]}, return_tensors="pt")
+            ids, mask = batch["input_ids"], batch["attention_mask"]
             hidden = model(input_ids=ids, attention_mask=mask).last_hidden_state
             pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
             pooled = torch.nn.functional.normalize(pooled, dim=-1)
             out[chunk] = pooled.numpy()
     return out
+
+
+def embed(texts: Sequence[str], *, batch_size: int = 64, max_length: int = 64) -> Any:
+    """Mean-pooled, L2-normalised sentence embeddings from the frozen bundled encoder."""
+    tokenizer, model = load_encoder()
+    return embed_with(tokenizer, model, texts, batch_size=batch_size, max_length=max_length)
 
 
 def frozen_baseline(data_dir: Path, settings: TrainSettings | None = None) -> dict[str, Any]:
