@@ -67,7 +67,17 @@ class LogoMatch:
     details: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass
+class Searched:
+    """An image's keypoints and the shared index's answer for them."""
+
+    points: np.ndarray  # (n, 2) keypoint positions
+    indices: np.ndarray  # (n, k) nearest reference features, nearest first
+    distances: np.ndarray  # (n, k)
+
+
 SIFT_CONTRAST = 0.04  # OpenCV's default contrast threshold
+SUPPORT_RATIO = 0.95  # the ratio test's looser form, for feature support of outline matches
 
 
 def feature_extractor(settings: MatchSettings, contrast: float = SIFT_CONTRAST) -> object:
@@ -181,22 +191,31 @@ class LogoMatcher:
         if self._index is None:
             return []
         grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-        found = self.match_features(grey, extractor)
+        searched = self.search_features(grey, extractor)
+        found = self.match_features(grey, searched)
         # A flat mark on a plain ground can leave too few keypoints for features to try at
         # all; its outline is still there.
         if self._parts and not (found and found[0].score >= 0.5):
-            found = merge_best(found, self.match_shapes(grey, shape_side))
+            found = merge_best(found, self.match_shapes(grey, shape_side, searched))
         return prefer_matching_colours(bgr, found)
 
-    def match_features(self, grey: np.ndarray, extractor: object | None = None
-                       ) -> list[LogoMatch]:
-        """References found by local features, best first; weak ones judged by appearance."""
+    def search_features(self, grey: np.ndarray, extractor: object | None = None
+                        ) -> Searched | None:
+        """The image's keypoints and their nearest reference features, or None when there
+        are too few keypoints to match."""
         points, descriptors = self.describe(grey, extractor)
         if descriptors is None or len(points) < self.settings.min_matches:
-            return []
+            return None
         if self.settings.features == "sift":
             descriptors = descriptors.astype(np.float32)
-        per_reference = self._ratio_test(*self._neighbours(descriptors))
+        return Searched(points, *self._neighbours(descriptors))
+
+    def match_features(self, grey: np.ndarray, searched: Searched | None) -> list[LogoMatch]:
+        """References found by local features, best first; weak ones judged by appearance."""
+        if searched is None:
+            return []
+        points = searched.points
+        per_reference = self._ratio_test(searched.indices, searched.distances)
         found = []
         for ref_index, pairs in per_reference.items():
             if len(pairs) < self.settings.min_matches:
@@ -210,7 +229,35 @@ class LogoMatcher:
         found.sort(key=lambda m: (m.score, m.inliers), reverse=True)
         return found
 
-    def match_shapes(self, grey: np.ndarray, side: int | None = None) -> list[LogoMatch]:
+    def feature_support(self, match: LogoMatch, searched: Searched | None) -> int:
+        """Image keypoints whose near neighbours among the matched reference's features (or
+        its same-sized siblings of the brand: one design in other colours) lie where the
+        placement puts them: local evidence that an outline placement is the logo."""
+        import cv2
+
+        if searched is None or not len(searched.points):
+            return 0
+        ref = match.reference
+        mine = np.asarray([r.brand == ref.brand and r.size == ref.size
+                           for r in self.references])
+        # Only neighbours that are the nearest structure and pass a loose ratio test count: a
+        # single reference fills all of a keypoint's neighbours, and ten random spots of it
+        # would land near the placement by chance.
+        allowed = mine[self._owner[searched.indices]] & self._votes(
+            searched.indices, searched.distances, SUPPORT_RATIO)
+        if not allowed.any():
+            return 0
+        polygon = np.asarray(match.polygon, dtype=np.float32)
+        model = cv2.getPerspectiveTransform(ref.corners, polygon)
+        rows, cols = np.nonzero(allowed)
+        spots = self._xy[searched.indices[rows, cols]].reshape(-1, 1, 2)
+        projected = cv2.perspectiveTransform(spots, model).reshape(-1, 2)
+        tolerance = max(3.0, 0.03 * math.sqrt(max(_polygon_area(polygon), 1.0)))
+        near = np.hypot(*(projected - searched.points[rows]).T) <= tolerance
+        return int(len(np.unique(rows[near])))
+
+    def match_shapes(self, grey: np.ndarray, side: int | None = None,
+                     searched: Searched | None = None) -> list[LogoMatch]:
         """References placed by their outlines and confirmed by their edges (shapes.py)."""
         import cv2
 
@@ -224,16 +271,21 @@ class LogoMatcher:
             interpolation=cv2.INTER_AREA)
         back = np.diag([1 / factor, 1 / factor, 1.0])
         parts = shapes.image_parts(small, s)
-        guesses = shapes.guesses(parts, self._parts, s)
+        guesses = shapes.guesses(parts, self._parts, s, groups=self._brand.tolist())
         for guess, quad in self._placements(guesses, back, grey.shape, s.max_guesses):
             ref = self.references[guess.reference]
             candidate = LogoMatch(
                 ref, 0.0, 0, 0, [[round(float(x), 1), round(float(y), 1)] for x, y in quad],
                 "shape", {"profile_distance": round(guess.distance, 3)})
             agreement = judge_outline(grey, candidate, s)
-            if agreement < s.min_agreement:
+            if agreement < min(s.min_agreement, s.min_supported_agreement):
                 continue
-            candidate.score = min(1.0, 0.5 + (agreement - s.min_agreement))
+            support = self.feature_support(candidate, searched)
+            candidate.details["support"] = float(support)
+            line = s.min_supported_agreement if support >= s.min_support else s.min_agreement
+            if agreement < line:
+                continue
+            candidate.score = min(1.0, 0.5 + (agreement - line))
             if guess.reference not in best or candidate.score > best[guess.reference].score:
                 best[guess.reference] = candidate
         return sorted(best.values(), key=lambda m: m.score, reverse=True)
@@ -291,16 +343,8 @@ class LogoMatcher:
                 indices[row, column], distances[row, column] = m.trainIdx, m.distance
         return indices, distances
 
-    def _ratio_test(
-        self, indices: np.ndarray, distances: np.ndarray
-    ) -> dict[int, list[tuple[int, int]]]:
-        """Lowe's ratio test on a shared index. The runner-up must be a *different* structure:
-        the same feature seen in another view, scale or variant of the same brand (the crest
-        and the monochrome crest) is not a rival, and comparing against it would reject every
-        good match. Every same-brand neighbour before the runner-up that passes votes for its
-        own reference."""
-        if indices.size == 0:
-            return {}
+    def _votes(self, indices: np.ndarray, distances: np.ndarray, ratio: float) -> np.ndarray:
+        """(n, k): which neighbours of each image feature pass the ratio test at `ratio`."""
         owner = self._owner[indices]  # (n, k) reference of each neighbour
         brand = self._brand[owner]
         spot = self._xy[indices]
@@ -317,9 +361,22 @@ class LogoMatcher:
         # neighbour: the last one's distance is a lower bound on it, so the test still holds.
         runner_up = np.where(has_rival, distances[rows, np.minimum(rival, indices.shape[1] - 1)],
                              distances[:, -1])
-        limit = self.settings.ratio * runner_up
+        limit = ratio * runner_up
         before = np.arange(indices.shape[1])[None, :] < rival[:, None]
-        votes = before & (distances < limit[:, None])
+        return before & (distances < limit[:, None])
+
+    def _ratio_test(
+        self, indices: np.ndarray, distances: np.ndarray
+    ) -> dict[int, list[tuple[int, int]]]:
+        """Lowe's ratio test on a shared index. The runner-up must be a *different* structure:
+        the same feature seen in another view, scale or variant of the same brand (the crest
+        and the monochrome crest) is not a rival, and comparing against it would reject every
+        good match. Every same-brand neighbour before the runner-up that passes votes for its
+        own reference."""
+        if indices.size == 0:
+            return {}
+        owner = self._owner[indices]  # (n, k) reference of each neighbour
+        votes = self._votes(indices, distances, self.settings.ratio)
         query, column = np.nonzero(votes)
         if not len(query):
             return {}
@@ -472,6 +529,17 @@ def judge_outline(grey: np.ndarray, match: LogoMatch, s: shapes.ShapeSettings) -
                 match.details["refined"] = 1.0
             else:
                 match.polygon = before
+        if s.refine_perspective:
+            refined = refine_outline(grey, match, homography=True)
+            if refined is not None:
+                before = match.polygon
+                match.polygon = refined
+                better = shape_agreement(grey, match)
+                if better > agreement:
+                    agreement = better
+                    match.details["perspective"] = 1.0
+                else:
+                    match.polygon = before
     match.details["agreement"] = round(agreement, 3)
     return agreement
 

@@ -35,13 +35,22 @@ class ShapeSettings:
     spectrum_distance: float = 0.12  # first filter on the rotation-free spectra
     profile_distance: float = 0.15  # RMS profile difference at the best rotation
     max_anisotropy: float = 2.6  # singular-value ratio of the guessed affine map (tilt)
-    max_guesses: int = 4  # distinct placements judged per brand and image, best first
-    max_proposals: int = 400  # placements proposed, before duplicates and budgets
+    max_guesses: int = 8  # distinct placements judged per brand and image, best first
+    # Placements proposed per brand, before duplicates and budgets. Per brand, not per image:
+    # in a busy photo one brand's bars and rings fit hundreds of regions, and a shared cap
+    # was filled by them before another brand's right placement was proposed at all.
+    max_proposals: int = 100
     refine_above: float = 0.3  # agreement at which a guess is worth aligning exactly
+    refine_perspective: bool = True  # then align it again with a homography (tilted marks)
     # Mean of edge and tone agreement that accepts a guess. On the public benchmark's dev part
-    # real marks placed by outline measured 0.56-0.99 and the chance placements on logo-free
-    # photos and decoys 0.55-0.57: outlines of dots and bars fit many things.
-    min_agreement: float = 0.6
+    # real marks placed by outline measured 0.46-0.99 and the chance placements on logo-free
+    # photos, decoys and other brands up to 0.62: outlines of dots and bars fit many things.
+    # None of those chance placements had a single image keypoint whose nearest reference
+    # features sit where the placement puts them, while most real marks had several
+    # (`LogoMatcher.feature_support`): with that support the line is lower, without it higher.
+    min_agreement: float = 0.7
+    min_supported_agreement: float = 0.5
+    min_support: int = 4
 
 
 @dataclass
@@ -183,12 +192,25 @@ class ShapeGuess:
     reference: int
     model: np.ndarray  # 3x3 affine map from the reference's pixels to the image's
     distance: float  # profile difference of the part that made it
+    region: int = -1  # the image region (row of the image's Parts) that proposed it
+
+
+def _first_per_group(groups: np.ndarray, limit: int) -> np.ndarray:
+    """Positions of the first `limit` entries of each group, in their order."""
+    if not len(groups):
+        return np.zeros(0, int)
+    order = np.argsort(groups, kind="stable")
+    sorted_groups = groups[order]
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    return np.sort(order[rank < limit])
 
 
 def guesses(image: Parts, references: list[Parts], s: ShapeSettings,
-            limit: int | None = None) -> list[ShapeGuess]:
+            limit: int | None = None, groups: list[int] | None = None) -> list[ShapeGuess]:
     """Affine placements of whole references, from image regions shaped like their parts,
-    best first: at most `limit` (default `s.max_proposals`)."""
+    best first: at most `limit` (default `s.max_proposals`) for each group of references
+    (`groups[i]` is reference i's group, its brand; default: all in one group)."""
     limit = limit or s.max_proposals
     if not len(image):
         return []
@@ -196,12 +218,14 @@ def guesses(image: Parts, references: list[Parts], s: ShapeSettings,
         references) else np.zeros(0, int)
     if not len(owners):
         return []
+    group_of = np.asarray(groups if groups is not None else [0] * len(references))[owners]
     ref_spectra = np.concatenate([p.spectra for p in references])
     gap = np.sqrt(((image.spectra[:, None, :] - ref_spectra[None, :, :]) ** 2).sum(axis=2))
     rows, cols = np.nonzero(gap < s.spectrum_distance)
     if not len(rows):
         return []
-    order = np.argsort(gap[rows, cols])[: 6 * limit]
+    order = np.argsort(gap[rows, cols], kind="stable")
+    order = order[_first_per_group(group_of[cols[order]], 6 * limit)]
     rows, cols = rows[order], cols[order]
     flat = np.asarray([(i, j) for i, p in enumerate(references) for j in range(len(p))])
     ref_profiles = np.concatenate([p.profiles for p in references])
@@ -231,16 +255,17 @@ def guesses(image: Parts, references: list[Parts], s: ShapeSettings,
     offsets = image.centroids[rows] - np.einsum("nij,nj->ni", linear, ref_centroids[cols])
     out: list[ShapeGuess] = []
     seen: set[tuple[int, int, int]] = set()
+    taken: dict[int, int] = {}
     for k in np.flatnonzero(sane)[np.argsort(distance[sane], kind="stable")]:
         key = (int(flat[cols[k], 0]), int(rows[k]), int(shift[k]))
-        if key in seen:
+        group = int(group_of[cols[k]])
+        if key in seen or taken.get(group, 0) >= limit:
             continue
         seen.add(key)
+        taken[group] = taken.get(group, 0) + 1
         model = np.eye(3)
         model[:2, :2], model[:2, 2] = linear[k], offsets[k]
-        out.append(ShapeGuess(key[0], model, float(distance[k])))
-        if len(out) >= limit:
-            break
+        out.append(ShapeGuess(key[0], model, float(distance[k]), key[1]))
     return out
 
 

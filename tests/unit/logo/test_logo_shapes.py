@@ -182,3 +182,55 @@ def test_a_flat_mark_on_a_plain_ground_is_searched_by_outline_and_odd_images_do_
     for odd in (np.zeros((480, 640, 3), np.uint8), np.full((3, 2, 3), 255, np.uint8),
                 np.full((1, 1, 3), 128, np.uint8)):
         assert matcher.match(odd) == []
+
+
+def test_each_brand_gets_its_own_proposals_when_another_brand_fits_every_region() -> None:
+    # Many triangles, one bar: the triangle's reference fits every triangle, the bar's only
+    # the bar. With one shared cap the triangles' proposals would fill it first.
+    s = shapes.ShapeSettings()
+    triangle_ref = np.full((400, 400), 255, np.uint8)
+    cv2.fillPoly(triangle_ref, [np.asarray([[60, 300], [200, 60], [330, 320]], np.int32)], 0)
+    bar_ref = np.full((400, 400), 255, np.uint8)
+    cv2.fillPoly(bar_ref, [np.asarray([[50, 50], [350, 50], [350, 120], [120, 120],
+                                       [120, 350], [50, 350]], np.int32)], 0)
+    references = [shapes.reference_parts([triangle_ref], 30000, s),
+                  shapes.reference_parts([bar_ref], 45000, s)]
+    image = np.full((600, 900), 255, np.uint8)
+    for k in range(6):
+        x, y = 80 + 130 * (k % 3), 60 + 160 * (k // 3)
+        cv2.fillPoly(image, [np.asarray([[x, y + 110], [x + 55, y], [x + 110, y + 115]],
+                                        np.int32)], 0)
+    bar = np.asarray([[50, 50], [350, 50], [350, 120], [120, 120], [120, 350], [50, 350]])
+    cv2.fillPoly(image, [(bar * 0.6 + [500, 330]).astype(np.int32)], 0)
+    parts = shapes.image_parts(image, s)
+    shared = shapes.guesses(parts, references, s, limit=3, groups=[0, 0])
+    apart = shapes.guesses(parts, references, s, limit=3, groups=[0, 1])
+    assert len(shared) == 3
+    per_reference = [sum(g.reference == r for g in apart) for r in (0, 1)]
+    assert per_reference[0] == 3 and 1 <= per_reference[1] <= 3, per_reference
+    # Each guess names the image region that proposed it.
+    assert all(0 <= g.region < len(parts) for g in apart)
+
+
+def test_feature_support_counts_keypoints_where_the_placement_puts_them(tmp_path: Path) -> None:
+    from skimage import data
+
+    from detectors.logo.match import LogoMatch
+
+    # A detailed "logo" (a crop of a photo) pasted at a known place in another photo.
+    logo = np.ascontiguousarray(data.astronaut()[30:230, 140:340, ::-1])
+    path = tmp_path / "detailed.png"
+    cv2.imwrite(str(path), logo)
+    settings = MatchSettings()
+    reference = _reference(path, settings, tmp_path / "cache")
+    photo = np.ascontiguousarray(data.coffee()[:, :, ::-1]).copy()
+    photo[100:300, 250:450] = cv2.resize(logo, reference.size)[:200, :200]
+    matcher = LogoMatcher([reference], settings)
+    searched = matcher.search_features(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY))
+    w, h = reference.size
+    right = [[250.0, 100.0], [250.0 + w, 100.0], [250.0 + w, 100.0 + h], [250.0, 100.0 + h]]
+    wrong = [[x - 220.0, y + 60.0] for x, y in right]
+    support = matcher.feature_support(LogoMatch(reference, 0, 0, 0, right, "shape"), searched)
+    chance = matcher.feature_support(LogoMatch(reference, 0, 0, 0, wrong, "shape"), searched)
+    assert support >= 20 > settings.shape.min_support > chance
+    assert matcher.feature_support(LogoMatch(reference, 0, 0, 0, right, "shape"), None) == 0
