@@ -18,7 +18,14 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from elasticsearch import ConflictError, Elasticsearch, NotFoundError, TransportError, helpers
+from elasticsearch import (
+    BadRequestError,
+    ConflictError,
+    Elasticsearch,
+    NotFoundError,
+    TransportError,
+    helpers,
+)
 
 from pipeline.core.history import (
     EVIDENCE_POSTS,
@@ -181,7 +188,17 @@ class ElasticsearchStore(Store):
                 # Each creation waits for the master to publish it (most of a second on a
                 # single node); asked for together they are published together.
                 with ThreadPoolExecutor(len(missing)) as pool:
-                    list(pool.map(lambda name: self.es.indices.create(index=name), missing))
+                    list(pool.map(self._create_index, missing))
+
+    def _create_index(self, name: str) -> None:
+        try:
+            self.es.indices.create(index=name)
+        except BadRequestError as exc:
+            # Mapped ingest tasks start together on several workers and each sets the store
+            # up: another one may create the index between our check and our create. The
+            # index exists, made from the same template, which is all setup wants.
+            if exc.error != "resource_already_exists_exception":
+                raise
 
     def close(self) -> None:
         self.es.close()

@@ -7,6 +7,7 @@ import json
 import threading
 import urllib.request
 from collections.abc import Iterator
+from unittest import mock
 
 import pytest
 from elasticsearch import Elasticsearch
@@ -37,6 +38,25 @@ def test_the_work_history_index_has_its_template_and_replicas(es_client, es_pref
     assert properties["images"]["properties"]["descriptors"] == {"type": "binary"}
     settings = es_client.indices.get_settings(index=index)[index]["settings"]["index"]
     assert settings["number_of_replicas"] == "1"
+
+
+def test_setup_accepts_an_index_another_setup_created_meanwhile(es_client, es_prefix):
+    """Two workers' tasks set the store up at once: the other's create lands between this
+    setup's check and its own create (made certain here by a check that always says no)."""
+    ElasticsearchStore(es_client, prefix=es_prefix).setup()
+    racing = ElasticsearchStore(es_client, prefix=es_prefix)
+    with mock.patch.object(es_client.indices, "exists", return_value=False) as exists:
+        racing.setup()
+    assert exists.call_count == 8  # every index was "missing" and created a second time
+    assert es_client.indices.exists(index=f"{es_prefix}-works")
+
+
+def test_creating_an_index_still_fails_on_other_refusals(es_store, es_prefix):
+    from elasticsearch import BadRequestError
+
+    with pytest.raises(BadRequestError) as refused:
+        es_store._create_index(f"{es_prefix}-Upper")  # index names must be lower case
+    assert refused.value.error == "invalid_index_name_exception"
 
 
 def test_each_failed_document_is_reported_and_the_rest_written(es_store):
