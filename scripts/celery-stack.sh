@@ -172,6 +172,9 @@ export AIRFLOW__CELERY__BROKER_URL="redis://:$redis@127.0.0.1:$REDIS_PORT/0"
 export AIRFLOW__CELERY__RESULT_BACKEND="db+postgresql+psycopg2://$db"
 export AIRFLOW__CELERY__WORKER_CONCURRENCY=$CONCURRENCY
 export AIRFLOW__CORE__DAGS_FOLDER="$ROOT/dags"
+# The tasks import this checkout's code, the one whose DAGs they run, even when the venv's
+# editable install points at another checkout.
+export PYTHONPATH="$ROOT"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="http://127.0.0.1:$API_PORT/execution/"
 export AIRFLOW__CORE__FERNET_KEY="$(cat "$h/fernet_key")"
@@ -203,6 +206,24 @@ daemon() {
     shift
     h=$(home)
     setsid bash -c "source '$h/env'; exec \"\$@\"" "$name" "$@" >>"$h/logs/$name.log" 2>&1 &
+    echo $! > "$h/pids/$name"
+}
+
+# supervise NAME COMMAND...: a daemon started again 2 s after it exits, as compose's
+# `restart: unless-stopped` and Kubernetes restart theirs. Airflow's scheduler and dag-processor
+# exit on purpose when the metadata DB goes away (a PostgreSQL restart) and leave the restart
+# to whatever runs them; without this a run whose tasks all succeeded would stay "running".
+# `stop` signals the whole group, the loop's shell with it, so a stopped part stays stopped.
+supervise() {
+    local h name=$1
+    shift
+    h=$(home)
+    setsid bash -c "source '$h/env'
+        while true; do
+            \"\$@\" && code=0 || code=\$?
+            echo \"celery-stack: \$0 exited with status \$code; starting it again in 2 s\"
+            sleep 2
+        done" "$name" "$@" >>"$h/logs/$name.log" 2>&1 &
     echo $! > "$h/pids/$name"
 }
 
@@ -341,9 +362,9 @@ EOF
      airflow pools import "$h/pools.json" >"$h/logs/pools.log" 2>&1 \
          || { cat "$h/logs/pools.log" >&2; exit 1; })
 
-    daemon scheduler airflow scheduler
-    daemon dag-processor airflow dag-processor
-    daemon api-server airflow api-server --host 127.0.0.1 --port "$API_PORT" --workers 1
+    supervise scheduler airflow scheduler
+    supervise dag-processor airflow dag-processor
+    supervise api-server airflow api-server --host 127.0.0.1 --port "$API_PORT" --workers 1
     local n
     for n in $(seq 1 "$WORKERS"); do start_worker "$n"; done
     if ! wait_until "the scheduler, dag-processor and api-server" healthy \

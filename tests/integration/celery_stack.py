@@ -4,6 +4,7 @@ with settings that make faults show quickly, and reached only through Airflow's 
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import subprocess
@@ -13,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import yaml
 
+from detectors.registry import available
 from pipeline.core.paths import PROJECT_ROOT
 
 STACK_SCRIPT = PROJECT_ROOT / "scripts" / "celery-stack.sh"
@@ -168,3 +171,63 @@ def process_ancestors(pid: int) -> list[int]:
         pid = int(stat.rsplit(")", 1)[1].split()[1])  # the field after the command name
         chain.append(pid)
     return chain
+
+
+# -- what the ingest DAG reads and writes ------------------------------------------------
+
+MARKER = "strictly confidential"
+
+
+def write_deployment(folder: Path, stack: CeleryStack, *, es_url: str, prefix: str,
+                     sources: dict[str, int]) -> tuple[int, int]:
+    """JSONL replays (source name -> number of posts) and the config the stack's DAGs read;
+    returns the posts and hits a complete pass must store. Every tenth post carries the
+    confidentiality marker; only that cheap detector runs (the test is about the executor)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    posts = hits = 0
+    specs = []
+    for s, (name, count) in enumerate(sources.items()):
+        lines = []
+        for n in range(count):
+            marked = n % 10 == 0
+            text = (f"{MARKER.capitalize()}: board minutes {n}, do not share" if marked
+                    else f"Post {n} from {name} about the open day")
+            lines.append(json.dumps({
+                "platform": "x", "id": f"{s + 1}{n:06d}",
+                "url": f"https://x.com/someone/status/{s + 1}{n:06d}",
+                "created_at": f"2026-11-{1 + n % 28:02d}T10:00:00+00:00", "text": text,
+                "author": {"id": f"a{n % 7}", "handle": f"user_{n % 7}"},
+            }))
+            hits += marked
+        posts += count
+        path = folder / f"{name}.jsonl"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        specs.append({"name": name, "platform": "jsonl", "path": str(path)})
+    config = {
+        "organisation": {"name": "Test University", "short_name": "TU"},
+        "confidential_markers": [MARKER],
+        "detectors": {name: {"enabled": name == "confidential"} for name in available()},
+        "store": {"backend": "elasticsearch", "index_prefix": prefix, "elasticsearch_url": es_url},
+        "data_dir": str(folder / "data"),
+        "sources": specs,
+    }
+    stack.config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return posts, hits
+
+
+def counts(es_client, prefix: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """Posts and hits stored (0 for an index the task has not created yet)."""
+    es_client.indices.refresh(index=f"{prefix}-*", allow_no_indices=True)
+    return tuple(  # type: ignore[return-value]
+        es_client.count(index=f"{prefix}-{kind}*", allow_no_indices=True)["count"]
+        for kind in ("posts", "hits"))
+
+
+def posts_so_far(es_client, prefix: str) -> int:  # type: ignore[no-untyped-def]
+    """Posts stored while a task runs: 0 until its indices exist and their shards are up."""
+    from elasticsearch import ApiError
+
+    try:
+        return counts(es_client, prefix)[0]
+    except ApiError:  # 503 while a just-created index has no active primary yet
+        return 0
