@@ -519,27 +519,18 @@ def judge_outline(grey: np.ndarray, match: LogoMatch, s: shapes.ShapeSettings) -
     exactly when it is close enough to be worth it; the better outline is kept."""
     agreement = shape_agreement(grey, match)
     if agreement >= s.refine_above:
-        refined = refine_outline(grey, match)
-        if refined is not None:
-            before = match.polygon
-            match.polygon = refined
+        tries = [(False, "refined")] + ([(True, "perspective")] if s.refine_perspective else [])
+        for homography, mark in tries:
+            refined = refine_outline(grey, match, homography=homography)
+            if refined is None:
+                continue
+            before, match.polygon = match.polygon, refined
             better = shape_agreement(grey, match)
             if better > agreement:
                 agreement = better
-                match.details["refined"] = 1.0
+                match.details[mark] = 1.0
             else:
                 match.polygon = before
-        if s.refine_perspective:
-            refined = refine_outline(grey, match, homography=True)
-            if refined is not None:
-                before = match.polygon
-                match.polygon = refined
-                better = shape_agreement(grey, match)
-                if better > agreement:
-                    agreement = better
-                    match.details["perspective"] = 1.0
-                else:
-                    match.polygon = before
     match.details["agreement"] = round(agreement, 3)
     return agreement
 
