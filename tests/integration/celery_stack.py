@@ -10,6 +10,7 @@ import shlex
 import subprocess
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +159,25 @@ class CeleryStack:
         answer = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}"
                           f"/xcomEntries/return_value", params={"map_index": map_index})
         return answer["value"]
+
+
+def received(stack: CeleryStack) -> list[int]:
+    """How many task messages each worker has taken off the broker so far."""
+    return [stack.worker_log(n).count("] received") for n in (1, 2)]
+
+
+def warm_ups(stack: CeleryStack, n: int, since: datetime) -> list[str]:
+    """Worker `n`'s log lines, from `since` on, saying a pool process loaded the detectors."""
+    lines = []
+    for line in stack.worker_log(n).splitlines():
+        stamp, _, rest = line.partition(" ")
+        try:
+            when = datetime.fromisoformat(stamp)
+        except ValueError:  # a continuation line
+            continue
+        if when >= since and "worker warm-up: " in rest and "detectors loaded" in rest:
+            lines.append(rest)
+    return lines
 
 
 def process_ancestors(pid: int) -> list[int]:

@@ -17,13 +17,16 @@ from tests.integration.celery_stack import (
     CeleryStack,
     counts,
     posts_so_far,
+    received,
     stack_script,
     write_deployment,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-SOURCES = {f"replay-{c}": 6_000 for c in "abcd"}
+# Large enough that a run lasts well past the fault: with only the marker detector a task
+# stores a few thousand posts a second, and 6,000-post sources once ended before the fault.
+SOURCES = {f"replay-{c}": 30_000 for c in "abcd"}
 
 
 def stored_ids(es_client: Any, prefix: str, kind: str) -> list[str]:  # every id, repeats kept
@@ -44,21 +47,38 @@ def replayed_ids(folder: Path) -> set[str]:
     return ids
 
 
-def running_ingest(stack: CeleryStack, run: str) -> list[dict[str, Any]]:
-    return [t for t in stack.task_instances("ingest", run)
-            if t["task_id"] == "ingest_jsonl" and t["state"] == "running"]
+def mapped_ingest(stack: CeleryStack, run: str) -> list[dict[str, Any]]:
+    return [t for t in stack.task_instances("ingest", run) if t["task_id"] == "ingest_jsonl"]
+
+
+def describe(stack: CeleryStack, run: str, es_client: Any, prefix: str) -> str:
+    """What a failed wait shows: each mapped task's state, try and worker, the posts stored,
+    the task messages each worker has taken, and the end of each worker's log."""
+    tasks = [(t["map_index"], t["state"], t["try_number"], t.get("hostname"))
+             for t in sorted(mapped_ingest(stack, run), key=lambda t: t["map_index"])]
+    logs = "\n".join(f"--- worker {n}:\n" + "\n".join(stack.worker_log(n).splitlines()[-12:])
+                     for n in (1, 2))
+    return (f"mapped (index, state, try, worker): {tasks}; posts stored: "
+            f"{posts_so_far(es_client, prefix)}; messages received per worker: "
+            f"{received(stack)}\n{logs}")
 
 
 def wait_until_mid_run(stack: CeleryStack, run: str, es_client: Any, prefix: str,
                        total: int) -> int:
-    """Until both workers run a mapped task and some posts, not all, are stored; the posts
-    stored by then."""
+    """Until a mapped task runs and some posts, not all, are stored; the posts stored by then.
+    (Whether both workers took tasks is checked at the end of the run.)"""
     deadline = time.monotonic() + 300
     while True:
-        if len(running_ingest(stack, run)) == 2 and 0 < (n := posts_so_far(es_client, prefix)):
+        mapped = mapped_ingest(stack, run)
+        running = [t for t in mapped if t["state"] == "running"]
+        if running and 0 < (n := posts_so_far(es_client, prefix)):
             assert n < total, "the run finished before the fault"
             return n
-        assert time.monotonic() < deadline, stack.task_states("ingest", run)
+        ended = mapped and all(t["state"] in ("success", "failed", "upstream_failed")
+                               for t in mapped)
+        assert not ended, ("the mapped tasks ended before the fault: "
+                           + describe(stack, run, es_client, prefix))
+        assert time.monotonic() < deadline, describe(stack, run, es_client, prefix)
         time.sleep(0.5)
 
 
@@ -77,11 +97,12 @@ def assert_both_workers_answer(stack: CeleryStack, timeout: float = 120) -> None
 
 def run_through_fault(stack: CeleryStack, folder: Path, es_url: str, es_client: Any,
                       prefix: str, fault: str) -> list[dict[str, Any]]:
-    """Trigger the mapped ingest run, apply `fault` (a celery-stack.sh command) while two
-    mapped tasks are running, then check the outcome; the mapped task instances at the end."""
+    """Trigger the mapped ingest run, apply `fault` (a celery-stack.sh command) while mapped
+    tasks are running, then check the outcome; the mapped task instances at the end."""
     expected = write_deployment(folder, stack, es_url=es_url, prefix=prefix, sources=SOURCES)
     stack.wait_for_dag("ingest")
     run = f"{prefix}-{fault}"
+    taken_before = received(stack)
     stack.trigger("ingest", run)
     wait_until_mid_run(stack, run, es_client, prefix, expected[0])
 
@@ -89,7 +110,7 @@ def run_through_fault(stack: CeleryStack, folder: Path, es_url: str, es_client: 
 
     state = stack.wait_for_run("ingest", run, timeout=420)
     assert state == "success", stack.task_states("ingest", run)
-    mapped = [t for t in stack.task_instances("ingest", run) if t["task_id"] == "ingest_jsonl"]
+    mapped = mapped_ingest(stack, run)
     assert [t["state"] for t in mapped] == ["success"] * len(SOURCES)
     assert counts(es_client, prefix) == expected
     posts = stored_ids(es_client, prefix, "posts")
@@ -97,6 +118,9 @@ def run_through_fault(stack: CeleryStack, folder: Path, es_url: str, es_client: 
     assert set(posts) == replayed_ids(folder)  # nothing lost
     hits = stored_ids(es_client, prefix, "hits")
     assert len(hits) == len(set(hits)) == expected[1]
+    # Both workers took task messages during the run (four mapped tasks, two free workers).
+    assert all(now > was for now, was in zip(received(stack), taken_before, strict=True)), \
+        describe(stack, run, es_client, prefix)
     # The workers are back on the broker: a later run is not left queued.
     assert_both_workers_answer(stack)
     return mapped
