@@ -171,6 +171,9 @@ export AIRFLOW__CELERY__BROKER_URL="redis://:$redis@127.0.0.1:$REDIS_PORT/0"
 # The driver named: SQLAlchemy 2.1's default for postgresql:// is psycopg 3, not installed.
 export AIRFLOW__CELERY__RESULT_BACKEND="db+postgresql+psycopg2://$db"
 export AIRFLOW__CELERY__WORKER_CONCURRENCY=$CONCURRENCY
+# Each pool process imports the detectors' libraries and loads their models once, before its
+# first task; every task is forked from it (pipeline/airflow/celery_worker.py).
+export AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS=pipeline.airflow.celery_worker.CELERY_CONFIG
 export AIRFLOW__CORE__DAGS_FOLDER="$ROOT/dags"
 # The tasks import this checkout's code, the one whose DAGs they run, even when the venv's
 # editable install points at another checkout.

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from pipeline.core.paths import PROJECT_ROOT
+from tests.dags.test_deploy_files import WARM_CELERY_CONFIG
 
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
 ENV_EXAMPLE = PROJECT_ROOT / ".env.example"
@@ -57,6 +58,8 @@ def test_celery_profile_adds_broker_workers_and_flower(tmp_path: Path) -> None:
         assert env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith(
             "db+postgresql+psycopg2://airflow:"), name
         assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql"), name
+        # Pool processes warm up before their first task (pipeline/airflow/celery_worker.py).
+        assert env["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"] == WARM_CELERY_CONFIG, name
 
 
 @pytest.mark.skipif(shutil.which("docker") is None, reason="the docker CLI is not on PATH")

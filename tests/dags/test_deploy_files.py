@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import yaml
 
 from pipeline.airflow.tasks import ELASTICSEARCH_CONNECTION
@@ -13,6 +14,7 @@ from pipeline.core.paths import PROJECT_ROOT
 
 VALUES = PROJECT_ROOT / "deploy" / "helm" / "values.yaml"
 ECK = PROJECT_ROOT / "deploy" / "eck" / "elasticsearch.yaml"
+WARM_CELERY_CONFIG = "pipeline.airflow.celery_worker.CELERY_CONFIG"
 
 
 def _dockerfile_airflow_version() -> str:
@@ -42,6 +44,22 @@ def test_helm_values_run_the_image_on_celery_with_secrets_by_reference() -> None
         assert name not in values
     assert "password" not in values["redis"] and "metadataConnection" not in values["data"]
     assert all("value" not in s for s in values["secret"])
+    assert values["config"]["celery"]["celery_config_options"] == WARM_CELERY_CONFIG
+
+
+def test_every_deployment_selects_the_same_importable_celery_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The chart, the compose file and scripts/celery-stack.sh name one settings object, and
+    Airflow imports it the way its Celery provider does: its defaults plus the warm-up."""
+    from airflow.configuration import conf
+    from airflow.providers.celery.executors.default_celery import DEFAULT_CELERY_CONFIG
+
+    stack = (PROJECT_ROOT / "scripts" / "celery-stack.sh").read_text(encoding="utf-8")
+    assert f"export AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS={WARM_CELERY_CONFIG}\n" in stack
+    monkeypatch.setenv("AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS", WARM_CELERY_CONFIG)
+    settings = conf.getimport("celery", "celery_config_options")
+    assert settings["broker_url"] == DEFAULT_CELERY_CONFIG["broker_url"]
 
 
 def test_eck_runs_three_nodes_of_the_compose_version() -> None:

@@ -7,6 +7,7 @@ twice."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,16 +17,13 @@ from tests.integration.celery_stack import (
     counts,
     posts_so_far,
     process_ancestors,
+    received,
     stack_script,
+    warm_ups,
     write_deployment,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-def received(stack: CeleryStack) -> list[int]:
-    """How many task messages each worker has taken off the broker so far."""
-    return [stack.worker_log(n).count("] received") for n in (1, 2)]
 
 
 def test_mapped_ingest_on_two_workers_twice_stores_every_post_once(
@@ -83,6 +81,7 @@ def test_a_worker_killed_mid_task_is_retried_and_stores_each_post_once(
     assert written_before_kill < expected[0], "the task finished before it could be killed"
     chain = process_ancestors(int(ti["pid"]))
     [victim] = [n for n in (1, 2) if celery_stack.worker_pid(n) in chain]
+    killed_at = datetime.now(UTC)
     stack_script("kill-worker", str(victim))
     try:
         assert celery_stack.wait_for_run("ingest", run, timeout=600) == "success", \
@@ -96,3 +95,11 @@ def test_a_worker_killed_mid_task_is_retried_and_stores_each_post_once(
         assert summary["posts_read"] <= expected[0] - written_before_kill + 100
     finally:
         stack_script("start-worker", str(victim))
+    # The worker started again loaded the deployment's detector into its pool process, from
+    # the config written above, before its first task (pipeline/airflow/celery_worker.py).
+    deadline = time.monotonic() + 120
+    while not (warmed := warm_ups(celery_stack, victim, since=killed_at)):
+        assert time.monotonic() < deadline, celery_stack.worker_log(victim)[-3000:]
+        time.sleep(1)
+    assert "worker warm-up: 1 detectors loaded from" in warmed[0]
+    assert " s: confidential " in warmed[0]  # the one detector the config enables
