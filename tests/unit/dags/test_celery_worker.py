@@ -127,5 +127,5 @@ def test_the_celery_settings_are_airflows_with_time_for_the_warm_up() -> None:
     assert {k: v for k, v in config.items() if k != "worker_proc_alive_timeout"} \
         == DEFAULT_CELERY_CONFIG
     assert config["worker_proc_alive_timeout"] >= 60
-    assert any(getattr(r[1], "__name__", "") == "_warm_up_pool_process"
-               or "celery_worker" in repr(r[1]) for r in worker_process_init.receivers)
+    # Connected strongly: a weak reference to a module-level function could still go.
+    assert any(r[1] is celery_worker._warm_up_pool_process for r in worker_process_init.receivers)
