@@ -3,9 +3,10 @@ near-copy of an earlier post by another account, or of a registered work, and th
 nobody.
 
 - Text: the overlap of three-word shingles (`detectors.reposts.text`) between the post and each
-  earlier remembered post; a copy needs `min_words` words and `min_overlap` of the shorter
-  text's shingles. Copying a poem or a thread word for word is the act itself, so a text copy
-  alone is enough.
+  earlier remembered post; a copy needs `min_words` words (and as many distinct shingles as
+  that many words give) and `min_overlap` of the shorter text's shingles. The store is asked
+  only for works that pass this test (`pipeline.core.works.ShingleQuery`). Copying a poem or a
+  thread word for word is the act itself, so a text copy alone is enough.
 - Images: ORB features verified by a homography (`detectors.reposts.images`), robust to resizing,
   recompression, colour changes, cropping and mirroring, with `min_coverage` of the copy showing
   the original. The same photograph circulates for good reasons (stock and public-domain
@@ -35,6 +36,7 @@ not found when the original arrives later: a finding needs the copy's post in th
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -58,10 +60,10 @@ from detectors.reposts.images import (
     stored,
     visual_words,
 )
-from detectors.reposts.text import shingles, words
+from detectors.reposts.text import SHINGLE, shingles, words
 from pipeline.core.history import History, HistoryUpdate
 from pipeline.core.models import Category, Finding, Post
-from pipeline.core.works import RememberedWork, Work, work_author
+from pipeline.core.works import RememberedWork, ShingleQuery, Work, work_author
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +174,7 @@ class RepostDetector(Detector, UsesHistory):
             self._batch = Batch()  # nothing will be recorded: this batch stands alone
         self._batch.reading.update(p.doc_id for p in posts)
         read = [
-            (post, shingles(post.text) if len(words(post.text)) >= self._opts.min_words else [])
+            (post, self._shingles(post.text))
             for post in sorted(posts, key=lambda p: (_aware(p.created_at), p.doc_id))
             if self._opts.include_registered or not self.config.registered(
                 post.platform, post.author.handle, post.author.id)
@@ -196,6 +198,18 @@ class RepostDetector(Detector, UsesHistory):
             if credited is None and (text_hashes or images):
                 self._remember(post, text_hashes, images, history)
         return findings
+
+    def _shingles(self, text: str) -> list[int]:
+        """The text's shingles when it is long enough to be a work or a copy: `min_words` words
+        and as many distinct three-word runs as that many words give ("ha ha ha ..." is one)."""
+        if len(words(text)) < self._opts.min_words:
+            return []
+        hashes = shingles(text)
+        return hashes if len(hashes) >= self._min_shingles else []
+
+    @property
+    def _min_shingles(self) -> int:
+        return self._opts.min_words - SHINGLE + 1
 
     def _features(self, post: Post) -> list[tuple[int, tuple[ImageFeatures, ImageFeatures]]]:
         found = []
@@ -236,8 +250,13 @@ class RepostDetector(Detector, UsesHistory):
         answers a round trip each."""
         if history is None:
             return [({}, {}) for _ in read]
-        shared = history.shared_shingles_each(
-            [(hashes, _aware(post.created_at) - self._window) for post, hashes in read])
+        # Every text here and every work has `_min_shingles` or more, so a work shares at least
+        # `min_overlap` of that many with any post it could be the original of.
+        at_least = math.ceil(self._opts.min_overlap * self._min_shingles - 1e-9)
+        shared = history.shared_shingles_each([
+            ShingleQuery(hashes, _aware(post.created_at) - self._window, at_least,
+                         self._opts.min_overlap)
+            for post, hashes in read])
         wanted = {p for found in shared for p, n in found.items() if n}
         works = history.works(wanted - set(self._registered_works)) if wanted else {}
         return [(found, works) for found in shared]

@@ -63,26 +63,52 @@ class RememberedWork:
     images: Sequence[WorkImage] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class ShingleQuery:
+    """Which works to list for a set of hashes: those posted at or after `since` sharing at
+    least `at_least` of them and, when `min_overlap` is set, near-copies only: works whose
+    shared count is at least that share of the smaller text's shingles (the query's distinct
+    hashes or the work's `Work.shingles`, whichever is fewer).
+
+    Both cuts are the reposted-work detector's own test, asked of the store: most works share a
+    common phrase or two with a post, and a search that must count at least `at_least` shared
+    hashes skips them instead of ranking them, and the works fetched afterwards are the
+    near-copies alone, not every work sharing a phrase."""
+
+    hashes: Sequence[int]
+    since: datetime
+    at_least: int = 1
+    min_overlap: float = 0.0
+
+    def admits(self, shared: int, text_shingles: int) -> bool:
+        """Whether a work sharing `shared` hashes, with `text_shingles` of its own, is listed."""
+        if shared < max(1, self.at_least):
+            return False
+        if not self.min_overlap:
+            return True
+        smaller = min(len(set(self.hashes)), text_shingles)
+        return smaller > 0 and shared / smaller >= self.min_overlap
+
+
 class WorkHistory(ABC):
     @abstractmethod
     def works(self, post_ids: Iterable[str]) -> dict[str, Work]:
         """The recorded works among `post_ids` (unknown ids are left out)."""
 
     @abstractmethod
+    def shared_shingles_each(
+        self, queries: Sequence[ShingleQuery], *, limit: int = SHARED_WORKS
+    ) -> list[dict[str, int]]:
+        """For each query, post id -> how many of its hashes the work has: of the `limit`
+        works sharing the most (at least `at_least`, ties by post id), those the query admits.
+        One request where the store can: the reposted-work detector asks for every post of a
+        page at once, since the history does not change while a page is read."""
+
     def shared_shingles(
         self, hashes: Iterable[int], *, since: datetime, limit: int = SHARED_WORKS
     ) -> dict[str, int]:
-        """post id -> how many of `hashes` its text has, for the works posted at or after
-        `since` that share any: the `limit` sharing the most (ties by post id)."""
-
-    def shared_shingles_each(
-        self, queries: Sequence[tuple[Sequence[int], datetime]], *, limit: int = SHARED_WORKS
-    ) -> list[dict[str, int]]:
-        """`shared_shingles` for each (hashes, since) in turn, as one request where the store
-        can: the reposted-work detector asks for every post of a page at once, since the
-        history does not change while a page is read."""
-        return [self.shared_shingles(hashes, since=since, limit=limit)
-                for hashes, since in queries]
+        """`shared_shingles_each` for one query listing every work that shares any hash."""
+        return self.shared_shingles_each([ShingleQuery(list(hashes), since)], limit=limit)[0]
 
     @abstractmethod
     def work_images(

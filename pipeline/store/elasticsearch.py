@@ -36,7 +36,14 @@ from pipeline.core.history import (
     utc,
 )
 from pipeline.core.models import AuditEntry, Hit, Post, utcnow
-from pipeline.core.works import SHARED_WORKS, RememberedWork, Work, WorkImage, work_author
+from pipeline.core.works import (
+    SHARED_WORKS,
+    RememberedWork,
+    ShingleQuery,
+    Work,
+    WorkImage,
+    work_author,
+)
 from pipeline.store.base import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
@@ -50,7 +57,7 @@ from pipeline.store.base import (
     check_whitelist_kind,
     record_files,
 )
-from pipeline.store.es_templates import index_templates
+from pipeline.store.es_templates import WORKS_MAPPING, index_templates
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +196,33 @@ class ElasticsearchStore(Store):
                 # single node); asked for together they are published together.
                 with ThreadPoolExecutor(len(missing)) as pool:
                     list(pool.map(self._create_index, missing))
+            if self.index("works") not in missing:
+                self._upgrade_works()
+
+    def _upgrade_works(self) -> None:
+        """A work history recorded before shingle hashes were keyword terms gets the field and
+        its works' hashes moved into it, once: unmoved, those works would never be found as
+        originals until they aged out of the memory period."""
+        index = self.index("works")
+        self.es.indices.put_mapping(
+            index=index, properties={"shingle_terms": WORKS_MAPPING["properties"]["shingle_terms"]})
+        unmoved = {"bool": {"filter": [{"exists": {"field": "shingles"}}],
+                            "must_not": [{"exists": {"field": "shingle_terms"}}]}}
+        if not self.es.count(index=index, query=unmoved)["count"]:
+            return
+        # Scan and rewrite, as _delete_by does (no reindex module needed). A work recorded
+        # again meanwhile is already in the new form: its version conflict is left alone.
+        result = self._bulk(
+            {"_op_type": "index", "_index": index, "_id": hit["_id"],
+             "if_seq_no": hit["_seq_no"], "if_primary_term": hit["_primary_term"],
+             "_source": _moved_shingles(hit["_source"])}
+            for hit in helpers.scan(self.es, index=index, query={"query": unmoved},
+                                    seq_no_primary_term=True))
+        failed = [f for f in result.failed if "version_conflict" not in str(f[1])]
+        if failed:
+            raise StoreError(f"moving the work history's shingles: {failed[0][0]}: {failed[0][1]}")
+        self.es.indices.refresh(index=index)
+        log.info("work history: moved %d works' shingles to keyword terms", result.written)
 
     def _create_index(self, name: str) -> None:
         try:
@@ -457,7 +491,7 @@ class ElasticsearchStore(Store):
             "post_id": work.post_id, "author": work.author, "handle": work.handle,
             "display_name": work.display_name, "platform": work.platform,
             "posted_at": utc(work.posted_at).isoformat(), "url": work.url,
-            "shingle_count": work.shingles, "shingles": list(record.shingles),
+            "shingle_count": work.shingles, "shingle_terms": [str(h) for h in record.shingles],
             "images": [
                 {"media_index": i.media_index, "width": i.width, "height": i.height,
                  "points": base64.b64encode(i.points).decode("ascii"),
@@ -530,7 +564,7 @@ class ElasticsearchStore(Store):
         if not ids:
             return {}
         docs = self.es.mget(index=self.index("works"), ids=ids,
-                            source_excludes=["shingles", "images"])["docs"]
+                            source_excludes=["shingle_terms", "shingles", "images"])["docs"]
         found = {}
         for doc in docs:
             if doc.get("found"):
@@ -541,23 +575,19 @@ class ElasticsearchStore(Store):
                 )
         return found
 
-    def shared_shingles(
-        self, hashes: Iterable[int], *, since: datetime, limit: int = SHARED_WORKS
-    ) -> dict[str, int]:
-        return self.shared_shingles_each([(list(hashes), since)], limit=limit)[0]
-
     def shared_shingles_each(
-        self, queries: Sequence[tuple[Sequence[int], datetime]], *, limit: int = SHARED_WORKS
+        self, queries: Sequence[ShingleQuery], *, limit: int = SHARED_WORKS
     ) -> list[dict[str, int]]:
         # One multi-search for a page's posts: a search per post cost a round trip each, about
         # a third of the detector's time in a backfill.
         searches: list[dict[str, Any]] = []
         asked: list[int] = []  # which queries have hashes (and so a search)
-        for n, (hashes, since) in enumerate(queries):
-            wanted = list(dict.fromkeys(hashes))
+        for n, query in enumerate(queries):
+            wanted = list(dict.fromkeys(query.hashes))
             if wanted:
                 asked.append(n)
-                searches += [{"index": self.index("works")}, _shared_search(wanted, since, limit)]
+                searches += [{"index": self.index("works")},
+                             _shared_search(wanted, query.since, query.at_least, limit)]
         found: list[dict[str, int]] = [{} for _ in queries]
         if not searches:
             return found
@@ -565,7 +595,11 @@ class ElasticsearchStore(Store):
         for n, response in zip(asked, responses, strict=True):
             if "error" in response:
                 raise StoreError(f"searching the work history: {response['error']}")
-            found[n] = {h["_id"]: round(h["sort"][0]) for h in response["hits"]["hits"]}
+            found[n] = {
+                h["_id"]: shared for h in response["hits"]["hits"]
+                if queries[n].admits(shared := round(h["sort"][0]),
+                                     int(h["fields"]["shingle_count"][0]))
+            }
         return found
 
     def work_images(
@@ -710,19 +744,30 @@ class ElasticsearchStore(Store):
             return None
 
 
-def _shared_search(wanted: list[int], since: datetime, limit: int) -> dict[str, Any]:
-    """The search body for the works sharing the most of `wanted` since `since`."""
+def _moved_shingles(source: dict[str, Any]) -> dict[str, Any]:
+    """A work recorded with its hashes as longs, with them as the keyword terms written now."""
+    moved = {k: v for k, v in source.items() if k != "shingles"}
+    moved["shingle_terms"] = [str(int(h)) for h in source.get("shingles") or []]
+    return moved
+
+
+def _shared_search(wanted: list[int], since: datetime, at_least: int,
+                   limit: int) -> dict[str, Any]:
+    """The search body for the works sharing the most of `wanted` (at least `at_least`) since
+    `since`, with each work's own text shingle count (a doc value: no source is read)."""
     # One constant-score clause per hash: a work's score is exactly how many of the hashes it
     # has, so the works sharing the most come first in one request. (A terms aggregation per
     # work would list every shared hash as a bucket: a text copied a hundred times would pass
-    # the cluster's bucket limit.)
+    # the cluster's bucket limit.) With a minimum above one, Lucene skips the works sharing a
+    # phrase or two instead of scoring them: most of the history, for a long post.
     return {
         "size": limit, "_source": False, "track_total_hits": False,
+        "docvalue_fields": ["shingle_count"],
         "query": {"bool": {
             "filter": [{"range": {"posted_at": {"gte": utc(since).isoformat()}}}],
-            "should": [{"constant_score": {"filter": {"term": {"shingles": h}}}}
+            "should": [{"constant_score": {"filter": {"term": {"shingle_terms": str(h)}}}}
                        for h in wanted],
-            "minimum_should_match": 1,
+            "minimum_should_match": max(1, at_least),
         }},
         "sort": [{"_score": "desc"}, {"post_id": "asc"}],
     }

@@ -140,8 +140,11 @@ OFFICIAL_MAPPING: dict[str, Any] = {
 }
 
 # The work history (pipeline/core/works.py): one document per work, id its post id. Shingle
-# hashes are a long array matched term by term; image features are the arrays' bytes, kept for
-# the detector and never searched.
+# hashes are kept as keyword terms (their decimal text), matched term by term: a term looked up
+# in a keyword field's term dictionary costs a third of the same lookup in a long field's point
+# tree, and a post's search is one lookup per shingle. `shingles` is where works recorded
+# before held them, as longs; setup moves them over (ElasticsearchStore.setup). Image features
+# are the arrays' bytes, kept for the detector and never searched.
 _UNSEARCHED = {"type": "keyword", "index": False, "doc_values": False}
 WORKS_MAPPING: dict[str, Any] = {
     "dynamic": False,
@@ -154,7 +157,8 @@ WORKS_MAPPING: dict[str, Any] = {
         "posted_at": _DATE,
         "url": _UNSEARCHED,
         "shingle_count": {"type": "integer", "index": False},
-        "shingles": {"type": "long", "doc_values": False},
+        "shingle_terms": {"type": "keyword", "doc_values": False},
+        "shingles": {"type": "long", "doc_values": False},  # before shingle_terms
         "images": {
             "properties": {
                 "media_index": {"type": "integer"},

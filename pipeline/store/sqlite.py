@@ -6,7 +6,7 @@ import json
 import shutil
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +20,7 @@ from pipeline.core.history import (
     account_subjects,
 )
 from pipeline.core.models import AuditEntry, Hit, Post, utcnow
-from pipeline.core.works import SHARED_WORKS, Work, WorkImage, work_author
+from pipeline.core.works import SHARED_WORKS, ShingleQuery, Work, WorkImage, work_author
 from pipeline.store.base import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
@@ -474,22 +474,28 @@ class SQLiteStore(Store):
                                      datetime.fromisoformat(row[5]), row[6], row[7])
         return found
 
-    def shared_shingles(
-        self, hashes: Iterable[int], *, since: datetime, limit: int = SHARED_WORKS
-    ) -> dict[str, int]:
-        wanted = list(set(hashes))
+    def shared_shingles_each(
+        self, queries: Sequence[ShingleQuery], *, limit: int = SHARED_WORKS
+    ) -> list[dict[str, int]]:
+        return [self._shared(query, limit) for query in queries]
+
+    def _shared(self, query: ShingleQuery, limit: int) -> dict[str, int]:
+        wanted = list(set(query.hashes))
         counts: dict[str, int] = {}
+        text_shingles: dict[str, int] = {}
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for post_id, count in self._db.execute(
-                "SELECT s.post_id, COUNT(*) FROM work_shingles s JOIN works w "
+            for post_id, count, own in self._db.execute(
+                "SELECT s.post_id, COUNT(*), w.shingles FROM work_shingles s JOIN works w "
                 f"ON w.post_id = s.post_id WHERE s.hash IN ({marks}) AND w.posted_at >= ? "
-                "GROUP BY s.post_id", [*chunk, _ts(since)],
+                "GROUP BY s.post_id", [*chunk, _ts(query.since)],
             ):
                 counts[post_id] = counts.get(post_id, 0) + count
-        kept = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
-        return dict(kept)
+                text_shingles[post_id] = own
+        ranked = sorted(((p, n) for p, n in counts.items() if n >= query.at_least),
+                        key=lambda item: (-item[1], item[0]))[:limit]
+        return {p: n for p, n in ranked if query.admits(n, text_shingles[p])}
 
     def work_images(
         self, *, since: datetime, post_ids: Iterable[str] | None = None

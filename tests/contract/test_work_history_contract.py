@@ -9,7 +9,7 @@ import os
 from datetime import timedelta
 
 from pipeline.core.history import HistoryUpdate
-from pipeline.core.works import RememberedWork, Work, WorkImage, work_author
+from pipeline.core.works import RememberedWork, ShingleQuery, Work, WorkImage, work_author
 from tests.factories import BASE_TIME
 
 BIG = 2**63 - 1  # shingle hashes use all 63 bits
@@ -52,12 +52,38 @@ def test_shared_shingles_each_answers_as_one_query_per_post(store):
         text(1, [1, 2, 3], hours=0), text(2, [1, 2], "a2", hours=5),
         text(3, [1], "a3", hours=6)]))
     later = BASE_TIME + timedelta(hours=5)
-    queries = [([1, 2, 3], BASE_TIME), ([], BASE_TIME), ([1, 2, 3], later), ([7], BASE_TIME),
-               ([3, 3], BASE_TIME)]
+    queries = [ShingleQuery([1, 2, 3], BASE_TIME), ShingleQuery([], BASE_TIME),
+               ShingleQuery([1, 2, 3], later), ShingleQuery([7], BASE_TIME),
+               ShingleQuery([3, 3], BASE_TIME)]
     assert store.shared_shingles_each(queries) == [
         {"x:1": 3, "x:2": 2, "x:3": 1}, {}, {"x:2": 2, "x:3": 1}, {}, {"x:1": 1}]
     assert store.shared_shingles_each(queries, limit=1)[0] == {"x:1": 3}
     assert store.shared_shingles_each([]) == []
+
+
+def test_a_query_lists_only_works_sharing_enough_and_near_copies_when_asked(store):
+    """The reposted-work detector's own cut, asked of the store: at least `at_least` shared
+    hashes, and with `min_overlap`, that share of the smaller text's shingles."""
+    store.record_history(HistoryUpdate(works=[
+        text(1, list(range(1, 11))),  # ten hashes: shares 1-8 with the query
+        text(2, [1, 2, 3, 4, 99], "a2"),  # five: shares four of them
+        text(3, [1, 2], "a3"),  # shares two
+        text(4, list(range(1, 41)) + list(range(200, 240)), "a4")]))  # 80: shares 1-8
+    query = list(range(1, 9))
+    assert store.shared_shingles_each([ShingleQuery(query, BASE_TIME, at_least=3)]) == [
+        {"x:1": 8, "x:4": 8, "x:2": 4}]
+    near = store.shared_shingles_each([ShingleQuery(query, BASE_TIME, 3, min_overlap=0.8)])
+    # x:1 8 of min(8, 10); x:2 4 of min(8, 5) = 0.8; x:4 8 of min(8, 80) as well.
+    assert near == [{"x:1": 8, "x:4": 8, "x:2": 4}]
+    # With no minimum count, a short work wholly inside the post is a near-copy too (x:3, two
+    # of its two); x:2 (0.8) is not one at 0.9.
+    strict = store.shared_shingles_each([ShingleQuery(query, BASE_TIME, 1, min_overlap=0.9)])
+    assert strict == [{"x:1": 8, "x:4": 8, "x:3": 2}]
+    assert store.shared_shingles_each([ShingleQuery(query, BASE_TIME, 3, 0.9)]) == [
+        {"x:1": 8, "x:4": 8}]
+    # The limit counts the works sharing the most, before the overlap cut.
+    assert store.shared_shingles_each([ShingleQuery([1, 2, 3, 4, 99], BASE_TIME, 1, 0.9)],
+                                      limit=2) == [{"x:2": 5}]
 
 
 def test_a_post_read_again_replaces_its_record(store):

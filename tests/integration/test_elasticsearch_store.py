@@ -34,10 +34,37 @@ def test_the_work_history_index_has_its_template_and_replicas(es_client, es_pref
     store.setup()
     index = f"{es_prefix}-r-works"
     properties = es_client.indices.get_mapping(index=index)[index]["mappings"]["properties"]
-    assert properties["shingles"]["type"] == "long"
+    assert properties["shingle_terms"]["type"] == "keyword"
     assert properties["images"]["properties"]["descriptors"] == {"type": "binary"}
     settings = es_client.indices.get_settings(index=index)[index]["settings"]["index"]
     assert settings["number_of_replicas"] == "1"
+
+
+def test_setup_moves_a_work_history_recorded_as_longs_to_keyword_terms(es_client, es_prefix):
+    """A history recorded before the shingles were keyword terms: its works are still found as
+    originals after setup, and a second setup finds nothing left to move."""
+    from pipeline.core.works import ShingleQuery
+    from pipeline.store.es_templates import WORKS_MAPPING
+    from tests.factories import BASE_TIME
+
+    old = {**WORKS_MAPPING, "properties": {
+        k: v for k, v in WORKS_MAPPING["properties"].items() if k != "shingle_terms"}}
+    index = f"{es_prefix}-works"
+    es_client.indices.create(index=index, mappings=old)
+    big = 2**63 - 1
+    es_client.index(index=index, id="x:1", refresh=True, document={
+        "post_id": "x:1", "author": "x:a1", "handle": "@a1", "display_name": None,
+        "platform": "x", "posted_at": BASE_TIME.isoformat(), "url": None, "shingle_count": 3,
+        "shingles": [1, 2, big, -7], "images": []})
+    store = ElasticsearchStore(es_client, prefix=es_prefix)
+    store.setup()
+    source = es_client.get(index=index, id="x:1")["_source"]
+    assert source["shingle_terms"] == ["1", "2", str(big), "-7"] and "shingles" not in source
+    assert store.shared_shingles_each([ShingleQuery([2, big, 5], BASE_TIME)]) == [{"x:1": 2}]
+    assert store.shared_shingles([-7], since=BASE_TIME) == {"x:1": 1}
+    with mock.patch.object(store, "_bulk") as moved:
+        store.setup()
+    moved.assert_not_called()
 
 
 def test_setup_accepts_an_index_another_setup_created_meanwhile(es_client, es_prefix):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from detectors.registry import build_detectors
+from detectors.reposts.text import shingles
 from pipeline.core.config import DetectorSettings
 from pipeline.core.jsonl import read_models
 from pipeline.core.models import Author, Post
@@ -134,6 +135,39 @@ def test_a_page_asks_the_store_once_for_shared_shingles_and_once_for_works(
     assert set(findings) == {"x:2", "x:3", "x:4"}
     assert {f.evidence["original"]["post_id"] for f in findings.values()} == {"x:1"}
     assert asked == {"shared": 1, "works": 1}
+
+
+def test_only_near_copies_are_fetched_from_the_store(config, store, monkeypatch):
+    """Works sharing a phrase with a post are not fetched, only those that could be its
+    original: the fetch grew with the history before (a third of a long backfill's time)."""
+    phrase = "the library is open late tonight"
+    earlier = [post(n, f"{phrase} and {word} is on the menu at the canteen for everyone",
+                    handle=f"student{n}") for n, word in enumerate(
+                        ("soup", "curry", "pasta", "salad", "pie"), start=10)]
+    run_page(detector(config), store, [post(1, POEM, handle="tomasz"), *earlier])
+    fetched: list[set[str]] = []
+    real = store.works
+
+    def works(post_ids):
+        fetched.append(set(post_ids))
+        return real(post_ids)
+    monkeypatch.setattr(store, "works", works)
+    page = [post(2, POEM + " " + phrase, handle="copier", days=1),
+            post(3, f"{phrase}, bring a friend and a coat", handle="other", days=1)]
+    findings = flagged(run_page(detector(config), store, page))
+    assert set(findings) == {"x:2"}
+    assert findings["x:2"].evidence["original"]["post_id"] == "x:1"
+    assert fetched == [{"x:1"}]
+
+
+def test_a_repeated_word_is_not_a_work_however_long(config, sqlite_store):
+    """Ten words that are one three-word run said over are not a text anyone can copy."""
+    laugh = " ".join(["ha"] * 30)
+    assert run_page(detector(config), sqlite_store, [post(1, laugh, handle="a")]) == []
+    assert sqlite_store.shared_shingles(
+        shingles(laugh), since=BASE_TIME - timedelta(days=1)) == {}
+    assert flagged(run_page(detector(config), sqlite_store,
+                            [post(2, laugh, handle="b", days=1)])) == {}
 
 
 def test_the_original_may_come_in_an_earlier_run_and_a_rerun_adds_nothing(config, store):
