@@ -5,8 +5,10 @@ University's own documents: exam papers, lecture notes, internal memos, committe
 (``protected_documents``): overlapping passages of words, each a MinHash of its word 3-grams,
 indexed with MinHash LSH at a low threshold, so a short post quoting one sentence still finds its
 passage; every candidate is then checked exactly, by how much of the quote the passage contains.
-The index is cached under ``<data>/cache/documents/``, keyed by the files' hashes, so an
-unchanged folder is not read again; an unreadable file is reported and skipped.
+Before any of that, a window is looked up in the set of every 3-gram the documents hold: a window
+with fewer than `min_containment` of its 3-grams there cannot match any passage, and most posts
+stop at that lookup. The index is cached under ``<data>/cache/documents/``, keyed by the files'
+hashes, so an unchanged folder is not read again; an unreadable file is reported and skipped.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ LSH_JACCARD = 0.2
 QUERY_WINDOWS = ((30, 10, 1.0), (15, 5, 0.85))  # (words, stride, weight)
 MIN_QUERY_WORDS = 10
 # Bump when passages or hashing change, so old caches are not reused.
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 # File or folder names that mark an exam paper ("Council paper" is not one).
 _EXAM_HINTS = ("exam", "test-paper", "assessment", "quiz", "mock-paper")
 _COPYRIGHT_HINTS = (
@@ -74,6 +76,13 @@ def _shingles(words: Sequence[str]) -> set[str]:
     if len(words) < 3:
         return {" ".join(words)} if words else set()
     return {" ".join(words[i : i + 3]) for i in range(len(words) - 2)}
+
+
+def _gram_hashes(shingles: Iterable[str]) -> np.ndarray:
+    """64-bit hashes of 3-grams, stable across processes (the set of them is cached)."""
+    return np.fromiter(
+        (int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "little")
+         for s in shingles), dtype=np.uint64)
 
 
 @cache
@@ -131,12 +140,18 @@ class DocumentIndex:
     is a small set beside a passage); each candidate is then checked exactly, by the share of
     the query's word 3-grams found in the passage (containment)."""
 
-    def __init__(self, passages: list[Passage], hashvalues: np.ndarray, skipped: list[str]) -> None:
+    def __init__(self, passages: list[Passage], hashvalues: np.ndarray, skipped: list[str],
+                 grams: np.ndarray | None = None) -> None:
         from datasketch import LeanMinHash, MinHashLSH
 
         self.passages = passages
         self.hashvalues = hashvalues
         self.skipped = skipped
+        # Every 3-gram of every passage, hashed and sorted: a window with too few of its
+        # 3-grams here matches no passage, whatever LSH would say (the lookup is exact).
+        self.grams = grams if grams is not None else np.unique(np.concatenate(
+            [np.zeros(0, np.uint64)]
+            + [_gram_hashes(self._passage_shingles(i)) for i in range(len(passages))]))
         self._lsh = None
         # A passage found again and again (a document quoted by many posts, windows of one
         # post overlapping) is split into shingles once; bounded, as the folder may be large.
@@ -177,20 +192,23 @@ class DocumentIndex:
     def load_or_build(cls, folder: Path, cache_dir: Path) -> DocumentIndex:
         key = _folder_key(folder)
         meta_path, values_path = cache_dir / f"{key}.json", cache_dir / f"{key}.npy"
-        if meta_path.exists() and values_path.exists():
+        grams_path = cache_dir / f"{key}.grams.npy"
+        if meta_path.exists() and values_path.exists() and grams_path.exists():
             try:
                 meta = json.loads(meta_path.read_text(encoding="utf-8"))
                 values = np.load(values_path, allow_pickle=False)
+                grams = np.load(grams_path, allow_pickle=False)
                 passages = [Passage(**p) for p in meta["passages"]]
-                if len(passages) == len(values):
+                if len(passages) == len(values) and grams.dtype == np.uint64:
                     log.info("protected documents: %d passages from cache %s", len(passages), key)
-                    return cls(passages, values, meta.get("skipped", []))
+                    return cls(passages, values, meta.get("skipped", []), grams)
             except (ValueError, KeyError, TypeError, OSError) as exc:
                 log.warning("protected documents: cache %s unusable (%s); rebuilding", key, exc)
         index = cls.build(folder)
         meta = {"passages": [p.__dict__ for p in index.passages], "skipped": index.skipped}
-        # The values first: a reader takes the cache only once the meta file is there too.
+        # The arrays first: a reader takes the cache only once the meta file is there too.
         atomic_write(values_path, lambda h: np.save(h, index.hashvalues, allow_pickle=False))
+        atomic_write(grams_path, lambda h: np.save(h, index.grams, allow_pickle=False))
         atomic_write(meta_path, lambda h: h.write(json.dumps(meta).encode("utf-8")))
         return index
 
@@ -204,11 +222,16 @@ class DocumentIndex:
         if len(words) < MIN_QUERY_WORDS:
             return []
         best: dict[str, Match] = {}
+        lowered = [w.group(0).lower() for w in words]
+        known = self._known(_shingles(lowered))
+        if len(known) < min_containment * (MIN_QUERY_WORDS - 2):
+            return []  # no window can have enough of its 3-grams in any passage
         queries = []
         for size, stride, weight in QUERY_WINDOWS:
-            for window in _windows(words, size, stride):
-                shingles = _shingles([w.group(0).lower() for w in window])
-                if len(shingles) >= MIN_QUERY_WORDS - 2:
+            for start, window in _windows(words, size, stride):
+                shingles = _shingles(lowered[start : start + size])
+                if (len(shingles) >= MIN_QUERY_WORDS - 2
+                        and len(shingles & known) >= min_containment * len(shingles)):
                     queries.append((window, shingles, weight))
         for (window, shingles, weight), minhash in zip(
                 queries, _minhashes(q[1] for q in queries), strict=True):
@@ -224,14 +247,27 @@ class DocumentIndex:
                     best[found.passage.document] = found
         return sorted(best.values(), key=lambda m: -m.score)
 
+    def _known(self, shingles: set[str]) -> set[str]:
+        """Those of `shingles` that some passage has (up to a 64-bit hash collision, which can
+        only let a window through to the exact check)."""
+        if not len(self.grams):
+            return set()
+        ordered = list(shingles)
+        hashes = _gram_hashes(ordered)
+        at = np.searchsorted(self.grams, hashes)
+        found = (at < len(self.grams)) & (self.grams[np.minimum(at, len(self.grams) - 1)]
+                                          == hashes)
+        return {s for s, hit in zip(ordered, found.tolist(), strict=True) if hit}
 
-def _windows(words: list[re.Match[str]], size: int, stride: int) -> Iterator[list[re.Match[str]]]:
+
+def _windows(words: list[re.Match[str]], size: int,
+             stride: int) -> Iterator[tuple[int, list[re.Match[str]]]]:
     last = max(0, len(words) - size)
     starts = list(range(0, last + 1, stride))
     if starts[-1] != last:
         starts.append(last)
     for start in starts:
-        yield words[start : start + size]
+        yield start, words[start : start + size]
 
 
 def _document_files(folder: Path) -> Iterator[Path]:

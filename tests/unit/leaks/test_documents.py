@@ -6,6 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from detectors.leaks.documents import DocumentIndex, DocumentsDetector
 from pipeline.core.config import OrgConfig
@@ -142,3 +144,52 @@ def test_no_folder_means_no_findings(leak_config: OrgConfig, tmp_path: Path) -> 
     detector = _detector(leak_config, tmp_path / "missing", tmp_path / "data")
     assert detector.index is None
     assert detector.detect([make_post(1, text=MEMO_QUOTE)]) == []
+
+
+@pytest.fixture(scope="module")
+def memo_index(tmp_path_factory: pytest.TempPathFactory) -> DocumentIndex:
+    folder = tmp_path_factory.mktemp("documents")
+    shutil.copytree(LEAK_DATA / "documents", folder, dirs_exist_ok=True)
+    return DocumentIndex.build(folder)
+
+
+_MEMO_WORDS = MEMO_QUOTE.split()
+_OTHER_WORDS = "the of and to students campus library exam lol tonight please share".split()
+
+
+_EDITS = st.lists(st.tuples(st.integers(0, len(_MEMO_WORDS) - 1),
+                            st.sampled_from([*_OTHER_WORDS, ""])), max_size=12)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=_EDITS, prefix=st.lists(st.sampled_from(_OTHER_WORDS), max_size=20),
+       cut=st.integers(6, len(_MEMO_WORDS)))
+def test_the_3gram_lookup_drops_no_match(memo_index: DocumentIndex, edits: list[tuple[int, str]],
+                                         prefix: list[str], cut: int) -> None:
+    """A quote cut short, with words replaced or deleted and text around it: the index finds
+    what it finds with the lookup made to pass every 3-gram."""
+    words = list(_MEMO_WORDS[:cut])
+    for at, word in edits:
+        if at < len(words):
+            words[at] = word
+    text = " ".join([*prefix, *(w for w in words if w), *prefix[:3]])
+    found = memo_index.match(text, min_containment=0.5)
+    everything = memo_index._known
+    try:
+        memo_index._known = lambda shingles: set(shingles)  # type: ignore[method-assign]
+        unfiltered = memo_index.match(text, min_containment=0.5)
+    finally:
+        memo_index._known = everything  # type: ignore[method-assign]
+    assert found == unfiltered
+
+
+def test_a_post_sharing_no_3_gram_with_the_documents_never_reaches_lsh(
+        memo_index: DocumentIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[object] = []
+    assert memo_index._lsh is not None
+    monkeypatch.setattr(memo_index._lsh, "query", lambda minhash: asked.append(minhash) or [])
+    assert memo_index.match(" ".join(_OTHER_WORDS * 3), min_containment=0.5) == []
+    assert asked == []
+    memo_index.match(MEMO_QUOTE, min_containment=0.5)
+    assert asked  # the quote itself goes on to LSH
