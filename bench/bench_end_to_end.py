@@ -1,7 +1,8 @@
 """End-to-end backfill: N posts through `crestwatch run` into Elasticsearch, every stage timed.
 
 A JSONL backfill (10% of posts with an image of their own, with text for OCR; a length mix of
-half short posts, a third medium and the rest long; a few percent that detectors flag) goes
+half short posts, a third medium and the rest long; English words with Zipf frequencies, see
+`Vocabulary`; a few percent that detectors flag) goes
 through `crestwatch run` with the example config's detectors, in a process of its own started
 for the measurement, into the Elasticsearch at --es-url (its own index prefix, deleted after).
 It reports:
@@ -44,8 +45,34 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 MARKER = "strictly confidential"
-WORDS = ("lecture library campus exam deadline seminar timetable society union research "
-         "accommodation graduation module tutor essay lab canteen bus queue open day").split()
+CAMPUS = ("lecture library campus exam deadline seminar timetable society union research "
+          "accommodation graduation module tutor essay lab canteen bus queue open day").split()
+
+
+class Vocabulary:
+    """The words posts are made of. `english` (the default): Faker's list of 971 common English
+    words and the campus words above, drawn with Zipf frequencies (the word of rank r one time
+    in about r * 7.6, ranks shuffled once by the seed), so a few words are very common and most
+    three-word runs are rare, as in real posts. `campus`: the 20 campus words drawn evenly, the
+    bench's first vocabulary; any three of them make one of only 8,000 runs, so random posts
+    share runs far more often than real ones do, which is what the reposts detector searches
+    for."""
+
+    def __init__(self, kind: str, rng: random.Random) -> None:
+        if kind == "campus":
+            self.words, self.weights = list(CAMPUS), None
+            return
+        from faker.providers.lorem.en_US import Provider
+
+        words = sorted(set(Provider.word_list) | set(CAMPUS))
+        random.Random(rng.random()).shuffle(words)
+        self.words = words
+        self.weights = [1 / rank for rank in range(1, len(words) + 1)]
+
+    def draw(self, rng: random.Random, n: int) -> list[str]:
+        if self.weights is None:
+            return [rng.choice(self.words) for _ in range(n)]
+        return rng.choices(self.words, weights=self.weights, k=n)
 
 
 def peak_rss_mb() -> float:
@@ -64,18 +91,20 @@ def process_started_at() -> float:
 # -- the backfill -------------------------------------------------------------------------------
 
 
-def sentence(rng: random.Random, words: int) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize() + "."
+def sentence(rng: random.Random, vocabulary: Vocabulary, words: int) -> str:
+    return " ".join(vocabulary.draw(rng, words)).capitalize() + "."
 
 
-def post_text(rng: random.Random, n: int) -> str:
+def post_text(rng: random.Random, vocabulary: Vocabulary, n: int) -> str:
     roll = rng.random()
     if roll < 0.5:
-        text = sentence(rng, rng.randint(4, 14))  # a short post, under 100 characters
+        text = sentence(rng, vocabulary, rng.randint(4, 14))  # a short post
     elif roll < 0.85:
-        text = " ".join(sentence(rng, rng.randint(8, 16)) for _ in range(rng.randint(2, 3)))
+        text = " ".join(sentence(rng, vocabulary, rng.randint(8, 16))
+                        for _ in range(rng.randint(2, 3)))
     else:
-        text = " ".join(sentence(rng, rng.randint(10, 20)) for _ in range(rng.randint(4, 16)))
+        text = " ".join(sentence(rng, vocabulary, rng.randint(10, 20))
+                        for _ in range(rng.randint(4, 16)))
     flag = n % 50
     if flag == 1:
         text = f"{MARKER.capitalize()}: board minutes, do not share. " + text
@@ -86,22 +115,23 @@ def post_text(rng: random.Random, n: int) -> str:
     return text
 
 
-def write_image(path: Path, n: int, rng: random.Random) -> None:
+def write_image(path: Path, n: int, rng: random.Random, vocabulary: Vocabulary) -> None:
     from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (480, 270), (rng.randint(200, 255), 255, rng.randint(200, 255)))
     draw = ImageDraw.Draw(image)
     for row in range(4):
-        draw.text((20, 30 + 50 * row), f"{sentence(rng, 5)} #{n}", fill=(0, 0, 0),
+        draw.text((20, 30 + 50 * row), f"{sentence(rng, vocabulary, 5)} #{n}", fill=(0, 0, 0),
                   font_size=22)
     image.save(path, optimize=False)
 
 
-def write_backfill(folder: Path, posts: int, *, image_every: int = 10,
+def write_backfill(folder: Path, posts: int, *, image_every: int = 10, words: str = "english",
                    seed: int = 7) -> tuple[Path, int]:
     """The JSONL (written as it goes: nothing of it stays in memory) and its images, one post in
-    `image_every` with one (0: none)."""
+    `image_every` with one (0: none), its text from the `words` vocabulary."""
     rng = random.Random(seed)
+    vocabulary = Vocabulary(words, rng)
     images = folder / "images"
     images.mkdir(parents=True, exist_ok=True)
     source = folder / "backfill.jsonl"
@@ -113,13 +143,13 @@ def write_backfill(folder: Path, posts: int, *, image_every: int = 10,
                 "platform": "x", "id": str(10_000_000 + n),
                 "url": f"https://x.com/user{author}/status/{10_000_000 + n}",
                 "created_at": f"2026-{1 + n % 11:02d}-{1 + n % 28:02d}T{n % 24:02d}:00:00+00:00",
-                "text": post_text(rng, n),
+                "text": post_text(rng, vocabulary, n),
                 "author": {"id": str(5_000_000 + author), "handle": f"user{author}",
                            "display_name": f"Student {author}"},
             }
             if image_every and n % image_every == 0:
                 name = f"{n}.png"
-                write_image(images / name, n, rng)
+                write_image(images / name, n, rng, vocabulary)
                 record["media"] = [{"type": "image", "url": f"https://pbs.example/{name}",
                                     "path": f"images/{name}"}]
                 with_images += 1
@@ -233,12 +263,13 @@ def measured_run(config_path: Path, es_url: str, standalone: int) -> dict[str, A
     rss_run = peak_rss_mb()
     [summary] = summaries
     in_run = dict(stages.seconds)
+    inside_run = dict(inside.seconds)  # the standalone pass below reads a history too
     alone = standalone_stages(config_path, es_url, standalone)
     return {
         "exit_code": code, "summary": summary.as_dict(), "marks": marks,
         "process_started": process_started_at(), "peak_rss_mb": rss_run,
         "peak_rss_mb_with_standalone": peak_rss_mb(), "stages_in_run": in_run,
-        "standalone": alone, "inside_reposts": dict(inside.seconds),
+        "standalone": alone, "inside_reposts": inside_run,
     }
 
 
@@ -375,6 +406,8 @@ def main() -> None:
                         help="posts each stage runs on alone, after the run")
     parser.add_argument("--image-every", type=int, default=10,
                         help="one post in this many has an image (0: text posts only)")
+    parser.add_argument("--words", choices=("english", "campus"), default="english",
+                        help="the posts' vocabulary (see Vocabulary)")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # the measured process
     args = parser.parse_args()
     if args.measure:
@@ -385,7 +418,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="crestwatch-bench-") as tmp:
         folder = Path(tmp)
         started = time.perf_counter()
-        source, with_images = write_backfill(folder, args.posts, image_every=args.image_every)
+        source, with_images = write_backfill(folder, args.posts, image_every=args.image_every,
+                                             words=args.words)
         print(f"wrote {args.posts:,} posts in {time.perf_counter() - started:.1f} s",
               file=sys.stderr)
         prefix = f"bench-{uuid.uuid4().hex[:8]}"
