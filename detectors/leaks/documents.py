@@ -14,6 +14,7 @@ hashes, so an unchanged folder is not read again; an unreadable file is reported
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import logging
 import re
@@ -38,7 +39,7 @@ from pipeline.core.files import atomic_write
 from pipeline.core.models import Category, Finding, Post
 
 if TYPE_CHECKING:
-    from datasketch import MinHash
+    from datasketch import MinHash, MinHashLSH
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +143,6 @@ class DocumentIndex:
 
     def __init__(self, passages: list[Passage], hashvalues: np.ndarray, skipped: list[str],
                  grams: np.ndarray | None = None) -> None:
-        from datasketch import LeanMinHash, MinHashLSH
-
         self.passages = passages
         self.hashvalues = hashvalues
         self.skipped = skipped
@@ -152,16 +151,25 @@ class DocumentIndex:
         self.grams = grams if grams is not None else np.unique(np.concatenate(
             [np.zeros(0, np.uint64)]
             + [_gram_hashes(self._passage_shingles(i)) for i in range(len(passages))]))
-        self._lsh = None
+        # Built at the first window that gets past the 3-gram lookup: most runs never need it,
+        # and datasketch's LSH module takes most of a second to import (it imports SciPy).
+        self._lsh: MinHashLSH | None = None
         # A passage found again and again (a document quoted by many posts, windows of one
         # post overlapping) is split into shingles once; bounded, as the folder may be large.
         self.passage_shingles = lru_cache(maxsize=4096)(self._passage_shingles)
-        if passages:
-            self._lsh = MinHashLSH(threshold=LSH_JACCARD, num_perm=NUM_PERM)
-            with self._lsh.insertion_session() as session:
-                for i in range(len(passages)):
-                    mh = LeanMinHash(seed=1, hashvalues=hashvalues[i], **_scheme_kwargs())
+
+    def _candidates(self, minhash: MinHash) -> list[int]:
+        """The passages LSH finds for a window's MinHash."""
+        if self._lsh is None:
+            from datasketch import LeanMinHash, MinHashLSH
+
+            lsh = MinHashLSH(threshold=LSH_JACCARD, num_perm=NUM_PERM)
+            with lsh.insertion_session() as session:
+                for i in range(len(self.passages)):
+                    mh = LeanMinHash(seed=1, hashvalues=self.hashvalues[i], **_scheme_kwargs())
                     session.insert(i, mh, check_duplication=False)
+            self._lsh = lsh
+        return list(self._lsh.query(minhash))
 
     def _passage_shingles(self, i: int) -> set[str]:
         return _shingles([w.group(0).lower() for w in _words(self.passages[i].text)])
@@ -216,7 +224,7 @@ class DocumentIndex:
 
     def match(self, text: str, *, min_containment: float) -> list[Match]:
         """The best-matching passage per document for windows of `text`."""
-        if self._lsh is None:
+        if not self.passages:
             return []
         words = _words(text)
         if len(words) < MIN_QUERY_WORDS:
@@ -235,7 +243,7 @@ class DocumentIndex:
                     queries.append((window, shingles, weight))
         for (window, shingles, weight), minhash in zip(
                 queries, _minhashes(q[1] for q in queries), strict=True):
-            for i in self._lsh.query(minhash):
+            for i in self._candidates(minhash):
                 containment = len(shingles & self.passage_shingles(i)) / len(shingles)
                 if containment < min_containment:
                     continue
@@ -277,8 +285,8 @@ def _document_files(folder: Path) -> Iterator[Path]:
 
 
 def _folder_key(folder: Path) -> str:
-    from datasketch import __version__ as datasketch_version
-
+    # The installed version, read without importing the package (see DocumentIndex._lsh).
+    datasketch_version = importlib.metadata.version("datasketch")
     params = f"v{INDEX_VERSION}:{datasketch_version}:{NUM_PERM}:{PASSAGE_WORDS}:{PASSAGE_STRIDE}"
     digest = hashlib.sha256(params.encode())
     for path in _document_files(folder):

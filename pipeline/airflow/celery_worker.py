@@ -38,6 +38,8 @@ TASK_MODULES = (
     "pipeline.run.quarantine",
     "pipeline.store.elasticsearch",
     "pipeline.store.sqlite",
+    # The documents detector's LSH, imported at the first post that may quote a document.
+    "datasketch",
 )
 
 
