@@ -10,6 +10,11 @@ two-vs-one.
 It starts and stops the stack itself (fixed ports, see the script) and refuses to run while a
 stack is already up. The machine's cores are shared by the workers, the scheduler, the
 api-server and Elasticsearch, so the ratio is bounded by what they leave the workers.
+
+--harassment-threads sets the harassment model's threads per task (the detector's `threads`
+option; by default one per core, at most 4). With one, a worker is sized to one core, as when
+each worker has a machine of its own: the ratio then shows how the DAG spreads over workers
+rather than how two workers share one machine's cores.
 """
 
 from __future__ import annotations
@@ -68,11 +73,14 @@ def write_backfill(folder: Path, sources: int, posts: int) -> list[dict[str, str
 
 
 def write_config(path: Path, folder: Path, specs: list[dict[str, str]], *, es_url: str,
-                 prefix: str) -> None:
+                 prefix: str, harassment_threads: int | None = None) -> None:
+    detectors: dict[str, dict[str, Any]] = {name: {"enabled": True} for name in available()}
+    if harassment_threads:
+        detectors["harassment"]["threads"] = harassment_threads
     config = {
         "organisation": {"name": "Test University", "short_name": "TU"},
         "confidential_markers": ["strictly confidential"],
-        "detectors": {name: {"enabled": True} for name in available()},
+        "detectors": detectors,
         "store": {"backend": "elasticsearch", "index_prefix": prefix, "elasticsearch_url": es_url},
         "data_dir": str(folder / f"data-{prefix}"),
         "sources": specs,
@@ -94,7 +102,7 @@ def when(value: str) -> float:
 
 
 def one_round(workers: int, folder: Path, specs: list[dict[str, str]], es_url: str,
-              total: int) -> dict[str, Any]:
+              total: int, harassment_threads: int | None) -> dict[str, Any]:
     from elasticsearch import Elasticsearch
 
     prefix = f"cwbench-{uuid.uuid4().hex[:8]}"
@@ -102,7 +110,8 @@ def one_round(workers: int, folder: Path, specs: list[dict[str, str]], es_url: s
     es = Elasticsearch(es_url, request_timeout=60)
     try:
         cs = CeleryStack(url=url, env=stack_environment())
-        write_config(cs.config_path, folder, specs, es_url=es_url, prefix=prefix)
+        write_config(cs.config_path, folder, specs, es_url=es_url, prefix=prefix,
+                     harassment_threads=harassment_threads)
         cs.wait_for_dag("ingest")
         run = f"{prefix}-w{workers}"
         started = time.monotonic()
@@ -140,6 +149,8 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=2500, help="posts per source")
     parser.add_argument("--order", default="1,2",
                         help="worker counts in the order run, e.g. 2,1 to run two first")
+    parser.add_argument("--harassment-threads", type=int, default=None,
+                        help="the harassment model's threads per task (default: per core)")
     args = parser.parse_args()
     order = [int(w) for w in args.order.split(",")]
     if sorted(order) != [1, 2]:
@@ -153,10 +164,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="cwbench-celery-") as tmp:
         folder = Path(tmp)
         specs = write_backfill(folder, args.sources, args.posts)
-        rounds = sorted((one_round(w, folder, specs, args.es_url, total) for w in order),
+        rounds = sorted((one_round(w, folder, specs, args.es_url, total,
+                                   args.harassment_threads) for w in order),
                         key=lambda r: r["workers"])
+    threads = args.harassment_threads or "default (per core)"
     print(f"{args.sources} sources x {args.posts} posts = {total} posts, every detector, "
-          f"run in the order {args.order} workers")
+          f"run in the order {args.order} workers; harassment threads per task: {threads}")
     for r in rounds:
         print(f"{r['workers']} worker(s): run {r['wall_s']:.1f} s, {total / r['wall_s']:.0f} "
               f"posts/s; mapped tasks span {r['ingest_span_s']:.1f} s, "

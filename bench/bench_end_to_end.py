@@ -79,6 +79,18 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def cpu_seconds() -> float:
+    """CPU time this process has used, every thread's (ONNX Runtime's pool included)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def elasticsearch_cpu_seconds(es: Any) -> float:
+    """CPU time the cluster's node processes have used since they started, all nodes summed."""
+    nodes = es.nodes.stats(metric="process")["nodes"]
+    return sum(n["process"]["cpu"]["total_in_millis"] for n in nodes.values()) / 1000
+
+
 def process_started_at() -> float:
     """This process's start, as time.time(): field 22 of /proc/self/stat (clock ticks since
     boot) plus the boot time."""
@@ -196,11 +208,15 @@ def measured_run(config_path: Path, es_url: str, standalone: int) -> dict[str, A
     from pipeline.policy.engine import Policy
     from pipeline.run import assemble, runner
     from pipeline.sources.jsonl import JsonlSource
-    from pipeline.store.elasticsearch import ElasticsearchStore
+    from pipeline.store.elasticsearch import ElasticsearchStore, client_from_env
 
     stages = Stages()
     marks: dict[str, float] = {}
     summaries: list[Any] = []
+    # CPU used from the first post to the end, here and in Elasticsearch: on a machine whose
+    # cores the two share, their sum over the cores is the shortest wall the run could take.
+    cpu: dict[str, float] = {}
+    es = client_from_env(es_url)
 
     real_pages = JsonlSource.pages
 
@@ -215,7 +231,9 @@ def measured_run(config_path: Path, es_url: str, standalone: int) -> dict[str, A
             finally:
                 stages.seconds["collect"] = (stages.seconds.get("collect", 0.0)
                                              + time.perf_counter() - start)
-            marks.setdefault("first_post", time.time())
+            if "first_post" not in marks:
+                marks["first_post"] = time.time()
+                cpu["run_start"], cpu["es_start"] = cpu_seconds(), elasticsearch_cpu_seconds(es)
             yield page
 
     real_build_pass = assemble.build_pass
@@ -234,6 +252,7 @@ def measured_run(config_path: Path, es_url: str, standalone: int) -> dict[str, A
     def run_pass(*args: Any, **kwargs: Any) -> Any:
         summaries.append(real_run_pass(*args, **kwargs))
         marks["end"] = time.time()
+        cpu["run_end"], cpu["es_end"] = cpu_seconds(), elasticsearch_cpu_seconds(es)
         return summaries[-1]
 
     JsonlSource.pages = pages  # type: ignore[method-assign]
@@ -265,7 +284,11 @@ def measured_run(config_path: Path, es_url: str, standalone: int) -> dict[str, A
     in_run = dict(stages.seconds)
     inside_run = dict(inside.seconds)  # the standalone pass below reads a history too
     alone = standalone_stages(config_path, es_url, standalone)
+    es.close()
     return {
+        "cpu": {"run_s": cpu["run_end"] - cpu["run_start"],
+                "elasticsearch_s": cpu["es_end"] - cpu["es_start"],
+                "cores": len(os.sched_getaffinity(0))},
         "exit_code": code, "summary": summary.as_dict(), "marks": marks,
         "process_started": process_started_at(), "peak_rss_mb": rss_run,
         "peak_rss_mb_with_standalone": peak_rss_mb(), "stages_in_run": in_run,
@@ -290,12 +313,14 @@ def standalone_stages(config_path: Path, es_url: str, limit: int) -> dict[str, A
     work = build_pass(config)
     work.load()
     seconds: dict[str, float] = {}
+    cpu: dict[str, float] = {}  # this process's CPU only: Elasticsearch's is not counted
 
     @contextmanager
     def clock(stage: str) -> Iterator[None]:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), cpu_seconds()
         yield
         seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - start
+        cpu[stage] = cpu.get(stage, 0.0) + cpu_seconds() - start_cpu
 
     source = JsonlSource(config.resolve(Path(str(config.sources[0].path))))
     pages: list[Page] = []
@@ -349,7 +374,7 @@ def standalone_stages(config_path: Path, es_url: str, limit: int) -> dict[str, A
                 name=f"{prefix}-*").get("index_templates", []):
             store.es.indices.delete_index_template(name=template["name"])
         store.close()
-    return {"posts": posts, "seconds": dict(seconds)}
+    return {"posts": posts, "seconds": dict(seconds), "cpu_s": dict(cpu)}
 
 
 # -- the report ---------------------------------------------------------------------------------
@@ -395,6 +420,20 @@ def report(result: dict[str, Any], posts: int, with_images: int, launched: float
     slowest = min(rates, key=lambda s: rates[s])
     print(f"\n  slowest stage alone: {slowest}, {rates[slowest]:,.1f} posts/s; end-to-end / "
           f"slowest = {rate / rates[slowest]:.2f}")
+    cpu = result["cpu"]
+    used = cpu["run_s"] + cpu["elasticsearch_s"]
+    floor = used / cpu["cores"]
+    print(f"  CPU from the first post to the end: crestwatch {cpu['run_s']:.1f} s, "
+          f"Elasticsearch {cpu['elasticsearch_s']:.1f} s; on {cpu['cores']} cores no run "
+          f"doing that work is shorter than {floor:.1f} s (the run took {total:.1f} s: "
+          f"cores {floor / total:.0%} busy)")
+    # With every stage as costly as it was here, the ratio cannot pass this, however the
+    # stages are overlapped: the slowest stage's time alone over the shortest possible wall.
+    slowest_s = alone["seconds"][slowest] * posts / alone["posts"]
+    slowest_cpu = alone.get("cpu_s", {}).get(slowest, 0.0) * posts / alone["posts"]
+    print(f"  {slowest} alone: {slowest_s:.1f} s wall, {slowest_cpu:.1f} s CPU for {posts:,} "
+          f"posts; the highest ratio this run's CPU allows: "
+          f"{min(1.0, slowest_s / max(floor, slowest_s)):.2f}")
 
 
 def main() -> None:
