@@ -162,6 +162,8 @@ class ElasticsearchStore(Store):
         self.chunk_size = chunk_size
         self.max_retries = max_retries
         # Tests and the CLI's small runs want reads to see writes at once; bulk ingest does not.
+        # Such a write refreshes itself rather than waiting for the next refresh, which for
+        # posts comes only every few seconds (es_templates.REFRESH_INTERVALS).
         self.refresh_on_write = refresh_on_write
         # Replicas per shard in the index templates; None: one where the cluster has a second
         # data node to hold it (a node can die without losing a write), none on a single node
@@ -260,7 +262,7 @@ class ElasticsearchStore(Store):
             max_backoff=30,
             raise_on_error=False,
             raise_on_exception=False,
-            refresh="wait_for" if self.refresh_on_write else False,
+            refresh=self.refresh_on_write,
         ):
             if ok:
                 result.written += 1

@@ -40,6 +40,27 @@ def test_the_work_history_index_has_its_template_and_replicas(es_client, es_pref
     assert settings["number_of_replicas"] == "1"
 
 
+def test_posts_and_checkpoints_refresh_less_often_and_writes_still_read_back(
+        es_store, es_client, es_prefix):
+    """Posts refresh every 5 s and checkpoints every 30 s, hits at the default; a store that
+    refreshes on write still finds a post it wrote at once, and a checkpoint reads back by id
+    before any refresh."""
+    def interval(kind: str) -> str | None:
+        index = f"{es_prefix}-{kind}"
+        settings = es_client.indices.get_settings(index=index)[index]["settings"]["index"]
+        return settings.get("refresh_interval")
+
+    assert (interval("posts"), interval("checkpoints"), interval("hits")) == ("5s", "30s", None)
+    post = make_post(987654)
+    es_store.upsert_posts([post])
+    found = es_client.search(index=f"{es_prefix}-posts",
+                             query={"ids": {"values": [post.doc_id]}})["hits"]["hits"]
+    assert [h["_id"] for h in found] == [post.doc_id]
+    quiet = ElasticsearchStore(es_client, prefix=es_prefix)  # no refresh on write
+    quiet.set_checkpoint("replay", "page-7")
+    assert quiet.get_checkpoint("replay") == "page-7"
+
+
 def test_setup_moves_a_work_history_recorded_as_longs_to_keyword_terms(es_client, es_prefix):
     """A history recorded before the shingles were keyword terms: its works are still found as
     originals after setup, and a second setup finds nothing left to move."""
