@@ -11,10 +11,10 @@ It starts and stops the stack itself (fixed ports, see the script) and refuses t
 stack is already up. The machine's cores are shared by the workers, the scheduler, the
 api-server and Elasticsearch, so the ratio is bounded by what they leave the workers.
 
---harassment-threads sets the harassment model's threads per task (the detector's `threads`
-option; by default one per core, at most 4). With one, a worker is sized to one core, as when
-each worker has a machine of its own: the ratio then shows how the DAG spreads over workers
-rather than how two workers share one machine's cores.
+--harassment-threads sets the harassment model's threads per task (the detector's
+`options.threads`; by default one per core, at most 4). With one, a worker is sized to one
+core, as when each worker has a machine of its own: the ratio then shows how the DAG spreads
+over workers rather than how two workers share one machine's cores.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def write_config(path: Path, folder: Path, specs: list[dict[str, str]], *, es_ur
                  prefix: str, harassment_threads: int | None = None) -> None:
     detectors: dict[str, dict[str, Any]] = {name: {"enabled": True} for name in available()}
     if harassment_threads:
-        detectors["harassment"]["threads"] = harassment_threads
+        detectors["harassment"]["options"] = {"threads": harassment_threads}
     config = {
         "organisation": {"name": "Test University", "short_name": "TU"},
         "confidential_markers": ["strictly confidential"],
@@ -97,6 +97,14 @@ def stack(*args: str, workers: int, timeout: float = 900) -> str:
     return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
 
 
+def cpu_jiffies() -> tuple[int, int]:
+    """The whole machine's (busy, total) CPU time from /proc/stat, every process counted:
+    workers, scheduler, api-server, Elasticsearch, PostgreSQL, Redis and anything else."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def when(value: str) -> float:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
@@ -114,10 +122,11 @@ def one_round(workers: int, folder: Path, specs: list[dict[str, str]], es_url: s
                      harassment_threads=harassment_threads)
         cs.wait_for_dag("ingest")
         run = f"{prefix}-w{workers}"
-        started = time.monotonic()
+        started, (busy_before, total_before) = time.monotonic(), cpu_jiffies()
         cs.trigger("ingest", run)
         state = cs.wait_for_run("ingest", run, timeout=3600)
         wall = time.monotonic() - started
+        busy_after, total_after = cpu_jiffies()
         if state != "success":
             raise RuntimeError(f"run {run} {state}: {cs.task_states('ingest', run)}")
         mapped = [t for t in cs.task_instances("ingest", run) if t["task_id"] == "ingest_jsonl"]
@@ -129,12 +138,15 @@ def one_round(workers: int, folder: Path, specs: list[dict[str, str]], es_url: s
                 - min(when(t["start_date"]) for t in mapped))
         durations = sorted(float(t["duration"]) for t in mapped)
         return {"workers": workers, "wall_s": wall, "ingest_span_s": span,
+                "busy": (busy_after - busy_before) / max(1, total_after - total_before),
                 "task_s": durations, "tries": [t["try_number"] for t in mapped]}
     finally:
         try:
             es.indices.delete(index=f"{prefix}-*", ignore_unavailable=True,
                               allow_no_indices=True)
-            templates = es.indices.get_index_template(name=f"{prefix}-*")
+            # A run that failed before setup left no template: a 404 here would hide its error.
+            templates = es.options(ignore_status=404).indices.get_index_template(
+                name=f"{prefix}-*")
             for name in templates.get("index_templates", []):
                 es.indices.delete_index_template(name=name["name"])
             es.close()
@@ -174,10 +186,15 @@ def main() -> None:
         print(f"{r['workers']} worker(s): run {r['wall_s']:.1f} s, {total / r['wall_s']:.0f} "
               f"posts/s; mapped tasks span {r['ingest_span_s']:.1f} s, "
               f"{total / r['ingest_span_s']:.0f} posts/s; task durations "
-              f"{', '.join(f'{d:.0f}' for d in r['task_s'])} s; tries {r['tries']}")
+              f"{', '.join(f'{d:.0f}' for d in r['task_s'])} s; tries {r['tries']}; "
+              f"the machine's cores {r['busy']:.0%} busy during the run")
     one, two = rounds
     print(f"ratio 2-vs-1: run {one['wall_s'] / two['wall_s']:.2f}x, "
           f"mapped tasks {one['ingest_span_s'] / two['ingest_span_s']:.2f}x (target >= 1.6x)")
+    # Two workers doing the same work as one cannot need less CPU than it did: with one worker
+    # busy for b of the cores, a second can at best take the run to b of its wall.
+    print(f"the most two workers could gain on these cores, given one worker kept them "
+          f"{one['busy']:.0%} busy: {1 / max(one['busy'], 1e-9):.2f}x")
 
 
 if __name__ == "__main__":
