@@ -388,6 +388,9 @@ class ElasticsearchStore(Store):
         return deleted
 
     def erase_author(self, platform: str, author_id: str) -> int:
+        # The scans below see only what a refresh made searchable: posts refresh every few
+        # seconds (es_templates.REFRESH_INTERVALS), and an erasure must not miss the newest.
+        self.es.indices.refresh(index=[self.index(k) for k in _KINDS])
         hit_ids = [
             h["_id"]
             for h in helpers.scan(

@@ -61,6 +61,15 @@ def test_posts_and_checkpoints_refresh_less_often_and_writes_still_read_back(
     assert quiet.get_checkpoint("replay") == "page-7"
 
 
+def test_erasing_an_author_finds_posts_written_just_before(es_store, es_client, es_prefix):
+    """An erasure right after a write that did not refresh (bulk ingest's) still deletes it."""
+    quiet = ElasticsearchStore(es_client, prefix=es_prefix)
+    post = make_post(987655, author_id="erase-me")
+    quiet.upsert_posts([post])
+    assert quiet.erase_author("x", "erase-me") == 1
+    assert quiet.get_post(post.doc_id) is None
+
+
 def test_setup_moves_a_work_history_recorded_as_longs_to_keyword_terms(es_client, es_prefix):
     """A history recorded before the shingles were keyword terms: its works are still found as
     originals after setup, and a second setup finds nothing left to move."""
