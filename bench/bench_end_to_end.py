@@ -80,9 +80,10 @@ def peak_rss_mb() -> float:
 
 
 def cpu_seconds() -> float:
-    """CPU time this process has used, every thread's (ONNX Runtime's pool included)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """CPU time this process has used, every thread's (ONNX Runtime's pool included), and its
+    finished children's: Tesseract runs as a child process per image."""
+    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
+                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
 def elasticsearch_cpu_seconds(es: Any) -> float:
