@@ -431,7 +431,7 @@ def report(result: dict[str, Any], posts: int, with_images: int, launched: float
     # With every stage as costly as it was here, the ratio cannot pass this, however the
     # stages are overlapped: the slowest stage's time alone over the shortest possible wall.
     slowest_s = alone["seconds"][slowest] * posts / alone["posts"]
-    slowest_cpu = alone.get("cpu_s", {}).get(slowest, 0.0) * posts / alone["posts"]
+    slowest_cpu = alone["cpu_s"][slowest] * posts / alone["posts"]
     print(f"  {slowest} alone: {slowest_s:.1f} s wall, {slowest_cpu:.1f} s CPU for {posts:,} "
           f"posts; the highest ratio this run's CPU allows: "
           f"{min(1.0, slowest_s / max(floor, slowest_s)):.2f}")

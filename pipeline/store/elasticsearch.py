@@ -57,7 +57,7 @@ from pipeline.store.base import (
     check_whitelist_kind,
     record_files,
 )
-from pipeline.store.es_templates import WORKS_MAPPING, index_templates
+from pipeline.store.es_templates import REFRESH_INTERVALS, WORKS_MAPPING, index_templates
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +198,12 @@ class ElasticsearchStore(Store):
                 # single node); asked for together they are published together.
                 with ThreadPoolExecutor(len(missing)) as pool:
                     list(pool.map(self._create_index, missing))
+            # A template shapes only indices created after it: indices from before a change of
+            # refresh interval get it here.
+            for kind, interval in REFRESH_INTERVALS.items():
+                if self.index(kind) not in missing:
+                    self.es.indices.put_settings(index=self.index(kind),
+                                                 settings={"refresh_interval": interval})
             if self.index("works") not in missing:
                 self._upgrade_works()
 

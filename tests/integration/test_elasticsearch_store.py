@@ -61,6 +61,16 @@ def test_posts_and_checkpoints_refresh_less_often_and_writes_still_read_back(
     assert quiet.get_checkpoint("replay") == "page-7"
 
 
+def test_setup_gives_indices_from_before_the_refresh_intervals_their_interval(
+        es_client, es_prefix):
+    prefix = f"{es_prefix}-old"
+    es_client.indices.create(index=f"{prefix}-posts", settings={"refresh_interval": "1s"})
+    ElasticsearchStore(es_client, prefix=prefix).setup()
+    index = f"{prefix}-posts"
+    settings = es_client.indices.get_settings(index=index)[index]["settings"]["index"]
+    assert settings["refresh_interval"] == "5s"
+
+
 def test_erasing_an_author_finds_posts_written_just_before(es_store, es_client, es_prefix):
     """An erasure right after a write that did not refresh (bulk ingest's) still deletes it."""
     quiet = ElasticsearchStore(es_client, prefix=es_prefix)
