@@ -492,7 +492,8 @@ def main() -> None:
             client = Elasticsearch(args.es_url.split(","), request_timeout=60)
             client.indices.delete(index=f"{prefix}-*", ignore_unavailable=True,
                                   allow_no_indices=True)
-            for template in client.indices.get_index_template(
+            # A run that failed before setup left no template: a 404 here would hide its error.
+            for template in client.options(ignore_status=404).indices.get_index_template(
                     name=f"{prefix}-*").get("index_templates", []):
                 client.indices.delete_index_template(name=template["name"])
             client.close()

@@ -202,6 +202,8 @@ class MediaSettings(_Strict):
     page_budget: float = Field(default=120.0, gt=0)
     tries: int = Field(default=2, ge=1)
     workers: int = Field(default=4, ge=1, le=32)
+    # Images whose text is read at once: one Tesseract process (one thread) each.
+    ocr_workers: int = Field(default=2, ge=1, le=16)
     allow_networks: list[IPvAnyNetwork] = Field(default_factory=list)  # a vetted internal CDN
     ca_bundle: Path | None = None
     fetch_avatars: bool = True

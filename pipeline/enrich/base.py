@@ -47,5 +47,6 @@ def build_enrichers(config: OrgConfig, *, offline: bool = False) -> list[Enriche
     from pipeline.enrich.ocr import OcrEnricher
 
     enrichers.append(OcrEnricher(max_pixels=config.media.max_pixels,
-                                 page_budget=config.media.page_budget))
+                                 page_budget=config.media.page_budget,
+                                 workers=config.media.ocr_workers))
     return enrichers

@@ -196,7 +196,8 @@ class MediaFetcher:
     @classmethod
     def from_config(cls, config: OrgConfig, **overrides: Any) -> MediaFetcher:
         """The fetcher the config's `media:` section describes, storing under <data>/media."""
-        settings = config.media.model_dump(exclude={"ca_bundle"})
+        # ocr_workers belongs to the OCR enricher, which shares this section's page budget.
+        settings = config.media.model_dump(exclude={"ca_bundle", "ocr_workers"})
         bundle = config.media.ca_bundle
         settings["verify"] = str(config.resolve(bundle)) if bundle else True
         settings.update(overrides)

@@ -13,8 +13,10 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,20 +47,38 @@ def find_tesseract() -> str | None:
     return shutil.which(tesseract_command())
 
 
-@contextmanager
-def _one_tesseract_thread() -> Iterator[None]:
+class _OneTesseractThread:
     """Tesseract's own threads fight the pipeline for the same cores; one per image is faster
-    overall. Set only around the call (the subprocess inherits it), so torch in this process
-    keeps its threads."""
-    before = os.environ.get("OMP_THREAD_LIMIT")
-    os.environ["OMP_THREAD_LIMIT"] = "1"
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("OMP_THREAD_LIMIT", None)
-        else:
-            os.environ["OMP_THREAD_LIMIT"] = before
+    overall. OMP_THREAD_LIMIT is set only while some thread is running Tesseract (the
+    subprocess inherits it), so torch in this process keeps its threads. Counted under a lock:
+    the enricher reads several images at once, and the first to finish must not take the
+    limit away from the others."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._before: str | None = None
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._holders == 0:
+                self._before = os.environ.get("OMP_THREAD_LIMIT")
+                os.environ["OMP_THREAD_LIMIT"] = "1"
+            self._holders += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._holders -= 1
+                if self._holders == 0:
+                    if self._before is None:
+                        os.environ.pop("OMP_THREAD_LIMIT", None)
+                    else:
+                        os.environ["OMP_THREAD_LIMIT"] = self._before
+
+
+_one_tesseract_thread = _OneTesseractThread()
 
 
 @dataclass(frozen=True)
@@ -116,7 +136,11 @@ class OcrEnricher:
         seconds_per_image: float = 10.0,
         max_pixels: int = MAX_PIXELS,
         page_budget: float = 120.0,
+        workers: int = 2,
     ) -> None:
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        self.workers = workers  # images read at once (Tesseract processes)
         self.languages = languages
         self.seconds_per_image = seconds_per_image
         self.max_pixels = max_pixels
@@ -130,17 +154,27 @@ class OcrEnricher:
     def __call__(self, posts: list[Post]) -> None:
         self._look_for_tesseract()
         until = time.monotonic() + self.page_budget
-        for post in posts:
-            wanted = [media for media in post.media if self._wanted(media)]
-            for done, media in enumerate(wanted):
-                if time.monotonic() >= until and self.off_note is None:
-                    # Left unread, not marked: the retry (or the next run) still reads them.
-                    self._deferred[post.doc_id] = (
-                        f"deferred: the page's OCR budget ({self.page_budget:g} s) was spent: "
-                        f"{len(wanted) - done} of its {len(wanted)} images not read")
-                    break
-                if error := self.read(media):
-                    self._skipped.append(f"OCR on {post.doc_id}: {error}")
+        wanted = [(post, media) for post in posts for media in post.media if self._wanted(media)]
+        if not wanted:
+            return
+        # Tesseract runs as a process of its own, one thread each, and OpenCV's checks release
+        # the GIL, so `workers` images at once keep that many cores busy where one image at a
+        # time left them idle. Results are applied here, in the posts' order, as before.
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="ocr") as pool:
+            attempts = list(pool.map(lambda pair: self._attempt(pair[1], until), wanted))
+        unread: dict[str, list[int]] = {}  # doc id -> [images left unread, images wanted]
+        for (post, media), attempt in zip(wanted, attempts, strict=True):
+            counts = unread.setdefault(post.doc_id, [0, 0])
+            counts[1] += 1
+            if attempt is _OUT_OF_TIME:
+                counts[0] += 1  # left unread, not marked: the retry (or the next run) reads it
+            elif error := self._apply(media, attempt):
+                self._skipped.append(f"OCR on {post.doc_id}: {error}")
+        for doc_id, (left, of) in unread.items():
+            if left:
+                self._deferred[doc_id] = (
+                    f"deferred: the page's OCR budget ({self.page_budget:g} s) was spent: "
+                    f"{left} of its {of} images not read")
 
     def take_deferred(self) -> dict[str, str]:
         """Posts with images the page's budget left unread (doc id -> why), since last asked."""
@@ -176,19 +210,28 @@ class OcrEnricher:
             and "ocr_error" not in extra
         )
 
-    def read(self, media: Media) -> str | None:
-        """Set `ocr_text` (possibly empty), or `ocr_error` when the image cannot be read, and
-        return that error. An image OCR is off for is left as it was."""
+    def _attempt(self, media: Media, until: float | None = None) -> _Attempt:
+        """Read one image without touching it or this enricher (it runs in the pool's threads):
+        its text, an OcrError, an OcrUnavailable, or _OUT_OF_TIME when the page's budget was
+        spent before it started."""
+        if until is not None and time.monotonic() >= until and self.off_note is None:
+            return _OUT_OF_TIME
         try:
-            text = self.read_path(Path(str(media.path)))
-        except OcrUnavailable as exc:
-            self._turn_off(str(exc))
+            return self.read_path(Path(str(media.path)))
+        except (OcrError, OcrUnavailable) as exc:
+            return exc
+
+    def _apply(self, media: Media, attempt: _Attempt) -> str | None:
+        """What `_attempt` found, onto the media; the error to report, if any."""
+        if isinstance(attempt, OcrUnavailable):
+            self._turn_off(str(attempt))
             return None
-        except OcrError as exc:
-            log.warning("OCR skipped %s: %s", media.path, exc)
-            _set_extra(media, "ocr_error", str(exc))
-            return str(exc)
-        _set_extra(media, "ocr_text", text)
+        if isinstance(attempt, OcrError):
+            log.warning("OCR skipped %s: %s", media.path, attempt)
+            _set_extra(media, "ocr_error", str(attempt))
+            return str(attempt)
+        assert isinstance(attempt, str), attempt
+        _set_extra(media, "ocr_text", attempt)
         return None
 
     def read_path(self, path: Path) -> str:
@@ -275,3 +318,11 @@ class OcrError(Exception):
 
 class OcrUnavailable(Exception):
     """No Tesseract to run: OCR is off for the run, and no image is blamed for it."""
+
+
+class _OutOfTime:
+    """An image the page's budget gave no time to: left unread, so the retry reads it."""
+
+
+_OUT_OF_TIME = _OutOfTime()
+_Attempt = str | OcrError | OcrUnavailable | _OutOfTime
