@@ -180,10 +180,12 @@ class RepostDetector(Detector, UsesHistory):
                 post.platform, post.author.handle, post.author.id)
         ]
         stored = self._stored_copies(read, history)
+        found_images = [self._features(post) for post, _ in read]
+        self._look_up_images(read, found_images, history)
         findings = []
-        for (post, text_hashes), (shared, works) in zip(read, stored, strict=True):
-            images = self._features(post)
-            copy = self._best_copy(post, text_hashes, images, history, shared, works)
+        for (post, text_hashes), (shared, works), images in zip(read, stored, found_images,
+                                                                 strict=True):
+            copy = self._best_copy(post, text_hashes, images, shared, works)
             credited = None
             if copy is not None:
                 credited = credit_given(post, [copy.work.handle, copy.work.display_name or "",
@@ -268,38 +270,46 @@ class RepostDetector(Detector, UsesHistory):
         found.update({p: stored[p] for p in post_ids - set(found) if p in stored})
         return found
 
-    def _images(self, since: datetime, history: History | None,
-                images: list[tuple[int, tuple[ImageFeatures, ImageFeatures]]]) -> Batch:
-        """The batch with its image index filled for these query images: registered works'
-        images (once), then the store's works from `since` on that share the most visual words
-        with them (a shortlist: the store is never read whole); this batch's own images are
-        added as they are read."""
+    def _look_up_images(self, read: Sequence[tuple[Post, list[int]]],
+                        found_images: Sequence[list[tuple[int, tuple[ImageFeatures,
+                                                                  ImageFeatures]]]],
+                        history: History | None) -> None:
+        """Fill the batch's image index for these posts' images: registered works' images
+        (once), then, for each post, the store's works within its memory period that share the
+        most visual words with its images (a shortlist: the store is never read whole). Asked
+        for the whole batch in three requests, as `_stored_copies` does for text (post by post
+        it was three round trips per post with an image); this batch's own images are added as
+        they are read."""
         batch = self._batch
         if not batch.images_loaded:
             batch.images_loaded = True
             for post_id, item in self._registered_images:
                 batch.add_image(post_id, 0, item)
                 batch.image_works[post_id] = self._registered_works[post_id][0]
-        if history is None:
-            return batch
-        words = sorted({w for _, item in images for w in query_words(item)})
+        queries = [
+            ShingleQuery(sorted({w for _, item in images for w in query_words(item)}),
+                         _aware(post.created_at) - self._window)
+            for (post, _), images in zip(read, found_images, strict=True) if images]
+        if history is None or not queries:
+            return
         # Twice the index's own shortlist: some of the closest may be the poster's own works.
-        shared = history.shared_shingles(words, since=since, limit=2 * SHORTLIST)
+        shared = history.shared_shingles_each(queries, limit=2 * SHORTLIST)
         # A post of this batch read before is compared as it is now, as it was the first time:
         # its stored copy would stand beside the original in the ratio test.
-        wanted = [p for p in shared if p not in batch.looked_up and p not in batch.reading]
+        wanted = sorted({p for each in shared for p in each} - batch.looked_up - batch.reading)
+        if not wanted:
+            return
         batch.looked_up.update(wanted)
+        since = min(query.since for query in queries)
         for image in history.work_images(since=since, post_ids=wanted):
             batch.add_image(image.post_id, image.media_index, from_stored(image))
         batch.image_works.update(history.works(set(wanted)))
-        return batch
 
     def _best_copy(self, post: Post, hashes: list[int],
                    images: list[tuple[int, tuple[ImageFeatures, ImageFeatures]]],
-                   history: History | None, stored_shared: dict[str, int],
-                   stored_works: dict[str, Work]) -> _Copy | None:
+                   stored_shared: dict[str, int], stored_works: dict[str, Work],
+                   ) -> _Copy | None:
         copies: list[_Copy] = []
-        since = _aware(post.created_at) - self._window
         if hashes:
             shared = dict(stored_shared)
             # This batch's version of a post wins over the store's (the same post read again).
@@ -317,8 +327,8 @@ class RepostDetector(Detector, UsesHistory):
                 if value >= self._opts.min_overlap:
                     copies.append(_Copy(work, "text", overlap=round(value, 3),
                                         credit_names=names))
-        batch = self._images(since, history, images) if images else None
-        if batch is not None and len(batch.index):
+        batch = self._batch
+        if images and len(batch.index):
             works = batch.image_works
             allowed = {k for k, (p, _) in enumerate(batch.image_owner)
                        if p in works and self._eligible(post, works[p])}

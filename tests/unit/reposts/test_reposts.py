@@ -137,6 +137,33 @@ def test_a_page_asks_the_store_once_for_shared_shingles_and_once_for_works(
     assert asked == {"shared": 1, "works": 1}
 
 
+def test_a_page_of_image_posts_asks_the_store_for_their_originals_once(
+    config, sqlite_store, monkeypatch
+):
+    """Each image post needs the works sharing its visual words, their images and who posted
+    them: asked for the whole page (three round trips per image post before)."""
+    run_page(detector(config), sqlite_store, [post(1, "Night sky from the roof", handle="jade",
+                                                   media=[PHOTO])])
+    asked: dict[str, int] = {"shared_shingles_each": 0, "work_images": 0, "works": 0}
+    for name in asked:
+        real = getattr(sqlite_store, name)
+
+        def counted(*args, _real=real, _name=name, **kwargs):
+            asked[_name] += 1
+            return _real(*args, **kwargs)
+        monkeypatch.setattr(sqlite_store, name, counted)
+    photos = SAMPLES / "images" / "photos"
+    page = [post(n, f"My shot of the stars last night ({n})", days=1, handle=f"other{n}",
+                 media=[photos / name])
+            for n, name in ((2, "jade-night-sky-repost.jpg"), (3, "jade-night-sky-crop.jpg"),
+                            (4, "jade-night-sky-repost.jpg"))]
+    findings = flagged(run_page(detector(config), sqlite_store, page))
+    assert set(findings) == {"x:2", "x:3", "x:4"}
+    assert {f.evidence["original"]["post_id"] for f in findings.values()} == {"x:1"}
+    # One search for the page's texts and one for its images; the images and their works once.
+    assert asked == {"shared_shingles_each": 2, "work_images": 1, "works": 1}
+
+
 def test_only_near_copies_are_fetched_from_the_store(config, store, monkeypatch):
     """Works sharing a phrase with a post are not fetched, only those that could be its
     original: the fetch grew with the history before (a third of a long backfill's time)."""
