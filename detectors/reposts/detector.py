@@ -286,11 +286,13 @@ class RepostDetector(Detector, UsesHistory):
             for post_id, item in self._registered_images:
                 batch.add_image(post_id, 0, item)
                 batch.image_works[post_id] = self._registered_works[post_id][0]
+        if history is None:
+            return
         queries = [
             ShingleQuery(sorted({w for _, item in images for w in query_words(item)}),
                          _aware(post.created_at) - self._window)
             for (post, _), images in zip(read, found_images, strict=True) if images]
-        if history is None or not queries:
+        if not queries:
             return
         # Twice the index's own shortlist: some of the closest may be the poster's own works.
         shared = history.shared_shingles_each(queries, limit=2 * SHORTLIST)

@@ -15,6 +15,7 @@ import os
 import shutil
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -162,19 +163,17 @@ class OcrEnricher:
         # time left them idle. Results are applied here, in the posts' order, as before.
         with ThreadPoolExecutor(self.workers, thread_name_prefix="ocr") as pool:
             attempts = list(pool.map(lambda pair: self._attempt(pair[1], until), wanted))
-        unread: dict[str, list[int]] = {}  # doc id -> [images left unread, images wanted]
+        images = Counter(post.doc_id for post, _ in wanted)
+        unread: Counter[str] = Counter()
         for (post, media), attempt in zip(wanted, attempts, strict=True):
-            counts = unread.setdefault(post.doc_id, [0, 0])
-            counts[1] += 1
-            if attempt is _OUT_OF_TIME:
-                counts[0] += 1  # left unread, not marked: the retry (or the next run) reads it
+            if attempt is None:
+                unread[post.doc_id] += 1  # not marked: the retry (or the next run) reads it
             elif error := self._apply(media, attempt):
                 self._skipped.append(f"OCR on {post.doc_id}: {error}")
-        for doc_id, (left, of) in unread.items():
-            if left:
-                self._deferred[doc_id] = (
-                    f"deferred: the page's OCR budget ({self.page_budget:g} s) was spent: "
-                    f"{left} of its {of} images not read")
+        for doc_id, left in unread.items():
+            self._deferred[doc_id] = (
+                f"deferred: the page's OCR budget ({self.page_budget:g} s) was spent: "
+                f"{left} of its {images[doc_id]} images not read")
 
     def take_deferred(self) -> dict[str, str]:
         """Posts with images the page's budget left unread (doc id -> why), since last asked."""
@@ -210,18 +209,18 @@ class OcrEnricher:
             and "ocr_error" not in extra
         )
 
-    def _attempt(self, media: Media, until: float | None = None) -> _Attempt:
+    def _attempt(self, media: Media, until: float) -> _Attempt:
         """Read one image without touching it or this enricher (it runs in the pool's threads):
-        its text, an OcrError, an OcrUnavailable, or _OUT_OF_TIME when the page's budget was
-        spent before it started."""
-        if until is not None and time.monotonic() >= until and self.off_note is None:
-            return _OUT_OF_TIME
+        its text, an OcrError, an OcrUnavailable, or None when the page's budget was spent
+        before it started."""
+        if time.monotonic() >= until and self.off_note is None:
+            return None
         try:
             return self.read_path(Path(str(media.path)))
         except (OcrError, OcrUnavailable) as exc:
             return exc
 
-    def _apply(self, media: Media, attempt: _Attempt) -> str | None:
+    def _apply(self, media: Media, attempt: str | OcrError | OcrUnavailable) -> str | None:
         """What `_attempt` found, onto the media; the error to report, if any."""
         if isinstance(attempt, OcrUnavailable):
             self._turn_off(str(attempt))
@@ -230,7 +229,6 @@ class OcrEnricher:
             log.warning("OCR skipped %s: %s", media.path, attempt)
             _set_extra(media, "ocr_error", str(attempt))
             return str(attempt)
-        assert isinstance(attempt, str), attempt
         _set_extra(media, "ocr_text", attempt)
         return None
 
@@ -320,9 +318,5 @@ class OcrUnavailable(Exception):
     """No Tesseract to run: OCR is off for the run, and no image is blamed for it."""
 
 
-class _OutOfTime:
-    """An image the page's budget gave no time to: left unread, so the retry reads it."""
-
-
-_OUT_OF_TIME = _OutOfTime()
-_Attempt = str | OcrError | OcrUnavailable | _OutOfTime
+# What reading one image gave: its text, why it could not be read, or None (no time was left).
+_Attempt = str | OcrError | OcrUnavailable | None
